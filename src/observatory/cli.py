@@ -1,0 +1,320 @@
+"""The `observatory` command: parses options and calls the library; nothing else lives here.
+
+Every failure ends with a one-line reason on stderr and a non-zero exit code (1: the work failed,
+2: the command line was wrong).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from observatory.config import ConfigError, load_config
+from observatory.model import Severity
+from observatory.store import Store, StoreError, default_store_path
+
+app = typer.Typer(
+    help="South Essex Data Observatory: build, inspect and serve releases of official statistics.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+# Piped output (CI logs, files) is not squeezed to 80 columns: ids and findings stay on one line.
+out = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option("--store", help="Release store folder [default: $OBSERVATORY_STORE, else ./var]"),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="Deployment config [default: $OBSERVATORY_CONFIG, else ./observatory.toml]"),
+]
+
+
+class TableFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class DiffFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"observatory: {message}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def reasons() -> Iterator[None]:
+    """Turn the library's expected failures into one-line reasons instead of tracebacks."""
+    from observatory.pipeline.fetch import FetchError
+
+    try:
+        yield
+    except (ConfigError, StoreError, FetchError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+
+
+def _store(store: Path | None) -> Store:
+    return Store(store or default_store_path())
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+@app.command()
+def build(
+    sources: Annotated[
+        Path | None,
+        typer.Option(
+            "--sources",
+            help="Folder with one subfolder per configured source [default: $OBSERVATORY_SOURCES]",
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    show: Annotated[int, typer.Option("--show", help="How many findings to list")] = 15,
+) -> None:
+    """Build a release from the sources, validate it and publish it (nothing is published on error)."""
+    from observatory.pipeline.build import BuildFailed, build_release
+
+    sources = sources or (Path(os.environ["OBSERVATORY_SOURCES"]) if os.environ.get("OBSERVATORY_SOURCES") else None)
+    if sources is None:
+        fail("no sources folder: pass --sources DIR or set OBSERVATORY_SOURCES", 2)
+    with reasons():
+        cfg = load_config(config)
+        target = _store(store)
+        previous = target.current_id()
+        try:
+            with err.status("building…") as status:
+                report = build_release(cfg, sources, target, progress=lambda m: status.update(f"{m}…"))
+        except BuildFailed as exc:
+            _print_findings(exc.report.findings, show, errors_first=True)
+            serving = f"release {previous} is still serving" if previous else "no release is published yet"
+            fail(f"build failed with {len(exc.report.errors())} error(s); nothing was published; {serving}")
+    counts = report.counts
+    grid = Table(title=f"Release {report.release_id} published", show_header=False, box=None)
+    for label, value in (
+        ("files read", counts["files"]),
+        ("rows read", counts["rows_read"]),
+        ("rows loaded", counts["rows_loaded"]),
+        ("rows skipped (each named in a finding)", counts["rows_skipped"]),
+        ("observations", counts["observations"]),
+        ("indicators", counts["indicators"]),
+        ("areas", counts["areas"]),
+        (
+            "findings",
+            f"{counts['findings_error']} errors, {counts['findings_warning']} warnings, {counts['findings_info']} info",
+        ),
+        ("content hash", report.content_hash[:16]),
+        ("seconds", f"{report.seconds:.1f}"),
+    ):
+        grid.add_row(label, str(value))
+    out.print(grid)
+    _print_findings(report.findings, show)
+    out.print(f"Full report: {target.releases / (str(report.release_id) + '.json')}")
+
+
+def _print_findings(findings: list[Any], show: int, errors_first: bool = False) -> None:
+    if not findings:
+        return
+    by_rule = Counter((f.severity.value, f.rule) for f in findings)
+    summary = Table(title="Findings by rule")
+    for col in ("severity", "rule", "count"):
+        summary.add_column(col)
+    for (severity, rule), n in sorted(by_rule.items()):
+        summary.add_row(severity, rule, str(n))
+    out.print(summary)
+    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    listed = sorted(findings, key=lambda f: order[f.severity]) if errors_first else findings
+    for finding in listed[:show]:
+        console = err if finding.severity is Severity.ERROR else out
+        console.print(str(finding), markup=False, highlight=False, soft_wrap=True)
+    if len(findings) > show:
+        out.print(f"… and {len(findings) - show} more (see the build report)")
+
+
+@app.command()
+def releases(
+    store: StoreOpt = None,
+    fmt: Annotated[TableFormat, typer.Option("--format", help="Output format")] = TableFormat.table,
+) -> None:
+    """List the releases in the store: id, created, rows, which is current."""
+    with reasons():
+        infos = _store(store).list()
+    if fmt is TableFormat.json:
+        rows = [
+            {
+                "id": i.id,
+                "created": i.created,
+                "observations": i.counts.get("observations"),
+                "current": i.current,
+                "content_hash": i.content_hash,
+                "counts": i.counts,
+            }
+            for i in infos
+        ]
+        out.print_json(json.dumps(rows))
+        return
+    if not infos:
+        out.print("No releases yet: run `observatory build`.")
+        return
+    table = Table(title="Releases")
+    for col in ("id", "created (UTC)", "observations", "indicators", "areas", "findings", "current"):
+        table.add_column(col)
+    for i in infos:
+        c = i.counts
+        table.add_row(
+            i.id,
+            i.created,
+            f"{c.get('observations', 0):,}",
+            str(c.get("indicators")),
+            str(c.get("areas")),
+            f"{c.get('findings_warning', 0)} warnings",
+            "← current" if i.current else "",
+        )
+    out.print(table)
+
+
+@app.command()
+def diff(
+    old: Annotated[str, typer.Argument(help="Older release id (or 'previous')")],
+    new: Annotated[str, typer.Argument(help="Newer release id (or 'current')")],
+    indicator: Annotated[str | None, typer.Option("--indicator", help="Only this indicator (slug)")] = None,
+    fmt: Annotated[DiffFormat, typer.Option("--format", help="Output format")] = DiffFormat.table,
+    store: StoreOpt = None,
+) -> None:
+    """Observations added, removed and revised between two releases, with old and new values."""
+    from observatory.queries import DIFF_COLUMNS, diff_rows, summarise_diff
+
+    with reasons():
+        old_id, new_id, rows = diff_rows(_store(store), old, new, indicator)
+    summary = summarise_diff(rows)
+    if fmt is DiffFormat.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(DIFF_COLUMNS)
+        writer.writerows([_fmt(v) for v in r] for r in rows)
+        return
+    if fmt is DiffFormat.json:
+        payload = {
+            "old": old_id,
+            "new": new_id,
+            "summary": {"added": summary.added, "removed": summary.removed, "revised": summary.revised},
+            "changes": [dict(zip(DIFF_COLUMNS, r, strict=True)) for r in rows],
+        }
+        sys.stdout.write(json.dumps(payload, default=_fmt, indent=1) + "\n")
+        return
+    table = Table(
+        title=f"{old_id} → {new_id}: {summary.added} added, {summary.removed} removed, {summary.revised} revised"
+    )
+    for col in ("change", "indicator", "area", "period", "old", "new"):
+        table.add_column(col)
+    for r in rows[:200]:
+        table.add_row(str(r[0]), str(r[1]), f"{r[3]} ({r[2]})", str(r[4]), _fmt(r[5]), _fmt(r[6]))
+    out.print(table)
+    if len(rows) > 200:
+        out.print(f"… {len(rows) - 200} more rows: use --format csv for all of them")
+
+
+@app.command()
+def export(
+    release: Annotated[str | None, typer.Option("--release", help="Release id [default: current]")] = None,
+    indicator: Annotated[str | None, typer.Option("--indicator", help="Only this indicator (slug)")] = None,
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or parquet")] = ExportFormat.csv,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Output file [default: stdout for csv]")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """All observations as one tidy table (area, indicator, period, value, 95% CI, …, release)."""
+    from observatory.queries import EXPORT_COLUMNS, export_rows
+
+    if fmt is ExportFormat.parquet and out_file is None:
+        fail("--format parquet needs --out FILE", 2)
+    target = _store(store)
+    with reasons():
+        release_id = target.resolve(release)
+        with target.open(release_id) as con:
+            rows = export_rows(con, release_id, indicator)
+            if fmt is ExportFormat.parquet:
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                assert out_file is not None
+                columns = list(zip(*rows, strict=True)) or [()] * len(EXPORT_COLUMNS)
+                table = pa.table({name: list(col) for name, col in zip(EXPORT_COLUMNS, columns, strict=True)})
+                pq.write_table(table, out_file)
+                return
+            fh = open(out_file, "w", newline="", encoding="utf-8") if out_file else sys.stdout  # noqa: SIM115
+            try:
+                writer = csv.writer(fh, lineterminator="\n")
+                writer.writerow(EXPORT_COLUMNS)
+                writer.writerows([_fmt(v) for v in row] for row in rows)
+            finally:
+                if out_file:
+                    fh.close()
+
+
+@app.command()
+def fetch(
+    dest: Annotated[Path, typer.Option("--dest", help="Folder to download the sources into")],
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="A mirror laid out like the sources folder")
+    ] = None,
+    config: ConfigOpt = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request")] = 30.0,
+    retries: Annotated[int, typer.Option("--retries", help="Attempts per file on transient errors")] = 3,
+) -> None:
+    """Download the configured sources from their publishers (sha256 and provenance recorded)."""
+    from observatory.pipeline.fetch import fetch_sources
+
+    with reasons():
+        cfg = load_config(config)
+        columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task("fetching", total=None)
+
+            def progress(label: str, done: int, total: int) -> None:
+                bar.update(task, description=label[-60:], completed=done, total=total)
+
+            report = fetch_sources(cfg, dest, base_url=base_url, timeout=timeout, retries=retries, progress=progress)
+    out.print(f"Fetched {report.files} files ({report.bytes:,} bytes) into {dest} in {report.duration:.1f} s")
+    if report.changed:
+        out.print(f"{len(report.changed)} file(s) differ from the manifest (changed upstream):")
+        for path in report.changed[:20]:
+            out.print(f"  {path}")
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()

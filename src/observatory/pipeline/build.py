@@ -1,0 +1,423 @@
+"""Build a release: read the configured sources, validate, write one DuckDB file, verify, publish.
+
+A build is a pure function of the source files and the config: the same inputs give the same content
+hash. It writes beside the current release and switches only when the new file is complete and
+verified, so a crash at any moment leaves the current release serving (see store.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from observatory import __version__
+from observatory.config import Config
+from observatory.model import (
+    Area,
+    AreaRelation,
+    Finding,
+    Indicator,
+    Observation,
+    ReaderResult,
+    Severity,
+    SourceFile,
+)
+from observatory.pipeline import publish, validate
+from observatory.pipeline.areas import combine_areas
+from observatory.pipeline.schema import SCHEMA, content_hash_sql
+from observatory.sources.boundaries import read_boundaries
+from observatory.sources.lookups import read_lookups
+from observatory.sources.ons_els import read_ons_els
+from observatory.store import Store, StoreError
+
+Progress = Callable[[str], None]
+DATA_SUFFIXES = (".csv", ".json")
+
+
+class BuildFailed(RuntimeError):
+    """Errors were found; nothing was published. ``report`` lists every finding."""
+
+    def __init__(self, message: str, report: BuildReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass
+class BuildReport:
+    release_id: str | None = None
+    published: bool = False
+    created: str = ""
+    sources_dir: str = ""
+    config_hash: str = ""
+    content_hash: str = ""
+    files: list[SourceFile] = field(default_factory=list)
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_skipped: int = 0
+    observations: int = 0
+    indicators: int = 0
+    areas: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "files": len(self.files),
+            "rows_read": self.rows_read,
+            "rows_loaded": self.rows_loaded,
+            "rows_skipped": self.rows_skipped,
+            "observations": self.observations,
+            "indicators": self.indicators,
+            "areas": self.areas,
+            **{f"findings_{k}": v for k, v in validate.summarise(self.findings).items()},
+        }
+
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "release_id": self.release_id,
+            "published": self.published,
+            "created": self.created,
+            "sources_dir": self.sources_dir,
+            "config_hash": self.config_hash,
+            "content_hash": self.content_hash,
+            "counts": self.counts,
+            "seconds": round(self.seconds, 3),
+            "files": [asdict(f) for f in self.files],
+            "findings": [{**asdict(f), "severity": f.severity.value} for f in self.findings],
+        }
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _inputs(config: Config, sources_dir: Path) -> tuple[list[SourceFile], list[Finding]]:
+    files: list[SourceFile] = []
+    findings: list[Finding] = []
+    for source in config.sources:
+        folder = sources_dir / source.name
+        if not folder.is_dir():
+            findings.append(
+                Finding(
+                    "source.missing",
+                    Severity.ERROR,
+                    source.name,
+                    f"configured source {source.name!r} has no folder {folder} (run `observatory fetch`?)",
+                )
+            )
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.suffix in DATA_SUFFIXES and not path.name.endswith(".provenance.json"):
+                rel = path.relative_to(folder).as_posix()
+                files.append(
+                    SourceFile(
+                        source=source.name,
+                        path=f"{source.name}/{rel}",
+                        size=path.stat().st_size,
+                        sha256=sha256_file(path),
+                        url=source.download_base + rel,
+                    )
+                )
+    return files, findings
+
+
+def read_sources(config: Config, sources_dir: Path, progress: Progress) -> ReaderResult:
+    """Dispatch each configured source to the reader of its format; areas are combined at the end."""
+    data = ReaderResult()
+    boundaries = ReaderResult()
+    lookups = ReaderResult()
+    for source in config.sources:
+        folder = sources_dir / source.name
+        if not folder.is_dir():
+            continue  # already an error finding from _inputs
+        progress(f"reading {source.name}")
+        if source.format == "ons-els":
+            data.extend(read_ons_els(folder, source.name))
+        elif source.format == "ons-boundaries":
+            topo = folder / "uk-topo.json"
+            if topo.is_file():
+                boundaries.extend(read_boundaries(topo, f"{source.name}/uk-topo.json"))
+            else:
+                boundaries.findings.append(
+                    Finding("source.missing-file", Severity.ERROR, f"{source.name}/uk-topo.json", "file not found")
+                )
+        elif source.format == "ons-geography-lookups":
+            lookups.extend(read_lookups(folder, source.name))
+    areas = combine_areas(boundaries, lookups)
+    data.areas = areas.areas
+    data.relations = areas.relations
+    data.geometries = areas.geometries
+    data.findings.extend(areas.findings)
+    return data
+
+
+@contextmanager
+def _build_lock(store: Store) -> Iterator[None]:
+    store.ensure()
+    with open(store.root / "build.lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise StoreError(f"another build is running in {store.root}") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _clean_debris(store: Store) -> None:
+    """Files left in tmp/ by an interrupted build are never part of a release; remove them."""
+    for path in store.tmp.iterdir():
+        if path.is_file():
+            path.unlink()
+
+
+def build_release(
+    config: Config,
+    sources_dir: Path,
+    store: Store,
+    *,
+    progress: Progress | None = None,
+    now: dt.datetime | None = None,
+) -> BuildReport:
+    """Build and publish a release; raise BuildFailed (publishing nothing) when any error is found."""
+    started = time.perf_counter()
+    say = progress or (lambda _msg: None)
+    created = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    report = BuildReport(created=created.isoformat(), sources_dir=str(sources_dir), config_hash=config.hash)
+    with _build_lock(store):
+        _clean_debris(store)
+        say("hashing inputs")
+        report.files, findings = _inputs(config, sources_dir)
+        report.findings.extend(findings)
+        result = read_sources(config, sources_dir, say)
+        report.findings.extend(result.findings)
+        report.rows_read, report.rows_skipped = result.rows_read, result.rows_skipped
+
+        say("validating")
+        observations, dup_findings = validate.drop_duplicates(result.observations)
+        report.findings.extend(dup_findings)
+        report.rows_skipped += len(result.observations) - len(observations)
+        indicators, ind_findings = validate.check_indicators(result.indicators)
+        report.findings.extend(ind_findings)
+        areas, area_findings = validate.reconcile_areas(result.areas, observations)
+        report.findings.extend(area_findings)
+        groups, memberships, group_findings = validate.group_areas(config, areas)
+        report.findings.extend(group_findings)
+        report.findings.extend(validate.check_themes(config, indicators))
+        areas += groups
+        relations = result.relations + memberships
+        report.rows_loaded = report.rows_read - report.rows_skipped
+        report.observations, report.indicators, report.areas = len(observations), len(indicators), len(areas)
+
+        if report.errors():
+            report.seconds = time.perf_counter() - started
+            _save_failed(store, report)
+            first = report.errors()[0]
+            raise BuildFailed(f"{len(report.errors())} error(s); nothing was published. First: {first}", report)
+
+        say("writing release")
+        tmp_path = store.tmp / f"build-{os.getpid()}-{int(time.time() * 1000)}.duckdb"
+        release_id = _write(
+            tmp_path, store, config, created, report, indicators, areas, relations, result.geometries, observations
+        )
+        report.release_id = release_id
+        say("verifying")
+        _verify(tmp_path, report)
+        report.seconds = time.perf_counter() - started
+        say("publishing")
+        publish.publish(store, tmp_path, release_id, report.to_dict(), keep=config.deployment.keep_releases)
+        report.published = True
+    return report
+
+
+def _save_failed(store: Store, report: BuildReport) -> None:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    path = store.failed / f"{stamp}-{os.getpid()}.json"
+    path.write_text(json.dumps(report.to_dict(), indent=1, default=str), encoding="utf-8")
+
+
+def _write(
+    path: Path,
+    store: Store,
+    config: Config,
+    created: dt.datetime,
+    report: BuildReport,
+    indicators: list[Indicator],
+    areas: list[Area],
+    relations: list[AreaRelation],
+    geometries: dict[str, str],
+    observations: list[Observation],
+) -> str:
+    themes: dict[str, list[str]] = {}
+    for theme in config.themes:
+        for slug in theme.indicators:
+            themes.setdefault(slug, []).append(theme.slug)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(SCHEMA)
+        ind = pa.table(
+            {
+                "slug": [i.slug for i in indicators],
+                "label": [i.label for i in indicators],
+                "dataset": [i.dataset for i in indicators],
+                "subtitle": [i.subtitle for i in indicators],
+                "description": [i.description for i in indicators],
+                "caveats": [i.caveats for i in indicators],
+                "measure": [i.measure for i in indicators],
+                "unit": [i.unit for i in indicators],
+                "prefix": [i.prefix for i in indicators],
+                "suffix": [i.suffix for i in indicators],
+                "decimals": pa.array([i.decimals for i in indicators], pa.int32()),
+                "source_org": [i.source_org for i in indicators],
+                "source_url": [i.source_url for i in indicators],
+                "source_date": pa.array([i.source_date for i in indicators], pa.date32()),
+                "experimental": [i.experimental for i in indicators],
+                "standardised": pa.array([i.standardised for i in indicators], pa.bool_()),
+                "licence": [i.licence for i in indicators],
+                "themes": pa.array([themes.get(i.slug, []) for i in indicators], pa.list_(pa.string())),
+            }
+        )
+        con.register("ind_in", ind)
+        con.execute("INSERT INTO indicators SELECT *, NULL, NULL, NULL, NULL FROM ind_in ORDER BY slug")
+        area_tab = pa.table(
+            {
+                "code": [a.code for a in areas],
+                "name": [a.name for a in areas],
+                "type": [a.type for a in areas],
+                "types": pa.array([list(a.types or (a.type,)) for a in areas], pa.list_(pa.string())),
+                "valid_from": pa.array([a.valid_from for a in areas], pa.int32()),
+                "valid_to": pa.array([a.valid_to for a in areas], pa.int32()),
+                "source": [a.source for a in areas],
+                "welsh_name": pa.array([a.welsh_name for a in areas], pa.string()),
+            }
+        )
+        con.register("area_in", area_tab)
+        con.execute("INSERT INTO areas SELECT * FROM area_in ORDER BY code")
+        rel = pa.table(
+            {
+                "code": [r.code for r in relations],
+                "parent": [r.parent for r in relations],
+                "relation": [r.relation for r in relations],
+            }
+        )
+        con.register("rel_in", rel)
+        con.execute("INSERT INTO area_relations SELECT DISTINCT * FROM rel_in ORDER BY code, relation, parent")
+        geo = pa.table({"code": list(geometries), "geojson": list(geometries.values())})
+        con.register("geo_in", geo)
+        con.execute("INSERT INTO area_geometry SELECT * FROM geo_in ORDER BY code")
+        obs = pa.table(
+            {
+                "indicator": [o.indicator for o in observations],
+                "area_code": [o.area_code for o in observations],
+                "period": [o.period.iso for o in observations],
+                "period_start": pa.array([o.period.start for o in observations], pa.date32()),
+                "period_duration": pa.array([o.period.duration for o in observations], pa.string()),
+                "period_label": [o.period.label for o in observations],
+                "value": pa.array([o.value for o in observations], pa.float64()),
+                "lci_95": pa.array([o.lci_95 for o in observations], pa.float64()),
+                "uci_95": pa.array([o.uci_95 for o in observations], pa.float64()),
+                "numerator": pa.array([o.numerator for o in observations], pa.float64()),
+                "denominator": pa.array([o.denominator for o in observations], pa.float64()),
+                "status": pa.array([o.status for o in observations], pa.string()),
+                "notes": pa.array([o.notes for o in observations], pa.string()),
+                "source_file": [o.source_file for o in observations],
+                "source_row": pa.array([o.source_row for o in observations], pa.int32()),
+            }
+        )
+        con.register("obs_in", obs)
+        con.execute(
+            "INSERT INTO observations SELECT * FROM obs_in ORDER BY indicator, area_code, period_start, period_duration"
+        )
+        for name in ("ind_in", "area_in", "rel_in", "geo_in", "obs_in"):
+            con.unregister(name)
+        con.execute(
+            """
+            UPDATE indicators SET
+              observations = s.n, areas = s.a, first_period = s.first, last_period = s.last
+            FROM (SELECT indicator, count(*) n, count(DISTINCT area_code) a,
+                         min(period_start) first, max(period_start) last
+                  FROM observations GROUP BY indicator) s
+            WHERE indicators.slug = s.indicator
+            """
+        )
+        con.executemany(
+            "INSERT INTO inputs VALUES (?, ?, ?, ?, ?)",
+            [(f.source, f.path, f.size, f.sha256, f.url) for f in report.files],
+        )
+        con.executemany(
+            "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(f.rule, f.severity.value, f.file, f.row, f.column, f.value, f.message) for f in report.findings],
+        )
+        row = con.execute(content_hash_sql()).fetchone()
+        assert row is not None
+        report.content_hash = row[0]
+        release_id = base_id = f"{created.strftime('%Y%m%dT%H%M%SZ')}-{report.content_hash[:8]}"
+        n = 1
+        while store.release_path(release_id).exists():  # the same content built twice in one second
+            n += 1
+            release_id = f"{base_id}-{n}"
+        con.execute(
+            "INSERT INTO release_info VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                release_id,
+                created.replace(tzinfo=None),
+                report.content_hash,
+                config.hash,
+                json.dumps(report.counts),
+                __version__,
+                str(report.sources_dir),
+            ],
+        )
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return release_id
+
+
+def _verify(path: Path, report: BuildReport) -> None:
+    """Reopen the finished file read-only and check it says what the build meant it to say."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        counts = con.execute(
+            "SELECT (SELECT count(*) FROM observations), (SELECT count(*) FROM indicators),"
+            " (SELECT count(*) FROM areas)"
+        ).fetchone()
+        if counts != (report.observations, report.indicators, report.areas):
+            raise StoreError(f"verification failed: counts {counts} differ from the build's")
+        orphans = con.execute(
+            "SELECT count(*) FROM observations o WHERE NOT EXISTS (SELECT 1 FROM areas a WHERE a.code = o.area_code)"
+            " OR NOT EXISTS (SELECT 1 FROM indicators i WHERE i.slug = o.indicator)"
+        ).fetchone()
+        if orphans != (0,):
+            raise StoreError(f"verification failed: {orphans[0] if orphans else '?'} observations lack area/indicator")
+        dupes = con.execute(
+            "SELECT count(*) - count(DISTINCT (indicator, area_code, period_start, period_duration)) FROM observations"
+        ).fetchone()
+        if dupes != (0,):
+            raise StoreError("verification failed: duplicate observations")
+        digest = con.execute(content_hash_sql()).fetchone()
+        if digest is None or digest[0] != report.content_hash:
+            raise StoreError("verification failed: content hash differs on re-reading")
+    finally:
+        con.close()

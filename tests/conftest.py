@@ -1,0 +1,69 @@
+"""Shared fixtures: where the real data lives, and one full build reused by the slow tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from observatory.config import Config, load_config
+from observatory.pipeline.build import BuildReport, build_release
+from observatory.store import Store
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+CONFIG_PATH = REPO / "observatory.toml"
+
+
+def need_shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"the shared data folder {SHARED} is not beside this checkout")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    return need_shared()
+
+
+@pytest.fixture(scope="session")
+def config() -> Config:
+    return load_config(CONFIG_PATH)
+
+
+@pytest.fixture(scope="session")
+def full_build(
+    tmp_path_factory: pytest.TempPathFactory, shared: Path, config: Config
+) -> Iterator[tuple[Store, BuildReport]]:
+    """One release built from all of ../shared/data, shared by every test that only reads it."""
+    store = Store(tmp_path_factory.mktemp("store-full"))
+    report = build_release(config, shared, store)
+    yield store, report
+
+
+def link_sources(target: Path, shared: Path, replace: dict[str, Path] | None = None) -> Path:
+    """A sources folder of symlinks to the shared data, with some ons-els files swapped for others.
+
+    ``replace`` maps ``<dataset>/<file>.csv`` (relative to ons-els) to the file that should stand there —
+    how an older vintage is built: the old file where the current one would be.
+    """
+    replace = replace or {}
+    target.mkdir(parents=True, exist_ok=True)
+    for source in ("ons-boundaries", "ons-geography-lookups"):
+        os.symlink(shared / source, target / source)
+    els = target / "ons-els"
+    els.mkdir()
+    swapped = {Path(k).parts[0] for k in replace}
+    for dataset in sorted((shared / "ons-els").iterdir()):
+        if not dataset.is_dir():
+            continue
+        if dataset.name not in swapped:
+            os.symlink(dataset, els / dataset.name)
+            continue
+        (els / dataset.name).mkdir()
+        for f in dataset.iterdir():
+            rel = f"{dataset.name}/{f.name}"
+            os.symlink(replace.get(rel, f), els / dataset.name / f.name)
+    return target

@@ -1,0 +1,384 @@
+"""`observatory fetch` against a real loopback HTTP server (never the publishers' hosts)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import json
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pytest
+
+from observatory.config import Config, load_config
+from observatory.pipeline.fetch import (
+    DEFAULT_TIMEOUT,
+    REPORT_NAME,
+    SIDECAR_SUFFIX,
+    FetchError,
+    Manifest,
+    build_manifest,
+    dump_manifest,
+    fetch_sources,
+    file_url,
+    load_manifest,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+MANIFEST_FILE = ROOT / "src" / "observatory" / "pipeline" / "manifest.json"
+FAST: dict[str, Any] = {"retries": 3, "backoff": 0.001, "timeout": 5.0}
+
+needs_data = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"{SHARED_DATA} not present")
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return load_config(ROOT / "observatory.toml")
+
+
+def only(config: Config, *names: str, **updates: str) -> Config:
+    """The config with just the named sources (each updated with ``updates``)."""
+    sources = [s.model_copy(update=updates) for s in config.sources if s.name in names]
+    return config.model_copy(update={"sources": sources})
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def mirror_with(root: Path, files: dict[str, bytes], source: str = "ons-els") -> Manifest:
+    """Lay out ``files`` under ``root/<source>/`` and return the manifest describing them."""
+    entries: list[dict[str, object]] = []
+    for path, data in files.items():
+        target = root / source / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        entries.append({"path": path, "remote": path, "size": len(data), "sha256": sha(data)})
+    return {source: entries}
+
+
+class Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.requests = 0
+        self.paths: list[str] = []
+        self.lock = threading.Lock()
+
+
+def counting(fail_first: int = 0, status: int = 503) -> tuple[type[Quiet], Counter]:
+    """A handler that answers the first ``fail_first`` requests with ``status``, and counts requests."""
+    counter = Counter()
+
+    class Handler(Quiet):
+        def do_GET(self) -> None:
+            with counter.lock:
+                counter.requests += 1
+                counter.paths.append(self.path)
+                n = counter.requests
+            if n <= fail_first:
+                self.send_error(status)
+                return
+            super().do_GET()
+
+    return Handler, counter
+
+
+@contextmanager
+def serve(directory: Path, handler: type[Quiet] = Quiet) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(directory)))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def closed_port() -> int:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port: int = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def files_under(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+# --- manifest ------------------------------------------------------------------------------------------
+
+
+@needs_data
+def test_packaged_manifest_is_current(config: Config) -> None:
+    manifest = build_manifest(SHARED_DATA, config)
+    assert dump_manifest(manifest) == MANIFEST_FILE.read_text("utf-8")
+    assert load_manifest() == manifest
+    assert set(manifest) == {s.name for s in config.sources}
+    assert {len(v) for v in manifest.values()} and all(manifest.values())
+    for name, entries in manifest.items():
+        paths = [str(e["path"]) for e in entries]
+        assert paths == sorted(paths)
+        assert not any(p.endswith(".md") for p in paths)
+        if name == "ons-els":
+            assert all(e["remote"] == e["path"] for e in entries)
+    boundaries = {e["path"]: e["remote"] for e in manifest["ons-boundaries"]}
+    assert boundaries == {"uk-topo.json": "output/topo.json"}
+    lookups = {e["path"]: e["remote"] for e in manifest["ons-geography-lookups"]}
+    assert lookups["IMD_Dec2019_Lookup_England_LSOA11_LAD19_IMD19.csv"] == "csv/004.csv"
+    assert len(lookups) == 9 and all(str(r).startswith("csv/") for r in lookups.values())
+
+
+def test_load_manifest_covers_configured_sources(config: Config) -> None:
+    manifest = load_manifest()
+    for source in config.sources:
+        assert manifest[source.name], source.name
+
+
+def test_file_url_quotes_segments_and_uses_remote(config: Config) -> None:
+    source = only(config, "ons-boundaries").sources[0]
+    path, remote = PurePosixPath("a b/c#d.csv"), PurePosixPath("output/topo.json")
+    assert file_url(source, path, remote) == source.download_base + "output/topo.json"
+    mirrored = file_url(source, path, remote, "http://127.0.0.1:9/mirror/")
+    assert mirrored == "http://127.0.0.1:9/mirror/ons-boundaries/a%20b/c%23d.csv"
+    assert DEFAULT_TIMEOUT > 0
+    assert issubclass(FetchError, RuntimeError)
+
+
+# --- fetching ------------------------------------------------------------------------------------------
+
+
+@needs_data
+def test_fetch_everything_from_a_mirror(config: Config, tmp_path: Path) -> None:
+    manifest = load_manifest()
+    dest = tmp_path / "raw"
+    calls: list[tuple[str, int, int]] = []
+    with serve(SHARED_DATA) as base:
+        report = fetch_sources(config, dest, base_url=base + "/", progress=lambda *a: calls.append(a), **FAST)
+    expected_files = sum(len(v) for v in manifest.values())
+    expected_bytes = sum(int(str(e["size"])) for v in manifest.values() for e in v)
+    assert report.files == expected_files
+    assert report.bytes == expected_bytes
+    assert report.changed == []
+    assert report.duration > 0
+    assert report.sources == {name: len(v) for name, v in manifest.items()}
+
+    by_name = {s.name: s for s in config.sources}
+    for name, entries in manifest.items():
+        for e in entries:
+            got = dest / name / str(e["path"])
+            data = got.read_bytes()
+            assert data == (SHARED_DATA / name / str(e["path"])).read_bytes()
+            assert sha(data) == e["sha256"] and len(data) == e["size"]
+            side = json.loads(got.with_name(got.name + SIDECAR_SUFFIX).read_text("utf-8"))
+            assert side["url"].startswith(f"{base}/{name}/")
+            assert side["sha256"] == side["expected_sha256"] == e["sha256"]
+            assert side["size"] == e["size"]
+            assert side["matches_manifest"] is True
+            assert side["licence"] == by_name[name].licence
+            assert side["attribution"] == by_name[name].attribution
+            assert side["fetched_at"].endswith("+00:00")
+
+    # the fetched tree is a faithful copy: its manifest is the packaged one, and no temp files remain
+    assert build_manifest(dest, config) == manifest
+    assert not [p for p in dest.rglob("*.part")]
+    summary = json.loads((dest / REPORT_NAME).read_text("utf-8"))
+    assert summary["files"] == expected_files and summary["changed_upstream"] == []
+    assert summary["sources"]["ons-els"]["files"] == len(manifest["ons-els"])
+
+    assert calls and calls[-1][1] == calls[-1][2] == expected_bytes
+    assert all(a[1] <= b[1] for a, b in itertools.pairwise(calls))
+
+
+def test_retries_5xx_then_succeeds(config: Config, tmp_path: Path) -> None:
+    manifest = mirror_with(tmp_path / "mirror", {"a/a.csv": b"areacd,observation\nE07000066,1\n"})
+    handler, counter = counting(fail_first=2, status=503)
+    with serve(tmp_path / "mirror", handler) as base:
+        report = fetch_sources(only(config, "ons-els"), tmp_path / "raw", base_url=base, manifest=manifest, **FAST)
+    assert counter.requests == 3
+    assert report.files == 1 and report.changed == []
+    assert (tmp_path / "raw/ons-els/a/a.csv").read_bytes() == b"areacd,observation\nE07000066,1\n"
+
+
+def test_gives_up_after_retries(config: Config, tmp_path: Path) -> None:
+    manifest = mirror_with(tmp_path / "mirror", {"a/a.csv": b"x\n"})
+    handler, counter = counting(fail_first=100, status=429)
+    with serve(tmp_path / "mirror", handler) as base, pytest.raises(FetchError) as err:
+        fetch_sources(
+            only(config, "ons-els"),
+            tmp_path / "raw",
+            base_url=base,
+            manifest=manifest,
+            **{**FAST, "retries": 2},
+        )
+    assert counter.requests == 3
+    assert f"{base}/ons-els/a/a.csv" in str(err.value) and "429" in str(err.value)
+    assert not (tmp_path / "raw/ons-els/a/a.csv").exists()
+
+
+@pytest.mark.parametrize("status", [404, 403])
+def test_client_errors_are_not_retried_and_name_the_url(config: Config, tmp_path: Path, status: int) -> None:
+    manifest = mirror_with(tmp_path / "mirror", {"a/a.csv": b"x\n"})
+    handler, counter = counting(fail_first=100, status=status)
+    with serve(tmp_path / "mirror", handler) as base, pytest.raises(FetchError) as err:
+        fetch_sources(only(config, "ons-els"), tmp_path / "raw", base_url=base, manifest=manifest, **FAST)
+    assert counter.requests == 1
+    message = str(err.value)
+    assert f"{base}/ons-els/a/a.csv" in message and str(status) in message
+    assert "\n" not in message
+
+
+def test_missing_file_on_server_is_404(config: Config, tmp_path: Path) -> None:
+    manifest = mirror_with(tmp_path / "mirror", {"a/a.csv": b"x\n"})
+    (tmp_path / "mirror/ons-els/a/a.csv").unlink()
+    with serve(tmp_path / "mirror") as base, pytest.raises(FetchError, match="404") as err:
+        fetch_sources(only(config, "ons-els"), tmp_path / "raw", base_url=base, manifest=manifest, **FAST)
+    assert f"{base}/ons-els/a/a.csv" in str(err.value)
+
+
+def test_unreachable_host_says_offline(config: Config, tmp_path: Path) -> None:
+    manifest = {"ons-els": [{"path": "a/a.csv", "remote": "a/a.csv", "size": 2, "sha256": sha(b"x\n")}]}
+    port = closed_port()
+    with pytest.raises(FetchError) as err:
+        fetch_sources(
+            only(config, "ons-els"),
+            tmp_path / "raw",
+            base_url=f"http://127.0.0.1:{port}",
+            manifest=manifest,
+            **{**FAST, "retries": 1},
+        )
+    message = str(err.value)
+    assert message.startswith(f"cannot reach 127.0.0.1:{port}")
+    assert "offline" in message and "--base-url" in message and "\n" not in message
+
+
+def test_download_base_uses_publisher_names(config: Config, tmp_path: Path) -> None:
+    data = b'{"type":"Topology","objects":{}}'
+    (tmp_path / "publisher/output").mkdir(parents=True)
+    (tmp_path / "publisher/output/topo.json").write_bytes(data)
+    manifest = {
+        "ons-boundaries": [
+            {"path": "uk-topo.json", "remote": "output/topo.json", "size": len(data), "sha256": sha(data)}
+        ]
+    }
+    handler, counter = counting()
+    with serve(tmp_path, handler) as base:
+        cfg = only(config, "ons-boundaries", download_base=f"{base}/publisher/")
+        report = fetch_sources(cfg, tmp_path / "raw", manifest=manifest, **FAST)
+    assert counter.paths == ["/publisher/output/topo.json"]
+    assert report.files == 1 and report.changed == []
+    assert (tmp_path / "raw/ons-boundaries/uk-topo.json").read_bytes() == data
+    side = json.loads((tmp_path / "raw/ons-boundaries/uk-topo.json.provenance.json").read_text("utf-8"))
+    assert side["url"] == f"{base}/publisher/output/topo.json"
+
+
+@pytest.mark.parametrize(
+    ("path", "remote"),
+    [
+        ("../evil.csv", "evil.csv"),
+        ("a/../../evil.csv", "evil.csv"),
+        ("/tmp/evil.csv", "evil.csv"),
+        ("a\\..\\..\\evil.csv", "evil.csv"),
+        ("ok.csv", "../../other-repo/evil.csv"),
+    ],
+)
+def test_refuses_paths_that_escape(config: Config, tmp_path: Path, path: str, remote: str) -> None:
+    manifest = {"ons-els": [{"path": path, "remote": remote, "size": 2, "sha256": sha(b"x\n")}]}
+    handler, counter = counting()
+    dest = tmp_path / "sandbox" / "raw"
+    with serve(tmp_path, handler) as base, pytest.raises(FetchError, match="refusing"):
+        fetch_sources(only(config, "ons-els"), dest, base_url=base, manifest=manifest, **FAST)
+    assert counter.requests == 0  # refused before anything is downloaded
+    assert not (tmp_path / "sandbox").exists()
+
+
+def test_configured_source_missing_from_manifest(config: Config, tmp_path: Path) -> None:
+    with pytest.raises(FetchError, match="ons-boundaries"):
+        fetch_sources(config, tmp_path, base_url="http://127.0.0.1:9", manifest={"ons-els": []}, **FAST)
+
+
+def test_changed_upstream_is_reported_not_an_error(config: Config, tmp_path: Path) -> None:
+    manifest = mirror_with(tmp_path / "mirror", {"a/a.csv": b"old\n", "b/b.csv": b"same\n"})
+    (tmp_path / "mirror/ons-els/a/a.csv").write_bytes(b"revised by the publisher\n")
+    with serve(tmp_path / "mirror") as base:
+        report = fetch_sources(only(config, "ons-els"), tmp_path / "raw", base_url=base, manifest=manifest, **FAST)
+    assert report.files == 2
+    assert report.changed == ["ons-els/a/a.csv"]
+    side = json.loads((tmp_path / "raw/ons-els/a/a.csv.provenance.json").read_text("utf-8"))
+    assert side["matches_manifest"] is False
+    assert side["expected_sha256"] == sha(b"old\n")
+    assert side["sha256"] == sha(b"revised by the publisher\n")
+    assert (tmp_path / "raw/ons-els/a/a.csv").read_bytes() == b"revised by the publisher\n"
+    summary = json.loads((tmp_path / "raw" / REPORT_NAME).read_text("utf-8"))
+    assert summary["changed_upstream"] == ["ons-els/a/a.csv"]
+    assert summary["sources"]["ons-els"]["changed"] == ["a/a.csv"]
+
+
+def test_interrupted_before_rename_leaves_no_file(
+    config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = mirror_with(tmp_path / "mirror", {"a/a.csv": b"areacd\nE07000066\n" * 1000})
+    final = tmp_path / "raw/ons-els/a/a.csv"
+
+    def killed(src: object, dst: object) -> None:
+        assert Path(str(src)).exists() and Path(str(src)).parent == final.parent  # temp beside the target
+        raise OSError("killed between write and rename")
+
+    with serve(tmp_path / "mirror") as base:
+        monkeypatch.setattr(os, "replace", killed)
+        with pytest.raises(FetchError, match="killed"):
+            fetch_sources(only(config, "ons-els"), tmp_path / "raw", base_url=base, manifest=manifest, **FAST)
+        monkeypatch.undo()
+    assert not final.exists()
+    assert files_under(tmp_path / "raw") == []  # the temp file was cleaned up too
+
+
+def test_connection_dropped_mid_file_is_retried(config: Config, tmp_path: Path) -> None:
+    body = b"areacd,observation\n" + b"E07000066,1\n" * 5000
+    manifest = mirror_with(tmp_path / "mirror", {"a/a.csv": body})
+    counter = Counter()
+
+    class Truncating(Quiet):
+        def do_GET(self) -> None:
+            with counter.lock:
+                counter.requests += 1
+                first = counter.requests == 1
+            if first:  # promise the whole file, send a tenth of it, hang up
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 10])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            super().do_GET()
+
+    calls: list[tuple[str, int, int]] = []
+    with serve(tmp_path / "mirror", Truncating) as base:
+        report = fetch_sources(
+            only(config, "ons-els"),
+            tmp_path / "raw",
+            base_url=base,
+            manifest=manifest,
+            progress=lambda *a: calls.append(a),
+            **FAST,
+        )
+    assert counter.requests == 2
+    assert report.changed == [] and report.bytes == len(body)
+    assert (tmp_path / "raw/ons-els/a/a.csv").read_bytes() == body
+    assert calls[-1][1:] == (len(body), len(body))
+    assert files_under(tmp_path / "raw/ons-els") == ["a/a.csv", "a/a.csv.provenance.json"]
