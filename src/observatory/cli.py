@@ -316,5 +316,29 @@ def fetch(
             out.print(f"  {path}")
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes (releases are read-only files)")] = 1,
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Serve the site and the API on the current release (a new release is picked up without restart)."""
+    import uvicorn
+
+    with reasons():
+        cfg_path = config or None
+        target = _store(store)
+        load_config(cfg_path)  # fail early with a one-line reason
+        target.resolve(None)
+    os.environ["OBSERVATORY_STORE"] = str(target.root)
+    if config is not None:
+        os.environ["OBSERVATORY_CONFIG"] = str(config)
+    out.print(f"Serving {target.current_id()} on http://{host}:{port}/")
+    uvicorn.run("observatory.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level="warning")  # fmt: skip
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()

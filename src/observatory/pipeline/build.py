@@ -226,7 +226,7 @@ def build_release(
         report.findings.extend(group_findings)
         report.findings.extend(validate.check_themes(config, indicators))
         areas += groups
-        relations = result.relations + memberships
+        relations = result.relations + memberships + validate.same_as_relations(areas)
         report.rows_loaded = report.rows_read - report.rows_skipped
         report.observations, report.indicators, report.areas = len(observations), len(indicators), len(areas)
 

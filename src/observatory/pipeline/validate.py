@@ -36,6 +36,20 @@ def type_of_code(code: str) -> tuple[str, tuple[str, ...]]:
     return area_type, types
 
 
+# ITL1 areas are the same land as England's regions and the UK's nations; some publishers key by ITL only
+# (GVA per hour worked has England only as TLB). "same-as" relations let pages fall back honestly.
+ITL1_SAME_AS = {
+    "TLB": "E92000001", "TLC": "E12000001", "TLD": "E12000002", "TLE": "E12000003", "TLF": "E12000004",
+    "TLG": "E12000005", "TLH": "E12000006", "TLI": "E12000007", "TLJ": "E12000008", "TLK": "E12000009",
+    "TLL": "W92000004", "TLM": "S92000003", "TLN": "N92000002",
+}  # fmt: skip
+
+
+def same_as_relations(areas: list[Area]) -> list[AreaRelation]:
+    codes = {a.code for a in areas}
+    return [AreaRelation(itl, gss, "same-as") for itl, gss in ITL1_SAME_AS.items() if itl in codes and gss in codes]
+
+
 def reconcile_areas(reference: list[Area], observations: Iterable[Observation]) -> tuple[list[Area], list[Finding]]:
     """Every area the data uses gets a record: the reference one, or one registered from the data."""
     known = {a.code: a for a in reference}

@@ -1,0 +1,145 @@
+"""Queries and formatting shared by the page/API data functions.
+
+A data function takes a cursor on one release plus validated parameters and returns a plain dict: the
+HTML template, the JSON and the CSV are all rendered from that one dict, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import duckdb
+from rapidfuzz import fuzz, process
+
+from observatory.config import Config
+from observatory.web.errors import BadRequest, NotFound
+
+Row = dict[str, Any]
+CODE = re.compile(r"^[A-Za-z0-9-]{2,40}$")
+LICENCE_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+SOUTH_ESSEX = "south-essex"
+
+
+def rows(cur: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | list[Any] | None = None) -> list[Row]:
+    cur.execute(sql, params or {})
+    names = [d[0] for d in cur.description or []]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def one(cur: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | list[Any] | None = None) -> Row | None:
+    found = rows(cur, sql, params)
+    return found[0] if found else None
+
+
+def jsonable(value: Any) -> Any:
+    """Dates as ISO strings; everything else as is (the dicts are otherwise JSON-ready)."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+INDICATOR_COLUMNS = (
+    "slug, label, dataset, subtitle, description, caveats, measure, unit, prefix, suffix, decimals, source_org,"
+    " source_url, source_date, experimental, standardised, licence, themes, observations, areas, first_period,"
+    " last_period"
+)
+
+
+def all_indicators(cur: duckdb.DuckDBPyConnection) -> list[Row]:
+    return rows(cur, f"SELECT {INDICATOR_COLUMNS} FROM indicators ORDER BY label")  # noqa: S608
+
+
+def indicator(cur: duckdb.DuckDBPyConnection, slug: str) -> Row:
+    found = one(cur, f"SELECT {INDICATOR_COLUMNS} FROM indicators WHERE slug = $slug", {"slug": slug})  # noqa: S608
+    if found is None:
+        choices = {r["slug"]: r["label"] for r in rows(cur, "SELECT slug, label FROM indicators")}
+        raise NotFound(
+            f"There is no indicator “{slug}” in this release.",
+            suggest(slug, choices, "/indicators/"),
+        )
+    return found
+
+
+def area(cur: duckdb.DuckDBPyConnection, code: str) -> Row:
+    found = one(
+        cur,
+        "SELECT code, name, type, types, valid_from, valid_to, welsh_name FROM areas WHERE code = $code",
+        {"code": code},
+    )
+    if found is None:
+        choices = {r["code"]: f"{r['name']} ({r['code']})" for r in rows(cur, "SELECT code, name FROM areas")}
+        raise NotFound(f"There is no area “{code}” in this release.", suggest(code, choices, "/areas/"))
+    return found
+
+
+def suggest(text: str, choices: dict[str, str], prefix: str, limit: int = 5) -> list[tuple[str, str]]:
+    """Likely intended pages for a mistyped slug, code or name (typo-tolerant), as (label, url)."""
+    if not text:
+        return []
+    keys = list(choices)
+    scored: dict[str, float] = {}
+    for pool, cutoff in ((keys, 60), ([choices[k] for k in keys], 70)):
+        for _match, score, index in process.extract(text, pool, scorer=fuzz.WRatio, limit=limit, score_cutoff=cutoff):
+            scored[keys[index]] = max(score, scored.get(keys[index], 0.0))
+    best = sorted(scored, key=lambda k: -scored[k])[:limit]
+    return [(choices[k], f"{prefix}{k}") for k in best]
+
+
+def parse_codes(value: str | None, cur: duckdb.DuckDBPyConnection, param: str = "areas") -> list[str] | None:
+    """A comma-separated list of area codes (or group slugs), each checked against the release."""
+    if value is None or value.strip() == "":
+        return None
+    codes = [c.strip() for c in value.split(",") if c.strip()]
+    if len(codes) > 40:
+        raise BadRequest(param, "too many areas", "at most 40 comma-separated area codes")
+    bad = [c for c in codes if not CODE.match(c)]
+    if bad:
+        raise BadRequest(param, f"{bad[0][:40]!r} is not an area code", "GSS codes such as E06000033, or south-essex")
+    known = {r["code"] for r in rows(cur, "SELECT code FROM areas WHERE code IN (SELECT unnest($c))", {"c": codes})}
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise BadRequest(param, f"unknown area code {unknown[0]}", "codes listed at /areas")
+    return list(dict.fromkeys(codes))
+
+
+def format_value(value: float | None, ind: Row, *, with_unit: bool = True) -> str:
+    """A value as the publisher shows it: their decimals, prefix (e.g. £) and suffix (e.g. %)."""
+    if value is None:
+        return "no data"
+    decimals = ind.get("decimals")
+    decimals = 1 if decimals is None else int(decimals)
+    text = f"{value:,.{decimals}f}"
+    if not with_unit:
+        return text
+    prefix = ind.get("prefix") or ""
+    suffix = ind.get("suffix") or ""
+    if not suffix and (ind.get("unit") == "%"):
+        suffix = "%"
+    if text.startswith("-") and prefix:
+        return f"-{prefix}{text[1:]}{suffix}"
+    return f"{prefix}{text}{suffix}"
+
+
+def unit_label(ind: Row) -> str:
+    """The unit in words for axis titles and table headers, e.g. "£ per hour" or "%"."""
+    unit = ind.get("unit") or ""
+    measure = ind.get("measure") or ""
+    if unit and measure and unit.lower() != measure.lower() and unit not in ("£", "%"):
+        return unit
+    return unit or measure
+
+
+def area_lists(config: Config) -> tuple[list[str], list[str]]:
+    comparators = [c for c in config.comparators if c != "K02000001"]
+    return list(config.areas_of_interest), comparators
+
+
+def region_of(cur: duckdb.DuckDBPyConnection, code: str) -> str | None:
+    found = one(cur, "SELECT parent FROM area_relations WHERE code = $c AND relation = 'rgn'", {"c": code})
+    return found["parent"] if found else None

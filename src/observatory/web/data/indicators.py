@@ -1,0 +1,177 @@
+"""Data for the indicator list and the indicator page (also served as .json and .csv)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import duckdb
+
+from observatory.config import Config
+from observatory.web.data.common import (
+    LICENCE_URL,
+    Row,
+    area_lists,
+    format_value,
+    indicator,
+    parse_codes,
+    rows,
+    unit_label,
+)
+
+CURRENT_LTLA = "list_contains(a.types, 'ltla') AND a.valid_to IS NULL"
+
+
+def indicator_list(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]:
+    """Every indicator, grouped by theme (an indicator can sit in several themes; unthemed ones last)."""
+    found = rows(
+        cur,
+        "SELECT slug, label, subtitle, unit, themes, experimental, first_period, last_period, observations "
+        "FROM indicators ORDER BY label",
+    )
+    by_slug = {r["slug"]: r for r in found}
+    themes = []
+    placed: set[str] = set()
+    for theme in config.themes:
+        members = [by_slug[s] for s in theme.indicators if s in by_slug]
+        placed.update(r["slug"] for r in members)
+        themes.append({"slug": theme.slug, "name": theme.name, "aim": theme.aim, "indicators": members})
+    rest = [r for r in found if r["slug"] not in placed]
+    if rest:
+        themes.append({"slug": "other", "name": "Other indicators", "aim": "", "indicators": rest})
+    table = [
+        {"slug": r["slug"], "label": r["label"], "unit": r["unit"], "first_period": r["first_period"],
+         "last_period": r["last_period"], "observations": r["observations"], "themes": ";".join(r["themes"] or [])}
+        for r in found
+    ]  # fmt: skip
+    return {"title": "Indicators", "themes": themes, "count": len(found), "table": table}
+
+
+def _series(cur: duckdb.DuckDBPyConnection, slug: str, codes: list[str], ind: Row) -> list[dict[str, Any]]:
+    found = rows(
+        cur,
+        """
+        SELECT o.area_code, a.name AS area_name, o.period, o.period_label, o.period_start, o.period_duration,
+               o.value, o.lci_95, o.uci_95, o.status, o.notes
+        FROM observations o JOIN areas a ON a.code = o.area_code
+        WHERE o.indicator = $slug AND o.area_code IN (SELECT unnest($codes))
+        ORDER BY o.period_start, o.period_duration
+        """,
+        {"slug": slug, "codes": codes},
+    )
+    by_area: dict[str, list[Row]] = {c: [] for c in codes}
+    names: dict[str, str] = {}
+    for r in found:
+        r["display"] = format_value(r["value"], ind)
+        by_area[r["area_code"]].append(r)
+        names[r["area_code"]] = r["area_name"]
+    return [{"code": c, "name": names.get(c, c), "points": pts} for c, pts in by_area.items()]
+
+
+def _latest_ltla_period(cur: duckdb.DuckDBPyConnection, slug: str) -> Row | None:
+    found = rows(
+        cur,
+        f"""
+        SELECT o.period, any_value(o.period_label) AS period_label, count(*) AS n
+        FROM observations o JOIN areas a ON a.code = o.area_code
+        WHERE o.indicator = $slug AND o.value IS NOT NULL AND {CURRENT_LTLA}
+        GROUP BY o.period, o.period_start ORDER BY o.period_start DESC, n DESC LIMIT 1
+        """,  # noqa: S608 (constant fragment)
+        {"slug": slug},
+    )
+    return found[0] if found else None
+
+
+def _ranking(cur: duckdb.DuckDBPyConnection, slug: str, period: str, config: Config, ind: Row) -> list[Row]:
+    found = rows(
+        cur,
+        f"""
+        SELECT a.code, a.name, o.value, o.lci_95, o.uci_95, o.status,
+               rank() OVER (ORDER BY o.value DESC) AS rank
+        FROM observations o JOIN areas a ON a.code = o.area_code
+        WHERE o.indicator = $slug AND o.period = $period AND o.value IS NOT NULL AND {CURRENT_LTLA}
+        ORDER BY o.value DESC, a.name
+        """,  # noqa: S608 (constant fragment)
+        {"slug": slug, "period": period},
+    )
+    ours = set(config.areas_of_interest)
+    for r in found:
+        r["south_essex"] = r["code"] in ours
+        r["display"] = format_value(r["value"], ind)
+    return found
+
+
+def _with_equivalents(cur: duckdb.DuckDBPyConnection, slug: str, codes: list[str]) -> list[str]:
+    """A comparator the publisher keys differently (England as ITL1 TLB) is replaced by its same-as area."""
+    have = {
+        r["area_code"]
+        for r in rows(
+            cur,
+            "SELECT DISTINCT area_code FROM observations WHERE indicator = $s AND area_code IN "
+            "(SELECT unnest($c) UNION SELECT code FROM area_relations WHERE relation = 'same-as' "
+            "AND parent IN (SELECT unnest($c)))",
+            {"s": slug, "c": codes},
+        )
+    }
+    same = {r["parent"]: r["code"] for r in rows(cur, "SELECT code, parent FROM area_relations WHERE relation = 'same-as'")}
+    return [code if code in have or same.get(code) not in have else str(same[code]) for code in codes]
+
+
+def indicator_page(
+    cur: duckdb.DuckDBPyConnection, config: Config, slug: str, areas: str | None = None
+) -> dict[str, Any]:
+    ind = indicator(cur, slug)
+    ours, comparators = area_lists(config)
+    comparators = _with_equivalents(cur, slug, comparators)
+    chosen = parse_codes(areas, cur) or [*ours, *comparators]
+    series = _series(cur, slug, chosen, ind)
+    names = {
+        r["code"]: r["name"]
+        for r in rows(
+            cur, "SELECT code, name FROM areas WHERE code IN (SELECT unnest($c))", {"c": [*ours, *comparators]}
+        )
+    }
+    choices = [{"code": c, "name": names.get(c, c), "selected": c in chosen} for c in [*ours, *comparators]]
+    durations = Counter(p["period_duration"] for s in series for p in s["points"])
+    latest = _latest_ltla_period(cur, slug)
+    ranking = _ranking(cur, slug, latest["period"], config, ind) if latest else []
+    periods = sorted(
+        {(p["period_start"], p["period"], p["period_label"]) for s in series for p in s["points"]}, reverse=True
+    )
+    lookup = {(s["code"], p["period"]): p for s in series for p in s["points"]}
+    table = [
+        {
+            "area_code": s["code"],
+            "area_name": s["name"],
+            "period": p["period"],
+            "period_label": p["period_label"],
+            "value": p["value"],
+            "lci_95": p["lci_95"],
+            "uci_95": p["uci_95"],
+            "status": p["status"],
+        }
+        for s in series
+        for p in s["points"]
+    ]
+    return {
+        "title": ind["label"],
+        "indicator": {**ind, "unit_label": unit_label(ind), "licence_url": LICENCE_URL},
+        "selected": chosen,
+        "choices": choices,
+        "areas_of_interest": ours,
+        "comparators": comparators,
+        "series": series,
+        "mixed_durations": len(durations) > 1,
+        "periods": [{"period": p, "label": lab} for _s, p, lab in periods],
+        "cells": {f"{code}|{period}": pt["display"] for (code, period), pt in lookup.items()},
+        "has_ci": any(p["lci_95"] is not None for s in series for p in s["points"]),
+        "latest": latest,
+        "ranking": ranking,
+        "table": table,
+        "downloads": {
+            "csv": f"/indicators/{slug}.csv",
+            "json": f"/indicators/{slug}.json",
+            "xlsx": f"/api/v1/observations?indicator={slug}&format=xlsx",
+        },
+        "api": f"/api/v1/observations?indicator={slug}&area={','.join(chosen)}",
+    }

@@ -1,0 +1,108 @@
+"""One data dict, many renderers: HTML (Jinja2, autoescaped), JSON and CSV from the same function.
+
+Every response names the release that served it and is cacheable until the next release
+(ETag = release id + URL; 304 on If-None-Match).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from observatory.web.data.common import format_value, jsonable
+from observatory.web.errors import BadRequest
+from observatory.web.releases import Release
+
+TEMPLATES = Path(__file__).parent / "templates"
+FORMATS = ("html", "json", "csv")
+CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=60"
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    env = templates.env
+    env.autoescape = True
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    env.filters["value"] = format_value
+    env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int | float) else n
+    env.filters["datefmt"] = lambda d: d.strftime("%-d %B %Y") if hasattr(d, "strftime") else (d or "")
+    return templates
+
+
+def split_format(name: str) -> tuple[str, str]:
+    """``gva.json`` -> (``gva``, ``json``); slugs and area codes never contain a dot."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        return name, "html"
+    if ext not in FORMATS:
+        raise BadRequest("format", f"unknown format .{ext[:10]}", "add .json or .csv to the page address, or none")
+    return stem, ext
+
+
+def etag(release: Release, request: Request, fmt: str) -> str:
+    digest = hashlib.sha256(f"{release.id}|{fmt}|{request.url.path}?{request.url.query}".encode()).hexdigest()
+    return f'"{digest[:32]}"'
+
+
+def _not_modified(request: Request, tag: str) -> bool:
+    sent = request.headers.get("if-none-match", "")
+    return tag in [t.strip() for t in sent.split(",")] or sent.strip() == "*"
+
+
+def csv_text(table: Iterable[dict[str, Any]]) -> str:
+    table = list(table)
+    buf = io.StringIO()
+    if table:
+        writer = csv.DictWriter(buf, fieldnames=list(table[0]), lineterminator="\n")
+        writer.writeheader()
+        for row in table:
+            writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+    return buf.getvalue()
+
+
+def _csv_cell(value: Any) -> Any:
+    cell = jsonable(value)
+    if isinstance(cell, list):
+        return ";".join(str(v) for v in cell)
+    return "" if cell is None else cell
+
+
+def respond(
+    request: Request,
+    templates: Jinja2Templates,
+    release: Release,
+    fmt: str,
+    template: str,
+    data: dict[str, Any] | Callable[[], dict[str, Any]],
+    *,
+    filename: str = "data",
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    tag = etag(release, request, fmt)
+    headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL, "X-Observatory-Release": release.id}
+    if _not_modified(request, tag):
+        return Response(status_code=304, headers=headers)
+    payload = data() if callable(data) else data
+    if fmt == "json":
+        body = json.dumps({**jsonable(payload), "release": release.id}, ensure_ascii=False, separators=(",", ":"))
+        return Response(body, media_type="application/json", headers=headers)
+    if fmt == "csv":
+        table = payload.get("table")
+        if table is None:
+            raise BadRequest("format", "this page has no table to download", "json or html")
+        headers["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+        return Response(csv_text(table), media_type="text/csv; charset=utf-8", headers=headers)
+    context = {"data": payload, "release": release, "request": request, **(extra or {})}
+    response = templates.TemplateResponse(request, template, context, headers=headers)
+    assert isinstance(response, HTMLResponse)
+    return response
