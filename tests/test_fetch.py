@@ -382,3 +382,33 @@ def test_connection_dropped_mid_file_is_retried(config: Config, tmp_path: Path) 
     assert (tmp_path / "raw/ons-els/a/a.csv").read_bytes() == body
     assert calls[-1][1:] == (len(body), len(body))
     assert files_under(tmp_path / "raw/ons-els") == ["a/a.csv", "a/a.csv.provenance.json"]
+
+
+def test_cli_fetch_then_build_from_what_was_fetched(tmp_path: Path) -> None:
+    """`observatory fetch --base-url` downloads every configured source; a build from the copy succeeds."""
+    import subprocess
+    import sys
+
+    dest = tmp_path / "fetched"
+    if not SHARED_DATA.is_dir():
+        pytest.skip("no shared data")
+    with serve(SHARED_DATA) as url:
+        result = subprocess.run(
+            [sys.executable, "-m", "observatory", "fetch", "--dest", str(dest), "--base-url", url],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Fetched 144 files" in result.stdout
+    built = subprocess.run(
+        [sys.executable, "-m", "observatory", "build", "--sources", str(dest), "--store", str(tmp_path / "store")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    assert "300041" in built.stdout.replace(",", "")
+    offline = subprocess.run(
+        [sys.executable, "-m", "observatory", "fetch", "--dest", str(tmp_path / "x"), "--base-url",
+         f"http://127.0.0.1:{closed_port()}", "--retries", "1"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert offline.returncode == 1
+    assert "offline" in offline.stderr.strip().splitlines()[-1]

@@ -9,6 +9,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+PROVENANCE_SUFFIX = ".provenance.json"  # `observatory fetch` writes one beside each file; never data
+
 
 class Severity(StrEnum):
     ERROR = "error"  # stops the build; nothing is published

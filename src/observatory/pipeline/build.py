@@ -25,6 +25,7 @@ import pyarrow as pa
 from observatory import __version__
 from observatory.config import Config
 from observatory.model import (
+    PROVENANCE_SUFFIX,
     Area,
     AreaRelation,
     Finding,
@@ -127,7 +128,7 @@ def _inputs(config: Config, sources_dir: Path) -> tuple[list[SourceFile], list[F
             )
             continue
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and path.suffix in DATA_SUFFIXES and not path.name.endswith(".provenance.json"):
+            if path.is_file() and path.suffix in DATA_SUFFIXES and not path.name.endswith(PROVENANCE_SUFFIX):
                 rel = path.relative_to(folder).as_posix()
                 files.append(
                     SourceFile(

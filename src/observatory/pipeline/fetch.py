@@ -40,6 +40,7 @@ from urllib.parse import quote
 import httpx
 
 from observatory.config import Config, Source
+from observatory.model import PROVENANCE_SUFFIX
 
 DEFAULT_TIMEOUT = 30.0  # seconds, per connect / read / write (not per whole file)
 DEFAULT_RETRIES = 3  # further attempts after the first
@@ -48,7 +49,7 @@ MAX_RETRY_AFTER = 60.0  # cap on a server's Retry-After
 CHUNK_SIZE = 1 << 16
 MANIFEST_NAME = "manifest.json"
 REPORT_NAME = "fetch-report.json"
-SIDECAR_SUFFIX = ".provenance.json"
+SIDECAR_SUFFIX = PROVENANCE_SUFFIX
 DATA_SUFFIXES = (".csv", ".json")
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 USER_AGENT = "south-essex-data-observatory-fetch/0.1"

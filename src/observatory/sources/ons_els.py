@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from observatory.config import slugify
-from observatory.model import Finding, Indicator, Observation, ReaderResult, Severity
+from observatory.model import PROVENANCE_SUFFIX, Finding, Indicator, Observation, ReaderResult, Severity
 from observatory.periods import PeriodError, parse_period
 
 MAX_FIELD = 64 * 1024  # a longer field is a broken file, not data
@@ -522,7 +522,8 @@ def read_metadata(path: Path, display: str, findings: list[Finding]) -> _Meta | 
 
 
 def _is_context(path: Path) -> bool:
-    return path.name.endswith("-context.json")
+    """JSON-LD context files and fetch's provenance sidecars are not dataset metadata."""
+    return path.name.endswith(("-context.json", PROVENANCE_SUFFIX))
 
 
 def read_ons_els(folder: Path, display_prefix: str = "ons-els") -> ReaderResult:

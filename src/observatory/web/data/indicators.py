@@ -113,7 +113,9 @@ def _with_equivalents(cur: duckdb.DuckDBPyConnection, slug: str, codes: list[str
             {"s": slug, "c": codes},
         )
     }
-    same = {r["parent"]: r["code"] for r in rows(cur, "SELECT code, parent FROM area_relations WHERE relation = 'same-as'")}
+    same = {
+        r["parent"]: r["code"] for r in rows(cur, "SELECT code, parent FROM area_relations WHERE relation = 'same-as'")
+    }
     return [code if code in have or same.get(code) not in have else str(same[code]) for code in codes]
 
 
