@@ -20,7 +20,15 @@ DEFAULT_CONFIG = "observatory.toml"
 AREA_CODE = r"^[A-Z0-9]{3,12}$"
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
-SourceFormat = Literal["ons-els", "ons-boundaries", "ons-geography-lookups"]
+SourceFormat = Literal[
+    "ons-els",
+    "ons-boundaries",
+    "ons-geography-lookups",
+    "imd2019-lsoa",
+    "iod-lad-summaries",
+    "small-area-boundaries",
+    "gva-itl3-by-industry",
+]
 
 
 class ConfigError(ValueError):

@@ -142,11 +142,31 @@ def _inputs(config: Config, sources_dir: Path) -> tuple[list[SourceFile], list[F
     return files, findings
 
 
+def merge_small_areas(small: ReaderResult, known: set[str]) -> ReaderResult:
+    """Small areas come from several sources (data, boundaries): one Area per code, first name wins."""
+    merged = ReaderResult(
+        indicators=small.indicators,
+        observations=small.observations,
+        relations=small.relations,
+        geometries=small.geometries,
+        findings=small.findings,
+        rows_read=small.rows_read,
+        rows_skipped=small.rows_skipped,
+    )
+    seen = set(known)
+    for area in small.areas:
+        if area.code not in seen:
+            seen.add(area.code)
+            merged.areas.append(area)
+    return merged
+
+
 def read_sources(config: Config, sources_dir: Path, progress: Progress) -> ReaderResult:
     """Dispatch each configured source to the reader of its format; areas are combined at the end."""
     data = ReaderResult()
     boundaries = ReaderResult()
     lookups = ReaderResult()
+    small_areas = ReaderResult()  # LSOAs and their data: areas, relations and geometry beside the rest
     for source in config.sources:
         folder = sources_dir / source.name
         if not folder.is_dir():
@@ -164,11 +184,25 @@ def read_sources(config: Config, sources_dir: Path, progress: Progress) -> Reade
                 )
         elif source.format == "ons-geography-lookups":
             lookups.extend(read_lookups(folder, source.name))
+        elif source.format == "imd2019-lsoa":
+            from observatory.sources.imd import read_imd_lsoa
+
+            small_areas.extend(read_imd_lsoa(folder, source.name))
+        elif source.format == "iod-lad-summaries":
+            from observatory.sources.imd import read_iod_lad_summaries
+
+            data.extend(read_iod_lad_summaries(folder, source.name))
+        elif source.format == "small-area-boundaries":
+            from observatory.sources.small_areas import read_small_area_boundaries
+
+            small_areas.extend(read_small_area_boundaries(folder, source.name))
+        # "gva-itl3-by-industry" is read by the statistics (stats/derive.py), not as observations
     areas = combine_areas(boundaries, lookups)
     data.areas = areas.areas
     data.relations = areas.relations
     data.geometries = areas.geometries
     data.findings.extend(areas.findings)
+    data.extend(merge_small_areas(small_areas, {a.code for a in data.areas}))
     return data
 
 
