@@ -27,7 +27,7 @@ SourceFormat = Literal[
     "imd2019-lsoa",
     "iod-lad-summaries",
     "small-area-boundaries",
-    "gva-itl3-by-industry",
+    "ons-gva-itl3",
 ]
 
 

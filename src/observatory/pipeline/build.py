@@ -41,6 +41,8 @@ from observatory.pipeline.schema import SCHEMA, content_hash_sql
 from observatory.sources.boundaries import read_boundaries
 from observatory.sources.lookups import read_lookups
 from observatory.sources.ons_els import read_ons_els
+from observatory.stats.derive import derive
+from observatory.stats.judgements import default_metadata_dir
 from observatory.store import Store, StoreError
 
 Progress = Callable[[str], None]
@@ -161,6 +163,16 @@ def merge_small_areas(small: ReaderResult, known: set[str]) -> ReaderResult:
     return merged
 
 
+def _metadata_inputs() -> list[SourceFile]:
+    """The reviewed judgement metadata shapes derived statistics, so it is an input like the data."""
+    folder = default_metadata_dir()
+    return [
+        SourceFile("metadata", f"metadata/{p.name}", p.stat().st_size, sha256_file(p))
+        for p in sorted(folder.glob("*"))
+        if p.suffix in (".toml", ".json")
+    ]
+
+
 def read_sources(config: Config, sources_dir: Path, progress: Progress) -> ReaderResult:
     """Dispatch each configured source to the reader of its format; areas are combined at the end."""
     data = ReaderResult()
@@ -196,7 +208,7 @@ def read_sources(config: Config, sources_dir: Path, progress: Progress) -> Reade
             from observatory.sources.small_areas import read_small_area_boundaries
 
             small_areas.extend(read_small_area_boundaries(folder, source.name))
-        # "gva-itl3-by-industry" is read by the statistics (stats/derive.py), not as observations
+        # "ons-gva-itl3" (GVA by industry) is read by the statistics (stats/derive.py), not as observations
     areas = combine_areas(boundaries, lookups)
     data.areas = areas.areas
     data.relations = areas.relations
@@ -244,6 +256,7 @@ def build_release(
         _clean_debris(store)
         say("hashing inputs")
         report.files, findings = _inputs(config, sources_dir)
+        report.files += _metadata_inputs()
         report.findings.extend(findings)
         result = read_sources(config, sources_dir, say)
         report.findings.extend(result.findings)
@@ -273,9 +286,15 @@ def build_release(
 
         say("writing release")
         tmp_path = store.tmp / f"build-{os.getpid()}-{int(time.time() * 1000)}.duckdb"
-        release_id = _write(
-            tmp_path, store, config, created, report, indicators, areas, relations, result.geometries, observations
-        )
+        try:
+            release_id = _write(
+                tmp_path, store, config, created, report, indicators, areas, relations, result.geometries, observations
+            )
+        except BuildFailed:
+            tmp_path.unlink(missing_ok=True)
+            report.seconds = time.perf_counter() - started
+            _save_failed(store, report)
+            raise
         report.release_id = release_id
         say("verifying")
         _verify(tmp_path, report)
@@ -396,6 +415,11 @@ def _write(
             WHERE indicators.slug = s.indicator
             """
         )
+        derived = derive(con, config, Path(report.sources_dir) if report.sources_dir else None)
+        report.findings.extend(derived)
+        errors = [f for f in derived if f.severity is Severity.ERROR]
+        if errors:  # e.g. an invalid metadata/indicators.toml: nothing is published
+            raise BuildFailed(f"derived statistics failed; nothing was published. First: {errors[0]}", report)
         con.executemany(
             "INSERT INTO inputs VALUES (?, ?, ?, ?, ?)",
             [(f.source, f.path, f.size, f.sha256, f.url) for f in report.files],

@@ -45,6 +45,11 @@ _PARTS = {
     "areas": ("code", "concat_ws('|', code, name, type, types::VARCHAR, valid_from, valid_to, welsh_name)"),
     "area_relations": ("code, relation, parent", "concat_ws('|', code, relation, parent)"),
     "area_geometry": ("code", "concat_ws('|', code, geojson)"),
+    "indicator_judgements": (
+        "indicator",
+        "concat_ws('|', indicator, polarity, aggregation, comparison, numerator, denominator, multiplier, weight,"
+        " note, reviewed)",
+    ),
     "observations": (
         "indicator, area_code, period",
         "concat_ws('|', indicator, area_code, period, value, lci_95, uci_95, numerator, denominator, status, notes)",

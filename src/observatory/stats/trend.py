@@ -1,0 +1,340 @@
+"""Change over time, and a significance test for a trend only where the data allow one.
+
+Changes over 1, 3 and 5 periods (and 12 for monthly series, because monthly data are seasonal) are
+plain arithmetic. The trend test is the weighted linear regression public health profiles use: with at
+least 5 consecutive, non-overlapping periods that have 95% confidence intervals, each point is weighted by
+1/SE² (SE = (upper − lower) / 3.92) and the slope is tested with a z-test at the 95% level. Without such
+data the result is a plain description ("rose from X in P1 to Y in P2"), never a claim of a trend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from observatory.stats.judgements import Polarity
+from observatory.stats.sentences import IndicatorFormat, change_phrase, format_value, indicator_phrase, trend_sentence
+
+METHOD_TREND = "weighted-linear-trend-95"
+METHOD_DESCRIPTION = "description-no-test"
+Z_95 = 1.959963984540054
+SE_FROM_CI = 2 * Z_95  # width of a 95% interval in standard errors (3.92)
+WINDOW = 5  # most recent points tested, as the public health profiles' "recent trend"
+MIN_POINTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    period: str
+    label: str
+    start: dt.date
+    duration: str | None
+    value: float
+    lci: float | None = None
+    uci: float | None = None
+
+
+def _months(d: dt.date) -> int:
+    return d.year * 12 + d.month - 1
+
+
+def _duration_months(duration: str | None) -> int:
+    """Months spanned by an ISO duration (P1Y → 12, P3Y → 36, P1M → 1); 0 for an instant or other."""
+    if not duration or not duration.startswith("P"):
+        return 0
+    body = duration[1:]
+    try:
+        if body.endswith("Y"):
+            return 12 * int(body[:-1])
+        if body.endswith("M") and "T" not in body:
+            return int(body[:-1])
+    except ValueError:
+        return 0
+    return 0
+
+
+def series_step(points: Sequence[Point]) -> int:
+    """The series' usual spacing in months (most common gap between consecutive starts; ties → smallest)."""
+    gaps = Counter(_months(b.start) - _months(a.start) for a, b in itertools.pairwise(points))
+    gaps.pop(0, None)
+    if not gaps:
+        return max(_duration_months(points[0].duration), 12) if points else 12
+    top = max(gaps.values())
+    return min(g for g, n in gaps.items() if n == top)
+
+
+class Series:
+    """Points of one indicator and area in time order, with their spacing worked out once."""
+
+    def __init__(self, points: Sequence[Point]) -> None:
+        self.points = list(points)
+        self.step = series_step(self.points)
+        self.by_month = {_months(p.start): p for p in self.points}
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+
+def _series(points: Series | Sequence[Point]) -> Series:
+    return points if isinstance(points, Series) else Series(points)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    periods_back: int
+    from_period: str
+    from_label: str
+    from_value: float
+    to_period: str
+    to_label: str
+    to_value: float
+    absolute: float
+    percent: float | None  # None when the earlier value is 0 or negative
+    annual_rate: float | None  # compound annual growth rate in %, only for annual series with positive values
+    reason: str
+
+
+def changes_at(
+    points: Series | Sequence[Point], end: int, fmt: IndicatorFormat, backs: Sequence[int] | None = None
+) -> list[Change]:
+    """Changes to ``points[end]`` from 1, 3 and 5 periods earlier (exact periods; a gap gives no change)."""
+    series = _series(points)
+    step = series.step
+    backs = tuple(backs) if backs is not None else ((1, 3, 5, 12) if step == 1 else (1, 3, 5))
+    by_month = series.by_month
+    last = series.points[end]
+    out: list[Change] = []
+    for k in backs:
+        first = by_month.get(_months(last.start) - k * step)
+        if first is None:
+            continue
+        absolute = last.value - first.value
+        percent = 100 * absolute / first.value if first.value > 0 else None
+        annual = None
+        if step == 12 and first.value > 0 and last.value > 0:
+            annual = 100 * ((last.value / first.value) ** (1 / k) - 1)
+        reason = f"It {change_phrase(fmt, first.label, first.value, last.label, last.value)}"
+        if percent is not None:
+            reason += f" ({percent:+.1f}%"
+            reason += f", {annual:+.1f}% a year compounded)" if annual is not None and k > 1 else ")"
+        out.append(
+            Change(
+                k,
+                first.period,
+                first.label,
+                first.value,
+                last.period,
+                last.label,
+                last.value,
+                absolute,
+                percent,
+                annual,
+                reason + ".",
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class SlopeTest:
+    slope: float  # per year
+    se: float
+    z: float
+    n: int
+
+    @property
+    def significant(self) -> bool:
+        return abs(self.z) > Z_95
+
+
+def weighted_slope(x: Sequence[float], y: Sequence[float], se: Sequence[float]) -> SlopeTest:
+    """Weighted least-squares slope with weights 1/SE² and its standard error sqrt(1 / Σw(x − x̄)²).
+
+    The variances are taken as known (from the published intervals), so the slope's standard error is not
+    rescaled by the residuals — the same as ``numpy.polyfit(x, y, 1, w=1/se, cov="unscaled")``.
+    """
+    if not (len(x) == len(y) == len(se)) or len(x) < 2:
+        raise ValueError("need at least two points with x, y and SE")
+    if any(s <= 0 or not math.isfinite(s) for s in se):
+        raise ValueError("every standard error must be positive")
+    w = [1 / (s * s) for s in se]
+    sw = sum(w)
+    xbar = sum(wi * xi for wi, xi in zip(w, x, strict=True)) / sw
+    ybar = sum(wi * yi for wi, yi in zip(w, y, strict=True)) / sw
+    sxx = sum(wi * (xi - xbar) ** 2 for wi, xi in zip(w, x, strict=True))
+    if sxx <= 0:
+        raise ValueError("the x values do not vary")
+    sxy = sum(wi * (xi - xbar) * (yi - ybar) for wi, xi, yi in zip(w, x, y, strict=True))
+    slope = sxy / sxx
+    slope_se = math.sqrt(1 / sxx)
+    return SlopeTest(slope, slope_se, slope / slope_se, len(x))
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    period: str
+    label: str
+    method: str
+    outcome: str  # increasing | decreasing | no significant change | rose | fell | unchanged | single value
+    judgement: str  # improving | worsening | no significant change | increasing | decreasing | not-judged
+    n_points: int
+    first_period: str
+    first_label: str
+    first_value: float
+    last_value: float
+    slope: float | None
+    slope_se: float | None
+    z: float | None
+    reason: str
+    sentence: str
+
+
+def _test_window(series: Series, end: int) -> tuple[list[Point], str]:
+    """The most recent run of consecutive, non-overlapping periods with usable intervals ending at ``end``."""
+    step = max(series.step, _duration_months(series.points[end].duration))
+    by_month = series.by_month
+    run: list[Point] = []
+    month = _months(series.points[end].start)
+    while len(run) < WINDOW:
+        p = by_month.get(month)
+        if p is None or p.lci is None or p.uci is None or not p.lci <= p.value <= p.uci or not p.lci < p.uci:
+            break
+        run.append(p)
+        month -= step
+    run.reverse()
+    overlap = step > series.step
+    if len(run) >= MIN_POINTS:
+        return run, ""
+    if not run:
+        why = "no usable 95% confidence interval is published for this period, so no trend test is possible"
+    else:
+        why = (
+            f"only {len(run)} consecutive {'non-overlapping ' if overlap else ''}period{'s' if len(run) != 1 else ''} "
+            f"with 95% confidence intervals end here ({MIN_POINTS} are needed), so no trend test is possible"
+        )
+    return run, why
+
+
+def assess_trend(
+    points: Series | Sequence[Point], end: int, polarity: Polarity, fmt: IndicatorFormat, area_name: str
+) -> Trend:
+    """The trend ending at ``points[end]``: a weighted linear test when possible, else a plain description."""
+    series = _series(points)
+    last = series.points[end]
+    run, why = _test_window(series, end)
+    if not why:
+        first = run[0]
+        x = [(_months(p.start) - _months(first.start)) / 12 for p in run]
+        se = [(p.uci - p.lci) / SE_FROM_CI for p in run if p.uci is not None and p.lci is not None]
+        test = weighted_slope(x, [p.value for p in run], se)
+        if not test.significant:
+            outcome = judgement = "no significant change"
+        else:
+            outcome = "increasing" if test.slope > 0 else "decreasing"
+            if polarity == "no-judgement":
+                judgement = outcome
+            else:
+                judgement = "improving" if (test.slope > 0) == (polarity == "higher-better") else "worsening"
+        reason = (
+            f"Weighted linear trend over {len(run)} periods ({first.label} to {last.label}): slope "
+            f"{test.slope:+.4g} a year, standard error {test.se:.4g}, z = {test.z:.2f} "
+            f"({'beyond' if test.significant else 'within'} ±1.96)."
+        )
+        sentence = trend_sentence(
+            area_name, fmt, outcome, judgement, len(run), first.label, last.label, first.value, last.value, True
+        )
+        return Trend(
+            last.period,
+            last.label,
+            METHOD_TREND,
+            outcome,
+            judgement,
+            len(run),
+            first.period,
+            first.label,
+            first.value,
+            last.value,
+            test.slope,
+            test.se,
+            test.z,
+            reason,
+            sentence,
+        )
+    # Plain description over the same span a test would have used (up to 5 periods back).
+    span = [
+        p
+        for k in range(WINDOW - 1, -1, -1)
+        if (p := series.by_month.get(_months(last.start) - k * series.step)) is not None
+    ]
+    first = span[0] if span else last
+    if first is last:
+        outcome, desc = "single value", "there is no earlier period to compare with"
+    else:
+        same = format_value(first.value, fmt) == format_value(last.value, fmt)  # equal as published
+        outcome = "unchanged" if same else "rose" if last.value > first.value else "fell"
+        desc = f"It {change_phrase(fmt, first.label, first.value, last.label, last.value)}"
+    reason = f"{desc[0].upper()}{desc[1:]}; {why}."
+    sentence = (
+        trend_sentence(
+            area_name,
+            fmt,
+            outcome,
+            "not-judged",
+            len(span),
+            first.label,
+            last.label,
+            first.value,
+            last.value,
+            False,
+            why,
+        )
+        if first is not last
+        else f"{area_name} has only one period of {indicator_phrase(fmt.label)} data, so there is no trend to describe."
+    )
+    return Trend(
+        last.period,
+        last.label,
+        METHOD_DESCRIPTION,
+        outcome,
+        "not-judged",
+        len(span),
+        first.period,
+        first.label,
+        first.value,
+        last.value,
+        None,
+        None,
+        None,
+        reason,
+        sentence,
+    )
+
+
+METHODS = {
+    METHOD_TREND: (
+        "Weighted linear trend test (95%)",
+        "Used only when the five most recent consecutive, non-overlapping periods all have published 95% "
+        "confidence intervals. Each value's standard error is (upper − lower) / 3.92; the values are regressed on "
+        "time (in years) by weighted least squares with weights 1/SE², the slope's standard error is "
+        "sqrt(1 / Σw(x − x̄)²), and the slope is significant when |slope / SE| > 1.96. A significant slope is "
+        "'increasing' or 'decreasing', turned into 'improving' or 'worsening' by the indicator's polarity; otherwise "
+        "'no significant change'. Rolling multi-year periods are thinned to non-overlapping ones first, because "
+        "overlapping averages share data and would overstate significance.",
+    ),
+    METHOD_DESCRIPTION: (
+        "Plain description (no trend test)",
+        "Where the data do not allow a test (no intervals, fewer than five consecutive periods, or intervals of "
+        "zero width) the change is described in words — 'rose from X in P1 to Y in P2' — over the same span a test "
+        "would use, with no claim that it is a trend.",
+    ),
+    "change-over-periods": (
+        "Change over 1, 3 and 5 periods",
+        "The difference between the latest value and the value exactly 1, 3 and 5 periods earlier (12 months "
+        "earlier as well for monthly series, which are seasonal), as an absolute change and a percentage; for "
+        "annual series with positive values also the compound annual growth rate ((latest / earlier)^(1/years) − 1).",
+    ),
+}
