@@ -43,6 +43,17 @@ def full_build(
     yield store, report
 
 
+def reference_sources() -> list[str]:
+    """Every configured source except ONS ELS: what a build needs beside the indicator files."""
+    return [s.name for s in load_config(CONFIG_PATH).sources if s.name != "ons-els"]
+
+
+def link_reference_sources(target: Path, shared: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    for source in reference_sources():
+        os.symlink(shared / source, target / source)
+
+
 def link_sources(target: Path, shared: Path, replace: dict[str, Path] | None = None) -> Path:
     """A sources folder of symlinks to the shared data, with some ons-els files swapped for others.
 
@@ -50,9 +61,7 @@ def link_sources(target: Path, shared: Path, replace: dict[str, Path] | None = N
     how an older vintage is built: the old file where the current one would be.
     """
     replace = replace or {}
-    target.mkdir(parents=True, exist_ok=True)
-    for source in ("ons-boundaries", "ons-geography-lookups"):
-        os.symlink(shared / source, target / source)
+    link_reference_sources(target, shared)
     els = target / "ons-els"
     els.mkdir()
     swapped = {Path(k).parts[0] for k in replace}

@@ -15,7 +15,7 @@ import pytest
 from observatory.config import Config
 from observatory.pipeline.build import build_release
 from observatory.store import Store
-from tests.conftest import CONFIG_PATH
+from tests.conftest import CONFIG_PATH, link_reference_sources
 
 DATASETS = ("gigabit-capable-broadband", "employment-rate", "gross-value-added", "business-demography")
 
@@ -52,8 +52,7 @@ KILLER = textwrap.dedent(
 @pytest.fixture(scope="module")
 def small_sources(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Path:
     root = tmp_path_factory.mktemp("small-sources")
-    for source in ("ons-boundaries", "ons-geography-lookups"):
-        os.symlink(shared / source, root / source)
+    link_reference_sources(root, shared)
     (root / "ons-els").mkdir()
     for dataset in DATASETS:
         os.symlink(shared / "ons-els" / dataset, root / "ons-els" / dataset)

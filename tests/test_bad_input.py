@@ -22,6 +22,7 @@ from observatory.model import Finding, Severity
 from observatory.pipeline.validate import drop_duplicates
 from observatory.sources.ons_els import read_ons_els
 from observatory.store import Store
+from tests.conftest import link_reference_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -318,8 +319,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     root = tmp_path_factory.mktemp("bad-input-build")
     sources = root / "sources"
     (sources / "ons-els").mkdir(parents=True)
-    for name in ("ons-boundaries", "ons-geography-lookups"):
-        (sources / name).symlink_to(SHARED_DATA / name, target_is_directory=True)
+    link_reference_sources(sources, SHARED_DATA)
     (sources / "ons-els" / BASE_DATASET).symlink_to(SHARED_DATA / "ons-els" / BASE_DATASET)
     config_path = root / "observatory.toml"
     shutil.copyfile(CONFIG, config_path)

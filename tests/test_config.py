@@ -26,7 +26,10 @@ def test_repository_config_is_valid() -> None:
         "future-work",
         "data-transformation",
     ]
-    assert {s.name for s in cfg.sources} == {"ons-els", "ons-boundaries", "ons-geography-lookups"}
+    assert {s.name for s in cfg.sources} == {
+        "ons-els", "ons-boundaries", "ons-geography-lookups", "ons-gva-itl3-by-industry", "imd2019-lsoa",
+        "iod-lad-summaries", "essex-small-area-boundaries",
+    }  # fmt: skip
     assert len(cfg.hash) == 64
 
 

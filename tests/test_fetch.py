@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import gzip
 import hashlib
 import itertools
 import json
 import os
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ import pytest
 from observatory.config import Config, load_config
 from observatory.pipeline.fetch import (
     DEFAULT_TIMEOUT,
+    MAX_DECOMPRESSED,
     REPORT_NAME,
     SIDECAR_SUFFIX,
     FetchError,
@@ -30,6 +33,7 @@ from observatory.pipeline.fetch import (
     file_url,
     load_manifest,
 )
+from tests.test_imd import DEPRIVATION_SOURCES, config_with_deprivation_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -41,7 +45,11 @@ needs_data = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"{SHARED_DATA}
 
 @pytest.fixture(scope="module")
 def config() -> Config:
-    return load_config(ROOT / "observatory.toml")
+    """observatory.toml with the deprivation and small-area sources, as the packaged manifest was built.
+
+    (Those sources are added only while observatory.toml does not declare them yet; see tests/test_imd.py.)
+    """
+    return config_with_deprivation_sources(ROOT / "observatory.toml")
 
 
 def only(config: Config, *names: str, **updates: str) -> Config:
@@ -141,6 +149,37 @@ def test_packaged_manifest_is_current(config: Config) -> None:
     lookups = {e["path"]: e["remote"] for e in manifest["ons-geography-lookups"]}
     assert lookups["IMD_Dec2019_Lookup_England_LSOA11_LAD19_IMD19.csv"] == "csv/004.csv"
     assert len(lookups) == 9 and all(str(r).startswith("csv/") for r in lookups.values())
+    # IoD2019 LSOA files: the publisher's copy is gzip-compressed; DERIVED_* (not upstream) is not listed
+    imd = {e["path"]: e for e in manifest["imd2019-lsoa"]}
+    assert sorted(imd) == [
+        "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv",
+        "File_2_-_IoD2019_Domains_of_Deprivation.csv",
+        "File_6_-_IoD2019_Population_Denominators.csv",
+    ]
+    for path, e in imd.items():
+        assert e["compression"] == "gzip"
+        assert e["remote"] == f"02-EnergyModel/Energy_Intensity_Analysis/data/imd/{path}.gz"
+        assert e["size"] == (SHARED_DATA / "imd2019-lsoa" / path).stat().st_size  # the decompressed file
+    summaries = {e["path"]: e["remote"] for e in manifest["iod-lad-summaries"]}
+    assert summaries == {
+        "IoD2019_lad_summaries_long.csv": "IndicesOfDeprivation/IoD2019/local_authority_district/IoD2019.csv",
+        "IoD2025_lad_summaries_long.csv": (
+            "IndicesOfDeprivation/IoD2025/local_authority_district/indices_of_deprivation_2025_lad.csv"
+        ),
+    }
+    # only the LSOA GeoJSON the reader uses: not topo_*, msoa11/ or wards2013/
+    small = {e["path"]: e["remote"] for e in manifest["essex-small-area-boundaries"]}
+    assert len(small) == 14
+    for path, remote in small.items():
+        assert re.fullmatch(r"lsoa11/E0[67]\d{6}\.json", str(path))
+        assert remote == f"json/statistical/eng/lsoa_by_lad/{str(path).removeprefix('lsoa11/')}"
+    assert not any("compression" in e for name, v in manifest.items() if name != "imd2019-lsoa" for e in v)
+
+
+def test_deprivation_sources_are_configured_for_the_manifest(config: Config) -> None:
+    """The test config has the three sources (from observatory.toml once the entries are added there)."""
+    assert set(DEPRIVATION_SOURCES) <= {s.name for s in config.sources}
+    assert set(DEPRIVATION_SOURCES) <= set(load_manifest())
 
 
 def test_load_manifest_covers_configured_sources(config: Config) -> None:
@@ -286,6 +325,99 @@ def test_download_base_uses_publisher_names(config: Config, tmp_path: Path) -> N
     assert side["url"] == f"{base}/publisher/output/topo.json"
 
 
+def gzip_publisher(root: Path, files: dict[str, bytes]) -> Manifest:
+    """The publisher serves ``<name>.gz`` under ``root/publisher/imd/``; the manifest describes the plain files."""
+    (root / "publisher/imd").mkdir(parents=True)
+    entries: list[dict[str, object]] = []
+    for name, data in files.items():
+        (root / "publisher/imd" / f"{name}.gz").write_bytes(gzip.compress(data))
+        entries.append(
+            {"path": name, "remote": f"imd/{name}.gz", "compression": "gzip", "size": len(data), "sha256": sha(data)}
+        )
+    return {"imd2019-lsoa": entries}
+
+
+def test_gzip_from_the_publisher_is_decompressed_while_streaming(config: Config, tmp_path: Path) -> None:
+    plain = "\ufeffLSOA code (2011),Rank\r\n".encode() + b"E01015814,19102\r\n" * 20000
+    manifest = gzip_publisher(tmp_path, {"File_2.csv": plain})
+    served = (tmp_path / "publisher/imd/File_2.csv.gz").read_bytes()
+    handler, counter = counting()
+    calls: list[tuple[str, int, int]] = []
+    with serve(tmp_path, handler) as base:
+        cfg = only(config, "imd2019-lsoa", download_base=f"{base}/publisher/")
+        report = fetch_sources(cfg, tmp_path / "raw", manifest=manifest, progress=lambda *a: calls.append(a), **FAST)
+    assert counter.paths == ["/publisher/imd/File_2.csv.gz"]
+    got = tmp_path / "raw/imd2019-lsoa/File_2.csv"
+    assert got.read_bytes() == plain
+    assert report.changed == [] and report.bytes == len(plain)
+    assert calls[-1][1:] == (len(plain), len(plain))  # progress counts the local (decompressed) bytes
+    side = json.loads(got.with_name(got.name + SIDECAR_SUFFIX).read_text("utf-8"))
+    assert side["url"] == f"{base}/publisher/imd/File_2.csv.gz"
+    assert side["sha256"] == side["expected_sha256"] == sha(plain) and side["matches_manifest"] is True
+    assert side["compression"] == "gzip"
+    assert (side["served_sha256"], side["served_size"]) == (sha(served), len(served))
+    assert files_under(tmp_path / "raw/imd2019-lsoa") == ["File_2.csv", "File_2.csv.provenance.json"]
+
+
+def test_a_mirror_holds_plain_files_so_nothing_is_decompressed(config: Config, tmp_path: Path) -> None:
+    plain = b"LSOA code (2011),Rank\nE01015814,19102\n"
+    manifest = gzip_publisher(tmp_path / "unused", {"File_2.csv": plain})
+    mirror = tmp_path / "mirror/imd2019-lsoa"
+    mirror.mkdir(parents=True)
+    (mirror / "File_2.csv").write_bytes(plain)
+    handler, counter = counting()
+    with serve(tmp_path / "mirror", handler) as base:
+        report = fetch_sources(only(config, "imd2019-lsoa"), tmp_path / "raw", base_url=base, manifest=manifest, **FAST)
+    assert counter.paths == ["/imd2019-lsoa/File_2.csv"]
+    assert report.changed == []
+    assert (tmp_path / "raw/imd2019-lsoa/File_2.csv").read_bytes() == plain
+    side = json.loads((tmp_path / "raw/imd2019-lsoa/File_2.csv.provenance.json").read_text("utf-8"))
+    assert "compression" not in side and side["matches_manifest"] is True
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"LSOA code (2011)\nE01015814\n", "expected gzip data"),
+        (gzip.compress(b"E01015814,19102\n" * 5000)[:-12], "truncated"),
+        (gzip.compress(b"x") + b"not gzip", "corrupt gzip"),
+        (b"", "empty response"),
+    ],
+)
+def test_bad_gzip_is_an_error_and_leaves_no_file(config: Config, tmp_path: Path, body: bytes, message: str) -> None:
+    manifest = gzip_publisher(tmp_path, {"File_2.csv": b"E01015814,19102\n"})
+    (tmp_path / "publisher/imd/File_2.csv.gz").write_bytes(body)
+    with serve(tmp_path) as base, pytest.raises(FetchError, match=message) as err:
+        cfg = only(config, "imd2019-lsoa", download_base=f"{base}/publisher/")
+        fetch_sources(cfg, tmp_path / "raw", manifest=manifest, **FAST)
+    assert f"{base}/publisher/imd/File_2.csv.gz" in str(err.value) and "\n" not in str(err.value)
+    assert not (tmp_path / "raw").exists() or files_under(tmp_path / "raw") == []
+    assert MAX_DECOMPRESSED >= 1 << 30
+
+
+def test_unknown_compression_in_the_manifest_is_refused(config: Config, tmp_path: Path) -> None:
+    manifest = {
+        "imd2019-lsoa": [{"path": "a.csv", "remote": "a.zip", "compression": "zip", "size": 1, "sha256": "0" * 64}]
+    }
+    with pytest.raises(FetchError, match="compression"):
+        fetch_sources(only(config, "imd2019-lsoa"), tmp_path, base_url="http://127.0.0.1:9", manifest=manifest, **FAST)
+
+
+@needs_data
+def test_packaged_imd_entries_fetch_from_a_gzip_publisher(config: Config, tmp_path: Path) -> None:
+    """The real IoD2019 files, served gzip-compressed at their publisher paths, arrive as the shared copies."""
+    manifest = {"imd2019-lsoa": load_manifest()["imd2019-lsoa"]}
+    for e in manifest["imd2019-lsoa"]:
+        target = tmp_path / "publisher" / str(e["remote"])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(gzip.compress((SHARED_DATA / "imd2019-lsoa" / str(e["path"])).read_bytes(), mtime=0))
+    with serve(tmp_path) as base:
+        cfg = only(config, "imd2019-lsoa", download_base=f"{base}/publisher/")
+        report = fetch_sources(cfg, tmp_path / "raw", manifest=manifest, **FAST)
+    assert report.files == 3 and report.changed == []
+    assert build_manifest(tmp_path / "raw", cfg) == manifest
+
+
 @pytest.mark.parametrize(
     ("path", "remote"),
     [
@@ -398,7 +530,8 @@ def test_cli_fetch_then_build_from_what_was_fetched(tmp_path: Path) -> None:
             capture_output=True, text=True, timeout=300,
         )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "Fetched 144 files" in result.stdout
+    configured = load_config(ROOT / "observatory.toml").sources  # what the CLI fetches: the default config
+    assert f"Fetched {sum(len(load_manifest()[s.name]) for s in configured)} files" in result.stdout
     built = subprocess.run(
         [sys.executable, "-m", "observatory", "build", "--sources", str(dest), "--store", str(tmp_path / "store")],
         capture_output=True, text=True, timeout=300,

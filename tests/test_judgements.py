@@ -40,7 +40,7 @@ def test_metadata_file_is_valid_against_its_schema() -> None:
 def test_load_judgements_reads_the_repository_file() -> None:
     assert default_metadata_dir() == METADATA
     js = load_judgements()
-    assert len(js) == 90
+    assert len(js) == 147  # 90 ONS ELS indicators + 57 from the Indices of Deprivation
     assert js["employment-rate"].aggregation == "ratio"
     assert js["employment-rate"].multiplier == 100
     assert js["gross-median-weekly-pay"].aggregation == "not-aggregable"

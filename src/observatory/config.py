@@ -75,6 +75,7 @@ class Config(_Strict):
     deployment: Deployment
     areas_of_interest: Annotated[list[Annotated[str, Field(pattern=AREA_CODE)]], Field(min_length=1)]
     comparators: list[Annotated[str, Field(pattern=AREA_CODE)]]
+    small_area_scope: list[Annotated[str, Field(pattern=AREA_CODE)]] = []  # empty: keep every small area
     groups: list[Group] = []
     themes: list[Theme] = []
     sources: Annotated[list[Source], Field(min_length=1)]

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import duckdb
@@ -37,7 +37,8 @@ from observatory.model import (
 )
 from observatory.pipeline import publish, validate
 from observatory.pipeline.areas import combine_areas
-from observatory.pipeline.schema import SCHEMA, content_hash_sql
+from observatory.pipeline.fetch import file_url, load_manifest
+from observatory.pipeline.schema import LATEST_OBSERVATIONS_SQL, SCHEMA, content_hash_sql
 from observatory.sources.boundaries import read_boundaries
 from observatory.sources.lookups import read_lookups
 from observatory.sources.ons_els import read_ons_els
@@ -115,9 +116,16 @@ def sha256_file(path: Path) -> str:
 
 
 def _inputs(config: Config, sources_dir: Path) -> tuple[list[SourceFile], list[Finding]]:
+    """Every file the build reads, hashed, with the publisher URL it came from (from the fetch manifest).
+
+    ONS ELS is read folder by folder, so each of its data files is an input; for the other sources only
+    the publisher's files listed in the manifest are read (derived copies and unused layers are not).
+    """
+    manifest = load_manifest()
     files: list[SourceFile] = []
     findings: list[Finding] = []
     for source in config.sources:
+        listed = {str(e["path"]): str(e.get("remote", e["path"])) for e in manifest.get(source.name, [])}
         folder = sources_dir / source.name
         if not folder.is_dir():
             findings.append(
@@ -132,13 +140,16 @@ def _inputs(config: Config, sources_dir: Path) -> tuple[list[SourceFile], list[F
         for path in sorted(folder.rglob("*")):
             if path.is_file() and path.suffix in DATA_SUFFIXES and not path.name.endswith(PROVENANCE_SUFFIX):
                 rel = path.relative_to(folder).as_posix()
+                if rel not in listed and source.format != "ons-els":
+                    continue
+                remote = PurePosixPath(listed.get(rel, rel))
                 files.append(
                     SourceFile(
                         source=source.name,
                         path=f"{source.name}/{rel}",
                         size=path.stat().st_size,
                         sha256=sha256_file(path),
-                        url=source.download_base + rel,
+                        url=file_url(source, PurePosixPath(rel), remote),
                     )
                 )
     return files, findings
@@ -171,6 +182,41 @@ def _metadata_inputs() -> list[SourceFile]:
         for p in sorted(folder.glob("*"))
         if p.suffix in (".toml", ".json")
     ]
+
+
+def scope_small_areas(small: ReaderResult, relations: list[AreaRelation], scope: list[str]) -> ReaderResult:
+    """Keep small areas (and their observations) only inside the configured scope.
+
+    Authority-level figures derived from all of England's small areas were computed by the readers before
+    this filter, so they stay exact; only the neighbourhood rows outside the scope are left out.
+    """
+    if not scope:
+        return small
+    inside = set(scope) | {r.code for r in relations if r.parent in scope}
+    all_small = {a.code for a in small.areas if a.type == "lsoa"}
+    kept = {r.code for r in small.relations if r.relation == "ltla" and r.code in all_small and r.parent in inside}
+    dropped = all_small - kept
+    observations = [o for o in small.observations if o.area_code not in dropped]
+    small.findings.append(
+        Finding(
+            "small-areas.out-of-scope",
+            Severity.INFO,
+            "observatory.toml",
+            f"{len(dropped):,} small areas outside small_area_scope ({', '.join(scope)}) and their "
+            f"{len(small.observations) - len(observations):,} observations are not kept in the release",
+            column="small_area_scope",
+        )
+    )
+    return ReaderResult(
+        indicators=small.indicators,
+        observations=observations,
+        areas=[a for a in small.areas if a.code not in dropped],
+        relations=[r for r in small.relations if r.code not in dropped],
+        geometries={c: g for c, g in small.geometries.items() if c not in dropped},
+        findings=small.findings,
+        rows_read=small.rows_read,
+        rows_skipped=small.rows_skipped,
+    )
 
 
 def read_sources(config: Config, sources_dir: Path, progress: Progress) -> ReaderResult:
@@ -214,7 +260,8 @@ def read_sources(config: Config, sources_dir: Path, progress: Progress) -> Reade
     data.relations = areas.relations
     data.geometries = areas.geometries
     data.findings.extend(areas.findings)
-    data.extend(merge_small_areas(small_areas, {a.code for a in data.areas}))
+    small = merge_small_areas(small_areas, {a.code for a in data.areas})
+    data.extend(scope_small_areas(small, data.relations, config.small_area_scope))
     return data
 
 
@@ -415,6 +462,7 @@ def _write(
             WHERE indicators.slug = s.indicator
             """
         )
+        con.execute(LATEST_OBSERVATIONS_SQL)  # each series' latest period: the API's hot path
         derived = derive(con, config, Path(report.sources_dir) if report.sources_dir else None)
         report.findings.extend(derived)
         errors = [f for f in derived if f.severity is Severity.ERROR]

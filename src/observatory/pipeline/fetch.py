@@ -16,6 +16,11 @@ attribution, the manifest's expected sha256) and the run writes ``fetch-report.j
 A file whose sha256 differs from the manifest is not an error - publishers revise files - it is recorded
 in the sidecar and reported as "changed upstream"; validation decides later whether it can be used.
 
+An entry may say ``"compression": "gzip"``: the publisher serves ``remote`` gzip-compressed (the IoD2019
+LSOA files) and the fetch decompresses it while streaming, so the local copy is the plain file and the
+manifest's ``size``/``sha256`` are those of the decompressed bytes. A mirror (``--base-url``) holds the
+plain files, as the sources directory does, so nothing is decompressed when fetching from one.
+
 Regenerate the manifest from a local copy of the sources with::
 
     python -m observatory.pipeline.fetch /path/to/sources [--config observatory.toml]
@@ -28,8 +33,10 @@ import hashlib
 import importlib.resources
 import json
 import os
+import re
 import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -71,6 +78,56 @@ REMOTE_NAMES: dict[str, dict[str, str]] = {
         "Regions_Dec2019_Names_and_Codes_England.csv": "csv/252.csv",
         "Counties_Apr2020_Names_and_Codes_England.csv": "csv/240.csv",
     },
+    # ons-gva-itl3-by-industry: DanOlner/ukcompare data/sectors/ (names with spaces; renamed, unchanged).
+    "ons-gva-itl3-by-industry": {
+        "Table_3c_ITL3_UK_current_price_estimates_pounds_million.csv": (
+            "Table 3c ITL3 UK current price estimates pounds million.csv"
+        ),
+        "Table_3b_ITL3_UK_chained_volume_measures_2019_money_pounds_million.csv": (
+            "Table 3b ITL3 UK chained volume measures in 2019 money value pounds million.csv"
+        ),
+    },
+    # iod-lad-summaries: see shared/data/iod-lad-summaries/PROVENANCE.md (renamed, contents unchanged).
+    "iod-lad-summaries": {
+        "IoD2019_lad_summaries_long.csv": "IndicesOfDeprivation/IoD2019/local_authority_district/IoD2019.csv",
+        "IoD2025_lad_summaries_long.csv": (
+            "IndicesOfDeprivation/IoD2025/local_authority_district/indices_of_deprivation_2025_lad.csv"
+        ),
+    },
+}
+
+GZIP = "gzip"
+COMPRESSIONS = frozenset({GZIP})
+MAX_DECOMPRESSED = 1 << 30  # 1 GiB: a larger "decompressed" file is a gzip bomb, not a publisher's CSV
+
+
+@dataclass(frozen=True)
+class RemoteLayout:
+    """Which of a source's local files are the publisher's, where each lives upstream, how it is served.
+
+    A source folder may hold files that are not the publisher's (a derived join, copies in another format
+    or vintage the build does not read); only paths matching ``include`` are listed in the manifest.
+    ``remote`` is a template: ``{path}`` is the local relative path, ``{name}`` its file name.
+    """
+
+    include: re.Pattern[str]
+    remote: str
+    compression: str | None = None
+
+
+REMOTE_LAYOUTS: dict[str, RemoteLayout] = {
+    # anetobradley/energy_flex stores MHCLG's File 1/2/6 CSV exports gzip-compressed. DERIVED_* was joined
+    # together when the data was collected (not upstream) and is not listed.
+    "imd2019-lsoa": RemoteLayout(
+        re.compile(r"File_\d+_-_[A-Za-z0-9_-]+\.csv"),
+        "02-EnergyModel/Energy_Intensity_Analysis/data/imd/{path}.gz",
+        GZIP,
+    ),
+    # martinjc/UK-GeoJSON: only the LSOA 2011 GeoJSON is read (not topo_*, msoa11/ or the 2013 wards).
+    "essex-small-area-boundaries": RemoteLayout(
+        re.compile(r"lsoa11/[EW]0[6-9]\d{6}\.json"),
+        "json/statistical/eng/lsoa_by_lad/{name}",
+    ),
 }
 
 Manifest = dict[str, list[dict[str, object]]]
@@ -97,8 +154,9 @@ class _Entry:
     source: Source
     path: PurePosixPath
     remote: PurePosixPath
-    size: int
+    size: int  # of the local (decompressed) file
     sha256: str
+    compression: str | None = None  # how the publisher serves ``remote``
 
     @property
     def label(self) -> str:
@@ -124,7 +182,8 @@ def build_manifest(sources_dir: Path, config: Config) -> Manifest:
     """Compute the manifest of every configured source from a local copy laid out as ``<dir>/<source>/``.
 
     Only data files (.csv, .json) are listed; provenance sidecars written by a fetch are skipped, so
-    ``build_manifest`` of a fetched directory equals the manifest it was fetched with.
+    ``build_manifest`` of a fetched directory equals the manifest it was fetched with. For a source in
+    :data:`REMOTE_LAYOUTS`, only the publisher's files are listed (with their compression, if any).
     """
     manifest: Manifest = {}
     for source in config.sources:
@@ -132,17 +191,30 @@ def build_manifest(sources_dir: Path, config: Config) -> Manifest:
         if not folder.is_dir():
             raise FileNotFoundError(f"{folder}: no folder for source {source.name!r}")
         renames = REMOTE_NAMES.get(source.name)
+        layout = REMOTE_LAYOUTS.get(source.name)
         entries: list[dict[str, object]] = []
         for file in sorted(p for p in folder.rglob("*") if _is_data_file(p)):
             rel = file.relative_to(folder).as_posix()
-            if renames is not None and rel not in renames:
-                raise ValueError(f"{file}: no publisher path known for this file (add it to REMOTE_NAMES)")
-            remote = renames[rel] if renames is not None else rel
-            entries.append({"path": rel, "remote": remote, "size": file.stat().st_size, "sha256": _sha256_file(file)})
+            entry: dict[str, object] = {"path": rel}
+            if layout is not None:
+                if not layout.include.fullmatch(rel):
+                    continue  # not the publisher's file (see RemoteLayout)
+                entry["remote"] = layout.remote.format(path=rel, name=file.name)
+                if layout.compression is not None:
+                    entry["compression"] = layout.compression
+            elif renames is not None:
+                if rel not in renames:
+                    raise ValueError(f"{file}: no publisher path known for this file (add it to REMOTE_NAMES)")
+                entry["remote"] = renames[rel]
+            else:
+                entry["remote"] = rel
+            entries.append({**entry, "size": file.stat().st_size, "sha256": _sha256_file(file)})
         if renames is not None:
             missing = sorted(set(renames) - {str(e["path"]) for e in entries})
             if missing:
                 raise FileNotFoundError(f"{folder}: missing {', '.join(missing)}")
+        if layout is not None and not entries:
+            raise FileNotFoundError(f"{folder}: no file matches {layout.include.pattern}")
         entries.sort(key=lambda e: str(e["path"]))
         manifest[source.name] = entries
     return dict(sorted(manifest.items()))
@@ -182,7 +254,11 @@ def _quote_path(p: PurePosixPath) -> str:
 
 
 def file_url(source: Source, path: PurePosixPath, remote: PurePosixPath, base_url: str | None = None) -> str:
-    """Where a file is downloaded from: ``download_base + remote``, or ``base_url/<source>/<path>``."""
+    """Where a file is downloaded from: ``download_base + remote``, or ``base_url/<source>/<path>``.
+
+    A mirror is laid out like the sources directory: it holds each file under its local name, plain
+    (never compressed), whatever the publisher's name and compression.
+    """
     if base_url is not None:
         return f"{base_url.rstrip('/')}/{quote(source.name, safe='')}/{_quote_path(path)}"
     base = source.download_base
@@ -210,10 +286,13 @@ def _entries(config: Config, manifest: Manifest) -> list[_Entry]:
                 raise FetchError(f"{where}: size must be a non-negative integer, got {size!r}")
             if not isinstance(sha, str) or len(sha) != 64:
                 raise FetchError(f"{where}: sha256 must be 64 hex digits, got {sha!r}")
+            compression = item.get("compression")
+            if compression is not None and compression not in COMPRESSIONS:
+                raise FetchError(f"{where}: compression must be one of {sorted(COMPRESSIONS)}, got {compression!r}")
             if str(path) in seen:
                 raise FetchError(f"{where}: {path} is listed twice")
             seen.add(str(path))
-            out.append(_Entry(source, path, remote, size, sha.lower()))
+            out.append(_Entry(source, path, remote, size, sha.lower(), compression))
     return out
 
 
@@ -309,6 +388,54 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
+@dataclass
+class _Served:
+    """What the server sent for a compressed file, before decompression (for the provenance sidecar)."""
+
+    sha256: str = ""
+    size: int = 0
+
+
+def _gunzip(chunks: Iterable[bytes], url: str, served: _Served) -> Iterator[bytes]:
+    """Decompress a gzip stream (one or more members) chunk by chunk; FetchError if it is not gzip or is cut.
+
+    Output is produced at most ``CHUNK_SIZE`` at a time, so a hostile stream cannot exhaust memory, and
+    at most ``MAX_DECOMPRESSED`` in all. ``served`` receives the sha256 and size of the compressed bytes.
+    """
+    digest = hashlib.sha256()
+    size = out = 0
+    decoder = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    head = b""
+    for chunk in chunks:
+        if len(head) < 2:
+            head += chunk[:2]
+            if not b"\x1f\x8b".startswith(head[:2]):
+                raise FetchError(f"{url}: expected gzip data (the manifest says compression: gzip), got other bytes")
+        digest.update(chunk)
+        size += len(chunk)
+        data = chunk
+        while True:
+            if decoder.eof and data:  # another gzip member follows (concatenated gzip is valid)
+                decoder = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            try:
+                plain = decoder.decompress(data, CHUNK_SIZE)
+            except zlib.error as exc:
+                raise FetchError(f"{url}: corrupt gzip data: {exc}") from exc
+            out += len(plain)
+            if out > MAX_DECOMPRESSED:
+                raise FetchError(f"{url}: decompresses to more than {MAX_DECOMPRESSED:,} bytes; refused")
+            if plain:
+                yield plain
+            data = decoder.unused_data if decoder.eof else decoder.unconsumed_tail
+            if not data and len(plain) < CHUNK_SIZE:
+                break  # input used up and no output left pending
+    if size == 0:
+        raise FetchError(f"{url}: empty response (expected gzip data)")
+    if not decoder.eof:
+        raise FetchError(f"{url}: the gzip data ends before its end marker (truncated download?)")
+    served.sha256, served.size = digest.hexdigest(), size
+
+
 def _download(
     client: httpx.Client,
     url: str,
@@ -318,7 +445,9 @@ def _download(
     backoff: float,
     on_chunk: Callable[[int], None] | None,
     on_retry: Callable[[], None] | None,
+    gunzip: _Served | None = None,
 ) -> tuple[str, int]:
+    """Stream ``url`` into ``final``; with ``gunzip``, decompress on the way (sha256/size are of the result)."""
     attempt = 0
     while True:
         try:
@@ -329,6 +458,8 @@ def _download(
                 if status != 200:
                     raise FetchError(f"{url}: HTTP {status} {response.reason_phrase}".rstrip())
                 chunks: Iterator[bytes] = response.iter_bytes(CHUNK_SIZE)
+                if gunzip is not None:
+                    chunks = _gunzip(chunks, url, gunzip)
                 return _write_atomically(final, chunks, on_chunk)
         except httpx.UnsupportedProtocol as exc:
             raise FetchError(f"{url}: unsupported URL: {_one_line(exc)}") from exc
@@ -423,6 +554,8 @@ def fetch_sources(
     try:
         for entry, final in zip(entries, targets, strict=True):
             url = file_url(entry.source, entry.path, entry.remote, base_url)
+            # Only the publisher serves compressed files; a mirror holds the plain files (see file_url).
+            served = _Served() if entry.compression == GZIP and base_url is None else None
             tracker.start(entry.label)
             sha, size = _download(
                 http,
@@ -432,6 +565,7 @@ def fetch_sources(
                 backoff=backoff,
                 on_chunk=tracker.advance,
                 on_retry=tracker.restart,
+                gunzip=served,
             )
             tracker.finish(size)
             matches = sha == entry.sha256 and size == entry.size
@@ -450,6 +584,11 @@ def fetch_sources(
                     "expected_sha256": entry.sha256,
                     "expected_size": entry.size,
                     "matches_manifest": matches,
+                    **(
+                        {"compression": GZIP, "served_sha256": served.sha256, "served_size": served.size}
+                        if served is not None
+                        else {}
+                    ),
                 },
             )
             report.files += 1

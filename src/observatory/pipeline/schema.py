@@ -35,6 +35,13 @@ CREATE TABLE observations (
 );
 """
 
+# Each series' latest observation, precomputed so "latest" queries do not scan every period.
+LATEST_OBSERVATIONS_SQL = (
+    "CREATE TABLE latest_observations AS SELECT * FROM observations QUALIFY row_number() OVER "
+    "(PARTITION BY indicator, area_code ORDER BY period_start DESC, period_duration DESC NULLS LAST) = 1 "
+    "ORDER BY indicator, area_code"
+)
+
 # What "the same content" means: the data users see, not where or when it was built.
 _PARTS = {
     "indicators": (

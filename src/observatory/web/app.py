@@ -41,13 +41,23 @@ def create_app(store: Store | None = None, config: Config | None = None) -> Fast
     app.state.config = config
     app.state.templates = templates
     app.add_middleware(GZipMiddleware, minimum_size=1000)
-    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.mount("/static", ImmutableStatic(directory=str(STATIC)), name="static")
     templates.env.globals.update(site=config.deployment, themes=config.themes, version=__version__)
 
     app.include_router(pages.router)
-    app.include_router(api.router)
+    api.install(app)
     _error_handlers(app, templates)
     return app
+
+
+class ImmutableStatic(StaticFiles):
+    """Static files are referenced with ``?v=<version>``, so browsers may keep them for a year."""
+
+    async def get_response(self, path: str, scope: Any) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
 
 
 def app_from_env() -> FastAPI:
@@ -58,7 +68,7 @@ def app_from_env() -> FastAPI:
 def _wants_json(request: Request) -> bool:
     path = request.url.path
     return (
-        path.endswith((".json", ".csv"))
+        path.endswith((".json", ".csv", ".jsonld"))
         or path.startswith("/api/")
         or "application/json" in request.headers.get("accept", "")
     )
@@ -88,7 +98,8 @@ def _error_handlers(app: FastAPI, templates: Any) -> None:
     @app.exception_handler(StoreError)
     def store_error(request: Request, exc: StoreError) -> Response:
         if "no release" in str(exc) and request.query_params.get("release"):
-            return _error(request, 404, "Release not found", str(exc), param="release",
+            shown = f"There is no release {request.query_params['release'][:40]!r} in this observatory."
+            return _error(request, 404, "Release not found", shown, param="release",
                           allowed="a release id listed at /changes, 'current' or 'previous'")  # fmt: skip
         log.error("store unavailable: %s", exc)
         return _error(request, 503, "The data is not available", "No release of the data can be served right now.")

@@ -2,20 +2,115 @@
 
 from __future__ import annotations
 
+import gzip
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 import duckdb
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from observatory.web import charts, maps
+from observatory.web.catalog import indicator_jsonld
+from observatory.web.data.areas import area_index, area_page
+from observatory.web.data.changes import changes_page
+from observatory.web.data.compare import compare_page
 from observatory.web.data.home import home_page
-from observatory.web.data.indicators import indicator_list, indicator_page
+from observatory.web.data.indicators import CURRENT_LTLA, indicator_list, indicator_page
+from observatory.web.data.search import search_page
+from observatory.web.data.static_pages import about_page, accessibility_page, methodology_page
+from observatory.web.data.themes import theme_page
 from observatory.web.releases import Release
-from observatory.web.render import respond, split_format
+from observatory.web.render import etag, respond, split_format
 
 router = APIRouter(include_in_schema=False)
 DataFn = Callable[[duckdb.DuckDBPyConnection], dict[str, Any]]
+ExtraFn = Callable[[Release, dict[str, Any]], dict[str, Any]]
+
+
+class PageCache:
+    """Page data (and rendered extras such as SVG) per (release + config, key), least recently used dropped first.
+
+    Releases are immutable, so a page's data computed once is right for as long as that release is served;
+    only pages whose data is costly (area pages, the diff) are cached, each under a key naming its inputs.
+    """
+
+    def __init__(self, max_entries: int = 256) -> None:  # ~0.6 MB a page: ~150 MB at most
+        self.max_entries = max_entries
+        self._items: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, scope: str, key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        with self._lock:
+            found = self._items.get((scope, key))
+            if found is not None:
+                self._items.move_to_end((scope, key))
+                return found
+        value = compute()  # outside the lock: a rare double computation beats serialising every request
+        with self._lock:
+            self._items[(scope, key)] = value
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+class ResponseCache:
+    """Finished responses (body, gzipped body, headers) per (release, path, query) for the cached pages.
+
+    Rendering a large page and compressing it cost more than everything else in a warm request; a release
+    never changes, so each page is rendered and compressed once. The GZip middleware passes a response that
+    already carries Content-Encoding through untouched.
+    """
+
+    def __init__(self, max_entries: int = 256) -> None:  # ~250 KB an entry at most: ~60 MB
+        self.max_entries = max_entries
+        self._items: OrderedDict[tuple[str, str, str], tuple[bytes, bytes | None, dict[str, str]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str]) -> tuple[bytes, bytes | None, dict[str, str]] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, str, str], response: Response) -> None:
+        body = bytes(response.body)
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        packed = gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= GZIP_MINIMUM else None
+        with self._lock:
+            self._items[key] = (body, packed, headers)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+GZIP_MINIMUM = 1000  # as the app's GZip middleware
+CACHE = PageCache()
+RESPONSES = ResponseCache()
+
+
+def clear_caches() -> None:
+    """Forget every cached page (tests that serve different stores under the same release id need this)."""
+    CACHE.clear()
+    RESPONSES.clear()
+
+
+SVG = charts.ChartCache()  # rendered charts and maps per release: SVG is the costly part of a page
+
+
+def cache_scope(release: Release, config: Any) -> str:
+    """What a cached page depends on: the release and the deployment's config (its hash, else the object)."""
+    return f"{release.id}|{getattr(config, 'hash', '') or id(config)}"
 
 
 def release_for(request: Request) -> Release:
@@ -29,42 +124,84 @@ def page(
     template: str,
     data: DataFn,
     filename: str,
-    extra: Callable[[Release, dict[str, Any]], dict[str, Any]] | None = None,
+    extra: ExtraFn | None = None,
+    cache_key: str | None = None,
 ) -> Response:
-    """Validate the format, pick the release, run the data function on a fresh cursor, render."""
+    """Validate the format, pick the release, run the data function on a fresh cursor, render.
+
+    With ``cache_key`` the data (and the HTML-only extras) are kept per release under that key.
+    """
     _, fmt = split_format(name)
     release = release_for(request)
+    scope = cache_scope(release, config_of(request))
+    key = (scope, request.url.path, request.url.query)
+    if cache_key is not None and not _revalidating(request, etag(release, request, fmt)):
+        hit = RESPONSES.get(key)
+        if hit is not None:
+            return _cached(request, *hit)
     cur = release.cursor()
     try:
-        payload = data(cur)
-        more = extra(release, payload) if extra is not None and fmt == "html" else None
-        return respond(request, request.app.state.templates, release, fmt, template, payload, filename=filename,
-                       extra=more)  # fmt: skip
+        if cache_key is None:
+            payload = data(cur)
+            more = extra(release, payload) if extra is not None and fmt == "html" else None
+        else:
+            payload = CACHE.get_or_compute(scope, cache_key, lambda: data(cur))
+            more = None
+            if extra is not None and fmt == "html":
+                fn = extra
+                more = CACHE.get_or_compute(scope, f"{cache_key}|extra", lambda: fn(release, payload))
+        response = respond(request, request.app.state.templates, release, fmt, template, payload,
+                           filename=filename, extra=more)  # fmt: skip
     finally:
         cur.close()
+    if cache_key is not None and response.status_code == 200:
+        RESPONSES.put(key, response)
+    return response
+
+
+def _revalidating(request: Request, tag: str) -> bool:
+    """A conditional request for this page's ETag: let ``respond`` answer it (304)."""
+    sent = request.headers.get("if-none-match", "")
+    return bool(sent) and (tag in [t.strip() for t in sent.split(",")] or sent.strip() == "*")
+
+
+def _cached(request: Request, body: bytes, packed: bytes | None, headers: dict[str, str]) -> Response:
+    if packed is not None and "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(packed, headers={**headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return Response(body, headers=headers)  # the GZip middleware adds Vary to an identity response
 
 
 def config_of(request: Request) -> Any:
     return request.app.state.config
 
 
+def _joined(request: Request, many: str, one: str) -> str | None:
+    """A list parameter given as ``many=a,b`` and/or repeated ``one=a&one=b`` (what an HTML form sends)."""
+    parts = [request.query_params.get(many, ""), *request.query_params.getlist(one)]
+    joined = ",".join(p.strip() for p in parts if p.strip())
+    return joined or None
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> Response:
     cfg = config_of(request)
-    return page(request, "index", "home.html", lambda cur: home_page(cur, cfg), "south-essex-at-a-glance")
+    return page(request, "index", "home.html", lambda cur: home_page(cur, cfg), "south-essex-at-a-glance",
+                cache_key="home")  # fmt: skip
 
 
 @router.get("/index.{fmt}")
 def home_data(request: Request, fmt: str) -> Response:
     cfg = config_of(request)
-    return page(request, f"index.{fmt}", "home.html", lambda cur: home_page(cur, cfg), "south-essex-headlines")
+    return page(request, f"index.{fmt}", "home.html", lambda cur: home_page(cur, cfg), "south-essex-headlines",
+                cache_key="home")  # fmt: skip
 
 
 @router.get("/indicators")
 @router.get("/indicators.{fmt}")
 def indicators(request: Request, fmt: str = "html") -> Response:
     cfg = config_of(request)
-    return page(request, f"indicators.{fmt}", "indicators.html", lambda cur: indicator_list(cur, cfg), "indicators")
+    return page(request, f"indicators.{fmt}", "indicators.html", lambda cur: indicator_list(cur, cfg), "indicators",
+                cache_key="indicator-list")  # fmt: skip
 
 
 @router.get("/indicators/{name}")
@@ -72,4 +209,233 @@ def indicator(request: Request, name: str) -> Response:
     cfg = config_of(request)
     slug, _ = split_format(name)
     areas = ",".join([request.query_params.get("areas", ""), *request.query_params.getlist("area")]).strip(",")
-    return page(request, name, "indicator.html", lambda cur: indicator_page(cur, cfg, slug, areas or None), slug)
+    return page(request, name, "indicator.html", lambda cur: indicator_page(cur, cfg, slug, areas or None), slug,
+                extra=lambda release, payload: {
+                    **indicator_charts(release, payload, cfg),
+                    "jsonld": indicator_jsonld(payload["indicator"], base=str(request.base_url),
+                                               site=cfg.deployment.name, release_id=release.id,
+                                               created=release.created),
+                },
+                cache_key=f"indicator:{slug}:{areas}")  # fmt: skip
+
+
+@router.get("/areas")
+@router.get("/areas.{fmt}")
+def areas(request: Request, fmt: str = "html") -> Response:
+    cfg = config_of(request)
+    return page(request, f"areas.{fmt}", "areas.html", lambda cur: area_index(cur, cfg), "areas", cache_key="areas")
+
+
+@router.get("/areas/{name}")
+def area(request: Request, name: str) -> Response:
+    cfg = config_of(request)
+    code, _ = split_format(name)
+    return page(request, name, "area.html", lambda cur: area_page(cur, cfg, code), code, extra=area_charts,
+                cache_key=f"area:{code}")  # fmt: skip
+
+
+@router.get("/compare")
+@router.get("/compare.{fmt}")
+def compare(request: Request, fmt: str = "html") -> Response:
+    cfg = config_of(request)
+    codes, slugs = _joined(request, "areas", "area"), _joined(request, "indicators", "indicator")
+    return page(request, f"compare.{fmt}", "compare.html", lambda cur: compare_page(cur, cfg, codes, slugs),
+                "compare", cache_key=f"compare:{codes}:{slugs}")  # fmt: skip
+
+
+@router.get("/themes")
+def themes() -> Response:
+    """The themes are listed, with their indicators, on /indicators."""
+    return RedirectResponse("/indicators", status_code=308)
+
+
+@router.get("/themes/{name}")
+def theme(request: Request, name: str) -> Response:
+    cfg = config_of(request)
+    slug, _ = split_format(name)
+    return page(request, name, "theme.html", lambda cur: theme_page(cur, cfg, slug), slug, cache_key=f"theme:{slug}")
+
+
+@router.get("/search")
+@router.get("/search.{fmt}")
+def search(request: Request, fmt: str = "html") -> Response:
+    q = request.query_params.get("q")
+    return page(request, f"search.{fmt}", "search.html", lambda cur: search_page(cur, q), "search")
+
+
+@router.get("/changes")
+@router.get("/changes.{fmt}")
+def changes(request: Request, fmt: str = "html") -> Response:
+    cfg = config_of(request)
+    store = request.app.state.pool.store
+    listed = f"{store.current_id()}:{','.join(store.release_ids())}"  # a new release changes the list
+    return page(request, f"changes.{fmt}", "changes.html", lambda cur: changes_page(cur, store, cfg), "changes",
+                cache_key=f"changes:{listed}")  # fmt: skip
+
+
+@router.get("/about")
+@router.get("/about.{fmt}")
+def about(request: Request, fmt: str = "html") -> Response:
+    cfg = config_of(request)
+    return page(request, f"about.{fmt}", "about.html", lambda cur: about_page(cur, cfg), "about", cache_key="about")
+
+
+@router.get("/methodology")
+@router.get("/methodology.{fmt}")
+def methodology(request: Request, fmt: str = "html") -> Response:
+    return page(request, f"methodology.{fmt}", "methodology.html", methodology_page, "methodology")
+
+
+@router.get("/accessibility")
+@router.get("/accessibility.{fmt}")
+def accessibility(request: Request, fmt: str = "html") -> Response:
+    cfg = config_of(request)
+    return page(request, f"accessibility.{fmt}", "accessibility.html", lambda cur: accessibility_page(cfg),
+                "accessibility")  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Charts and maps: server-rendered SVG for the HTML only (the .json/.csv carry the same numbers as data)
+
+
+def _unit(ind: dict[str, Any]) -> tuple[str, str, int]:
+    suffix = ind.get("suffix") or ("%" if ind.get("unit") == "%" else "")
+    decimals = ind.get("decimals")
+    return ind.get("prefix") or "", suffix, 1 if decimals is None else int(decimals)
+
+
+def indicator_charts(release: Release, payload: dict[str, Any], config: Any) -> dict[str, Any]:
+    """The line chart of the chosen areas and the map of every current authority, cached per release."""
+    ind = payload["indicator"]
+    prefix, suffix, decimals = _unit(ind)
+    durations: dict[str | None, int] = {}
+    for s in payload["series"]:
+        for p in s["points"]:
+            durations[p["period_duration"]] = durations.get(p["period_duration"], 0) + 1
+    main = max(durations, key=lambda d: durations[d]) if durations else None
+    series = [
+        charts.Series(s["code"], s["name"], [
+            charts.Point(p["period_start"], p["period_label"], p["value"], p["lci_95"], p["uci_95"])
+            for p in s["points"] if p["period_duration"] == main
+        ])
+        for s in payload["series"]
+    ]  # fmt: skip
+    chosen = ",".join(payload["selected"])
+    scope = cache_scope(release, config)
+    chart = SVG.get_or_render(scope, f"line:{ind['slug']}:{chosen}", lambda: charts.line_chart(
+        series, title=f"{ind['label']} over time", y_title=ind.get("unit_label") or "", unit_prefix=prefix,
+        unit_suffix=suffix, decimals=decimals, highlight=list(config.areas_of_interest), chart_id="chart-over-time",
+    ))  # fmt: skip
+    grid = {f"{s['code']}|{p['period']}": p for s in payload["series"] for p in s["points"]}  # table lookup
+    shown = {"chart_svg": chart, "grid": grid, "chart_duration": main if len(durations) > 1 else None}
+    latest = payload.get("latest")
+    if not latest:
+        return {**shown, "map_svg": None}
+
+    def render_map() -> str:
+        cur = release.cursor()
+        try:
+            cur.execute(
+                f"""
+                SELECT a.code, a.name, g.geojson, o.value, o.period_label
+                FROM areas a JOIN area_geometry g ON g.code = a.code
+                LEFT JOIN observations o ON o.area_code = a.code AND o.indicator = $slug AND o.period = $period
+                WHERE {CURRENT_LTLA} ORDER BY a.code
+                """,  # noqa: S608 (constant fragment)
+                {"slug": ind["slug"], "period": latest["period"]},
+            )
+            features = [maps.MapArea(*row) for row in cur.fetchall()]
+        finally:
+            cur.close()
+        ours = list(config.areas_of_interest)
+        return maps.choropleth(
+            features, title=f"{ind['label']} by local authority, {latest['period_label']}",
+            legend_title=ind.get("unit_label") or ind["label"], unit_prefix=prefix, unit_suffix=suffix,
+            decimals=decimals, outline=ours, inset=ours, chart_id="map-by-area",
+        )  # fmt: skip
+
+    return {**shown, "map_svg": SVG.get_or_render(scope, f"map:{ind['slug']}", render_map)}
+
+
+LOCATOR_PARENTS = ("rgn", "ctry", "uk")  # siblings are drawn within the nearest of these parents
+LOCATOR_MAX = 450
+PLURALS = {
+    "ltla": "local authorities",
+    "utla": "counties",
+    "rgn": "regions",
+    "ctry": "nations",
+    "cauth": "combined authorities",
+    "itl1": "ITL1 regions",
+    "itl2": "ITL2 areas",
+    "itl3": "ITL3 areas",
+}
+
+
+def locator_map(release: Release, payload: dict[str, Any]) -> tuple[str, str] | None:
+    """The area among its siblings (same type, same region or nation), or None when there is nothing to draw."""
+    a = payload["area"]
+    parent = next((p for rel in LOCATOR_PARENTS for p in payload["parents"] if p["relation"] == rel), None)
+    if parent is None or a.get("valid_to") is not None:
+        return None
+    cur = release.cursor()
+    try:
+        cur.execute(
+            """
+            SELECT a.code, a.name, g.geojson FROM areas a JOIN area_geometry g ON g.code = a.code
+            JOIN area_relations r ON r.code = a.code AND r.relation = $rel AND r.parent = $parent
+            WHERE a.type = $type AND a.valid_to IS NULL ORDER BY a.code
+            """,
+            {"rel": parent["relation"], "parent": parent["code"], "type": a["type"]},
+        )
+        found = cur.fetchall()
+    finally:
+        cur.close()
+    if not any(code == a["code"] for code, _, _ in found) or len(found) > LOCATOR_MAX:
+        return None
+    features = [maps.MapArea(code, name, geojson, None) for code, name, geojson in found]
+    kind = PLURALS.get(a["type"], "areas of the same kind")
+    title = f"Map: where {a['name']} is in {parent['name']}"
+    caption = f"{a['name']} (dark) among the other {kind} of {parent['name']} (light)."
+    return maps.area_map(features, code=a["code"], title=title, chart_id="locator"), caption
+
+
+def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
+    """A locator map, a sparkline per indicator and, where the release has comparisons, a spine chart per theme."""
+    if payload["area"].get("is_group"):
+        return {}
+    name = payload["area"]["name"]
+    sparks: dict[str, str] = {}
+    spines: dict[str, str] = {}
+    for theme in payload["themes"]:
+        spine_rows = []
+        for r in theme["indicators"]:
+            fmt = r["format"]
+            values = [h["value"] for h in r["history"]]
+            if r["slug"] not in sparks and len(values) > 1:
+                first, last = r["history"][0], r["history"][-1]
+                label = (
+                    f"{r['label']} in {name}, {first['period_label']} to {last['period_label']}: from "
+                    f"{charts.format_value(first['value'], fmt['prefix'], fmt['suffix'], fmt['decimals'])} to "
+                    f"{charts.format_value(last['value'], fmt['prefix'], fmt['suffix'], fmt['decimals'])}"
+                )
+                sparks[r["slug"]] = charts.sparkline(values, label=label)
+            england = next((b for b in r["benchmarks"] if b["role"] == "england"), None)
+            rng = r["range"] or {}
+            comparison = r["comparison"] or {}
+            judgement = comparison.get("judgement")
+            polarity = comparison.get("polarity")
+            spine_rows.append(charts.SpineRow(
+                label=r["label"], area_value=r["value"], england_value=england["value"] if england else None,
+                p_min=rng.get("min"), p25=rng.get("p25"), p75=rng.get("p75"), p_max=rng.get("max"),
+                judgement=judgement if judgement in ("better", "similar", "worse") else "not-tested",
+                polarity="higher-better" if polarity == "higher-better" else
+                "lower-better" if polarity == "lower-better" else "no-judgement",
+                unit_prefix=fmt["prefix"], unit_suffix=fmt["suffix"], decimals=fmt["decimals"],
+            ))  # fmt: skip
+        if payload.get("has_comparisons") and spine_rows:
+            spines[theme["slug"]] = charts.spine_chart(
+                spine_rows, title=f"{theme['name']}: {name} compared with England", chart_id=f"spine-{theme['slug']}"
+            )
+    locator = locator_map(release, payload)
+    return {"sparks": sparks, "spines": spines, "locator_svg": locator[0] if locator else None,
+            "locator_caption": locator[1] if locator else None}  # fmt: skip

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import defaultdict
 from typing import Any
 
 import duckdb
@@ -143,3 +144,26 @@ def area_lists(config: Config) -> tuple[list[str], list[str]]:
 def region_of(cur: duckdb.DuckDBPyConnection, code: str) -> str | None:
     found = one(cur, "SELECT parent FROM area_relations WHERE code = $c AND relation = 'rgn'", {"c": code})
     return found["parent"] if found else None
+
+
+def with_equivalents_many(cur: duckdb.DuckDBPyConnection, slugs: list[str], codes: list[str]) -> dict[str, list[str]]:
+    """``indicators._with_equivalents`` for many indicators in two queries (an area page shows ~90).
+
+    For each indicator, a code without data is replaced by its same-as equivalent (England → ITL1 TLB) when
+    that one has data; otherwise it is kept.
+    """
+    same = {
+        r["parent"]: r["code"] for r in rows(cur, "SELECT code, parent FROM area_relations WHERE relation = 'same-as'")
+    }
+    wanted = list({*codes, *(same[c] for c in codes if c in same)})
+    have: dict[str, set[str]] = defaultdict(set)
+    for r in rows(
+        cur,
+        "SELECT DISTINCT indicator, area_code FROM observations "
+        "WHERE indicator IN (SELECT unnest($s)) AND area_code IN (SELECT unnest($c))",
+        {"s": slugs, "c": wanted},
+    ):
+        have[r["indicator"]].add(r["area_code"])
+    return {
+        slug: [c if c in have[slug] or same.get(c) not in have[slug] else str(same[c]) for c in codes] for slug in slugs
+    }

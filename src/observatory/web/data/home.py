@@ -7,7 +7,7 @@ from typing import Any
 import duckdb
 
 from observatory.config import Config
-from observatory.web.data.common import Row, format_value, rows
+from observatory.web.data.common import Row, format_value, rows, with_equivalents_many
 
 HEADLINES_PER_PROGRAMME = 3
 ENGLAND = "E92000001"
@@ -15,6 +15,7 @@ ENGLAND = "E92000001"
 
 def _headline(cur: duckdb.DuckDBPyConnection, ind: Row, codes: list[str]) -> dict[str, Any] | None:
     """Latest value for each authority, change since the previous period and over five periods."""
+    england = with_equivalents_many(cur, [ind["slug"]], [ENGLAND])[ind["slug"]][0]  # e.g. TLB for GVA
     found = rows(
         cur,
         """
@@ -26,7 +27,7 @@ def _headline(cur: duckdb.DuckDBPyConnection, ind: Row, codes: list[str]) -> dic
         )
         SELECT area_code, name, back, period, period_label, value FROM ranked WHERE back IN (1, 2, 6)
         """,
-        {"slug": ind["slug"], "codes": [*codes, ENGLAND]},
+        {"slug": ind["slug"], "codes": [*codes, england]},
     )
     if not found:
         return None
@@ -34,7 +35,7 @@ def _headline(cur: duckdb.DuckDBPyConnection, ind: Row, codes: list[str]) -> dic
     for r in found:
         by_area.setdefault(r["area_code"], {})[r["back"]] = r
     areas = []
-    for code in [*codes, ENGLAND]:
+    for code in [*codes, england]:
         points = by_area.get(code)
         if not points or 1 not in points:
             continue
@@ -51,7 +52,7 @@ def _headline(cur: duckdb.DuckDBPyConnection, ind: Row, codes: list[str]) -> dic
                 "change_1_from": None if prev is None else prev["period_label"],
                 "change_5": None if five is None else latest["value"] - five["value"],
                 "change_5_from": None if five is None else five["period_label"],
-                "is_england": code == ENGLAND,
+                "is_england": code == england,
             }
         )
     return {"indicator": ind, "areas": areas}

@@ -8,6 +8,7 @@ from typing import Any
 import duckdb
 
 from observatory.config import Config
+from observatory.web.data.areas import optional_rows
 from observatory.web.data.common import (
     LICENCE_URL,
     Row,
@@ -17,6 +18,7 @@ from observatory.web.data.common import (
     parse_codes,
     rows,
     unit_label,
+    with_equivalents_many,
 )
 
 CURRENT_LTLA = "list_contains(a.types, 'ltla') AND a.valid_to IS NULL"
@@ -60,11 +62,11 @@ def _series(cur: duckdb.DuckDBPyConnection, slug: str, codes: list[str], ind: Ro
         {"slug": slug, "codes": codes},
     )
     by_area: dict[str, list[Row]] = {c: [] for c in codes}
-    names: dict[str, str] = {}
+    names = {r["code"]: r["name"] for r in rows(cur, "SELECT code, name FROM areas WHERE code IN (SELECT unnest($c))",
+                                                 {"c": codes})}  # fmt: skip
     for r in found:
         r["display"] = format_value(r["value"], ind)
         by_area[r["area_code"]].append(r)
-        names[r["area_code"]] = r["area_name"]
     return [{"code": c, "name": names.get(c, c), "points": pts} for c, pts in by_area.items()]
 
 
@@ -103,20 +105,35 @@ def _ranking(cur: duckdb.DuckDBPyConnection, slug: str, period: str, config: Con
 
 def _with_equivalents(cur: duckdb.DuckDBPyConnection, slug: str, codes: list[str]) -> list[str]:
     """A comparator the publisher keys differently (England as ITL1 TLB) is replaced by its same-as area."""
-    have = {
-        r["area_code"]
-        for r in rows(
-            cur,
-            "SELECT DISTINCT area_code FROM observations WHERE indicator = $s AND area_code IN "
-            "(SELECT unnest($c) UNION SELECT code FROM area_relations WHERE relation = 'same-as' "
-            "AND parent IN (SELECT unnest($c)))",
-            {"s": slug, "c": codes},
-        )
-    }
-    same = {
-        r["parent"]: r["code"] for r in rows(cur, "SELECT code, parent FROM area_relations WHERE relation = 'same-as'")
-    }
-    return [code if code in have or same.get(code) not in have else str(same[code]) for code in codes]
+    return with_equivalents_many(cur, [slug], codes)[slug]
+
+
+def _judgements(cur: duckdb.DuckDBPyConnection, slug: str, codes: list[str], names: dict[str, str]) -> list[Row]:
+    """Each authority's latest comparison with England and its trend, from the release's statistics tables."""
+    comparisons = optional_rows(cur, "comparisons", {"indicator": [slug], "area_code": codes,
+                                                      "benchmark_role": ["england"]})  # fmt: skip
+    trends = optional_rows(cur, "trends", {"indicator": [slug], "area_code": codes})
+    out = []
+    for code in codes:
+        comparison, trend = _newest(comparisons, code), _newest(trends, code)
+        if comparison is None and trend is None:
+            continue
+        out.append({"code": code, "name": names.get(code, code), "comparison": _result(comparison),
+                    "trend": _result(trend)})  # fmt: skip
+    return out
+
+
+def _newest(found: list[Row], code: str) -> Row | None:
+    """The area's result for its most recent period (ISO periods sort by their start)."""
+    return max((r for r in found if r["area_code"] == code), key=lambda r: str(r["period"]), default=None)
+
+
+def _result(r: Row | None) -> Row | None:
+    if r is None:
+        return None
+    return {"period": r.get("period"), "period_label": r.get("period_label"), "method": r.get("method"),
+            "outcome": r.get("outcome"), "judgement": r.get("judgement"), "reason": r.get("reason"),
+            "sentence": r.get("sentence")}  # fmt: skip
 
 
 def indicator_page(
@@ -169,6 +186,7 @@ def indicator_page(
         "has_ci": any(p["lci_95"] is not None for s in series for p in s["points"]),
         "latest": latest,
         "ranking": ranking,
+        "judgements": _judgements(cur, slug, ours, names),
         "table": table,
         "downloads": {
             "csv": f"/indicators/{slug}.csv",

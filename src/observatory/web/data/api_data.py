@@ -1,0 +1,565 @@
+"""Data functions only the API serves: filtered observations, area hierarchy, geometry, releases, bulk files.
+
+What a page also shows comes from that page's own data function (imported in ``web/api.py``), so the site
+and the API cannot disagree. Here every value from a user reaches SQL as a bound parameter; the SQL text is
+assembled only from constant fragments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import os
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from observatory.config import Config
+from observatory.queries import EXPORT_COLUMNS, export_rows
+from observatory.store import Store
+from observatory.web.data.common import CODE, LICENCE_URL, Row, area, indicator, one, rows, suggest
+from observatory.web.data.indicators import _latest_ltla_period, _ranking, indicator_list
+from observatory.web.errors import BadRequest, NotFound
+from observatory.web.formats import csv_lines
+
+MAX_CODES = 1000  # comma-separated areas or indicators in one query
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+TYPE = re.compile(r"^[a-z0-9-]{1,30}$")
+DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+LICENCES = {"OGL-UK-3.0": ("Open Government Licence v3.0", LICENCE_URL)}
+
+OBSERVATION_FIELDS = (
+    "indicator",
+    "area_code",
+    "area_name",
+    "period",
+    "period_label",
+    "period_start",
+    "period_duration",
+    "value",
+    "lci_95",
+    "uci_95",
+    "numerator",
+    "denominator",
+    "status",
+    "notes",
+)
+# For the build (pipeline/schema.py): each series' latest row, so ``latest=true`` need not rank every row.
+_SELECT = (
+    "o.indicator, o.area_code, a.name AS area_name, o.period, o.period_label, o.period_start, o.period_duration,"
+    " o.value, o.lci_95, o.uci_95, o.numerator, o.denominator, o.status, o.notes"
+)
+_ORDER = "o.indicator, o.area_code, o.period_start, o.period_duration"
+
+
+def licence_of(licence_id: str | None) -> dict[str, str]:
+    name, url = LICENCES.get(licence_id or "OGL-UK-3.0", (licence_id or "", ""))
+    return {"id": licence_id or "OGL-UK-3.0", "name": name, "url": url}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Parameters
+
+
+def split_list(values: Sequence[str]) -> list[str]:
+    """``a,b`` and repeated parameters alike → a de-duplicated list, in order."""
+    out = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    return list(dict.fromkeys(out))
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What parameters are checked against, read once per release (releases never change)."""
+
+    labels: dict[str, str]  # indicator slug -> label
+    codes: frozenset[str]
+    types: tuple[str, ...]
+    has_latest: bool  # the release carries a precomputed latest_observations table
+
+
+_FACTS: dict[str, Facts] = {}
+_facts_lock = threading.Lock()
+
+
+def facts(cur: duckdb.DuckDBPyConnection, release_id: str | None = None) -> Facts:
+    if release_id is None:
+        found = one(cur, "SELECT id FROM release_info")
+        release_id = str(found["id"]) if found else ""
+    known = _FACTS.get(release_id)
+    if known is not None:
+        return known
+    tables = {r["table_name"] for r in rows(cur, "SELECT table_name FROM information_schema.tables")}
+    made = Facts(
+        labels={r["slug"]: r["label"] for r in rows(cur, "SELECT slug, label FROM indicators")},
+        codes=frozenset(r["code"] for r in rows(cur, "SELECT code FROM areas")),
+        types=tuple(str(r["t"]) for r in rows(cur, "SELECT DISTINCT unnest(types) AS t FROM areas ORDER BY t")),
+        has_latest="latest_observations" in tables,
+    )
+    with _facts_lock:
+        if len(_FACTS) > 32:
+            _FACTS.clear()
+        _FACTS[release_id] = made
+    return made
+
+
+def check_indicators(
+    cur: duckdb.DuckDBPyConnection, slugs: list[str], param: str = "indicator", known_facts: Facts | None = None
+) -> list[str]:
+    if len(slugs) > MAX_CODES:
+        raise BadRequest(param, "too many indicators", f"at most {MAX_CODES} comma-separated indicator slugs")
+    bad = [s for s in slugs if not SLUG.match(s)]
+    if bad:
+        raise BadRequest(param, f"{bad[0][:60]!r} is not an indicator slug", "slugs listed at /api/v1/indicators")
+    known = (known_facts or facts(cur)).labels
+    unknown = [s for s in slugs if s not in known]
+    if unknown:
+        hints = suggest(unknown[0], known, "")
+        hint = f" (did you mean {', '.join(url for _l, url in hints[:3])}?)" if hints else ""
+        raise BadRequest(param, f"unknown indicator {unknown[0]}{hint}", "slugs listed at /api/v1/indicators")
+    return slugs
+
+
+def check_areas(
+    cur: duckdb.DuckDBPyConnection, codes: list[str], param: str = "area", known_facts: Facts | None = None
+) -> list[str]:
+    if len(codes) > MAX_CODES:
+        raise BadRequest(param, "too many areas", f"at most {MAX_CODES} comma-separated area codes")
+    bad = [c for c in codes if not CODE.match(c)]
+    if bad:
+        raise BadRequest(param, f"{bad[0][:60]!r} is not an area code", "GSS codes such as E06000033, or south-essex")
+    known = (known_facts or facts(cur)).codes
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise BadRequest(param, f"unknown area code {unknown[0]}", "codes listed at /api/v1/areas")
+    return codes
+
+
+def check_area_types(
+    cur: duckdb.DuckDBPyConnection, types: list[str], param: str = "area_type", known_facts: Facts | None = None
+) -> list[str]:
+    known = (known_facts or facts(cur)).types
+    unknown = [t for t in types if t not in known]
+    if unknown:
+        raise BadRequest(param, f"unknown area type {unknown[0][:30]!r}", f"one of: {', '.join(known)}")
+    return types
+
+
+def parse_when(text: str | None, param: str, *, end: bool) -> dt.date | None:
+    """A year (2020), month (2020-04) or date (2020-04-01); as an upper bound, the last day it covers."""
+    if text is None or text.strip() == "":
+        return None
+    found = DATE.match(text.strip())
+    allowed = "a year (2020), a month (2020-04) or a date (2020-04-01)"
+    if found is None:
+        raise BadRequest(param, f"{text[:30]!r} is not a year or a date", allowed)
+    year, month, day = found.group(1), found.group(2), found.group(3)
+    try:
+        if day is not None:
+            return dt.date(int(year), int(month), int(day))
+        if month is not None:
+            first = dt.date(int(year), int(month), 1)
+            if not end:
+                return first
+            following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            return following - dt.timedelta(days=1)
+        return dt.date(int(year), 12, 31) if end else dt.date(int(year), 1, 1)
+    except ValueError as exc:
+        raise BadRequest(param, f"{text[:30]!r} is not a real date", allowed) from exc
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Observations
+
+
+@dataclass(frozen=True)
+class ObservationQuery:
+    """A validated observations query: every list is checked against the release before any SQL runs."""
+
+    indicators: list[str] | None = None
+    areas: list[str] | None = None
+    area_types: list[str] | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    latest: bool = False
+    latest_table: bool = False  # answer ``latest`` from the release's precomputed latest_observations
+
+    def sql(self) -> tuple[str, dict[str, Any]]:
+        where = ["TRUE"]
+        params: dict[str, Any] = {}
+        if self.indicators is not None:
+            where.append("list_contains($ind, o.indicator)" if len(self.indicators) > 1 else "o.indicator = $ind")
+            params["ind"] = self.indicators if len(self.indicators) > 1 else self.indicators[0]
+        if self.areas is not None:
+            where.append("list_contains($areas, o.area_code)" if len(self.areas) > 1 else "o.area_code = $areas")
+            params["areas"] = self.areas if len(self.areas) > 1 else self.areas[0]
+        if self.area_types is not None:
+            where.append("list_has_any(a.types, $types)")
+            params["types"] = self.area_types
+        if self.start is not None:
+            where.append("o.period_start >= $start")
+            params["start"] = self.start
+        if self.end is not None:
+            where.append("o.period_start <= $end")
+            params["end"] = self.end
+        table = "observations"
+        latest = ""
+        if self.latest and self.latest_table and self.start is None and self.end is None:
+            table = "latest_observations"
+        elif self.latest:
+            latest = (
+                " QUALIFY row_number() OVER (PARTITION BY o.indicator, o.area_code"
+                " ORDER BY o.period_start DESC, o.period_duration DESC NULLS LAST) = 1"
+            )
+        sql = (
+            f"SELECT {_SELECT} FROM {table} o JOIN areas a ON a.code = o.area_code "  # noqa: S608 (constants)
+            f"WHERE {' AND '.join(where)}{latest}"
+        )
+        return sql, params
+
+
+def observation_page(
+    cur: duckdb.DuckDBPyConnection, query: ObservationQuery, limit: int, offset: int
+) -> tuple[int, list[Row]]:
+    """One page of observations in the export order, and how many the whole query has."""
+    sql, params = query.sql()
+    found = rows(
+        cur,
+        f"SELECT *, count(*) OVER () AS total FROM ({sql}) o ORDER BY {_ORDER} LIMIT $limit OFFSET $offset",  # noqa: S608
+        {**params, "limit": limit, "offset": offset},
+    )
+    if found:
+        total = int(found[0]["total"])
+        for r in found:
+            del r["total"]
+        return total, found
+    counted = one(cur, f"SELECT count(*) AS n FROM ({sql}) o", params)  # noqa: S608
+    return (int(counted["n"]) if counted else 0), []
+
+
+def observation_count(cur: duckdb.DuckDBPyConnection, query: ObservationQuery) -> int:
+    sql, params = query.sql()
+    counted = one(cur, f"SELECT count(*) AS n FROM ({sql}) o", params)  # noqa: S608
+    return int(counted["n"]) if counted else 0
+
+
+def observation_rows(cur: duckdb.DuckDBPyConnection, query: ObservationQuery) -> list[Row]:
+    sql, params = query.sql()
+    return rows(cur, f"SELECT * FROM ({sql}) o ORDER BY {_ORDER}", params)  # noqa: S608
+
+
+def observation_stream(
+    cur: duckdb.DuckDBPyConnection, query: ObservationQuery, release_id: str, batch: int = 5000
+) -> Iterator[tuple[object, ...]]:
+    """Rows in the columns of ``observatory export`` (EXPORT_COLUMNS), fetched in batches as they are sent."""
+    sql, params = query.sql()
+    columns = "area_code, area_name, indicator, period, period_start, period_duration, value, lci_95, uci_95"
+    cur.execute(
+        f"SELECT {columns}, numerator, denominator, status, notes, $release FROM ({sql}) o ORDER BY {_ORDER}",  # noqa: S608
+        {**params, "release": release_id},
+    )
+    try:
+        while chunk := cur.fetchmany(batch):
+            yield from chunk
+    finally:
+        cur.close()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Indicators
+
+
+def indicator_summaries(cur: duckdb.DuckDBPyConnection, config: Config, theme: str | None, q: str | None) -> list[Row]:
+    """The indicator list page's rows (same function), filtered by theme and words of ``q``."""
+    listing = indicator_list(cur, config)
+    seen: dict[str, Row] = {}
+    for group in listing["themes"]:
+        for r in group["indicators"]:
+            seen.setdefault(r["slug"], r)
+    found = sorted(seen.values(), key=lambda r: str(r["label"]))
+    if theme:
+        known = list(dict.fromkeys([t.slug for t in config.themes] + [t for r in found for t in r["themes"] or []]))
+        if theme not in known:
+            raise BadRequest("theme", f"unknown theme {theme[:40]!r}", f"one of: {', '.join(known)}")
+        found = [r for r in found if theme in (r["themes"] or [])]
+    if q:
+        words = [w.lower() for w in q.split() if w]
+        found = [r for r in found if all(w in f"{r['slug']} {r['label']} {r['subtitle'] or ''}".lower() for w in words)]
+    return found
+
+
+def indicator_detail(cur: duckdb.DuckDBPyConnection, config: Config, slug: str) -> Row:
+    """Full metadata of one indicator, with where and when it has data."""
+    ind = indicator(cur, slug)
+    types = rows(
+        cur,
+        "SELECT t AS type, count(DISTINCT o.area_code) AS areas FROM observations o "
+        "JOIN (SELECT code, unnest(types) AS t FROM areas) a ON a.code = o.area_code "
+        "WHERE o.indicator = $s GROUP BY t ORDER BY areas DESC, t",
+        {"s": slug},
+    )
+    periods = rows(
+        cur,
+        "SELECT period, any_value(period_label) AS label, period_start AS start, any_value(period_duration) AS "
+        "duration, count(*) AS observations FROM observations WHERE indicator = $s "
+        "GROUP BY period, period_start ORDER BY period_start, period",
+        {"s": slug},
+    )
+    names = {t.slug: t.name for t in config.themes}
+    return {
+        **ind,
+        "themes": [{"slug": t, "name": names.get(t, t)} for t in ind["themes"] or []],
+        "source": {"organisation": ind["source_org"], "url": ind["source_url"], "date": ind["source_date"]},
+        "licence": licence_of(ind["licence"]),
+        "coverage": {
+            "first_period": ind["first_period"],
+            "last_period": ind["last_period"],
+            "observations": ind["observations"],
+            "areas": ind["areas"],
+            "area_types": types,
+            "periods": periods,
+        },
+    }
+
+
+def indicator_map(
+    cur: duckdb.DuckDBPyConnection, config: Config, slug: str, period: str | None, area_type: str | None
+) -> Row:
+    """Every area's value for one period (default: the latest with local-authority data, as the page).
+
+    For local authorities this is the indicator page's own ranking; other area types use the same query
+    shape on that type.
+    """
+    ind = indicator(cur, slug)
+    if area_type is not None:
+        check_area_types(cur, [area_type])
+    known = {
+        r["period"]: r["label"]
+        for r in rows(
+            cur,
+            "SELECT DISTINCT period, period_label AS label FROM observations WHERE indicator = $s",
+            {"s": slug},
+        )
+    }
+    if period is not None and period not in known:
+        latest_periods = sorted(known)[-3:]
+        raise BadRequest("period", f"no period {period[:40]!r} for {slug}", f"one of the periods of {slug}, e.g. "
+                         f"{', '.join(latest_periods)} (listed at /api/v1/indicators/{slug})")  # fmt: skip
+    if period is None:
+        if area_type in (None, "ltla"):
+            latest = _latest_ltla_period(cur, slug)
+            period = None if latest is None else str(latest["period"])
+        else:
+            found = one(
+                cur,
+                "SELECT o.period FROM observations o JOIN areas a ON a.code = o.area_code WHERE o.indicator = $s "
+                "AND o.value IS NOT NULL AND list_contains(a.types, $t) ORDER BY o.period_start DESC, o.period "
+                "LIMIT 1",
+                {"s": slug, "t": area_type},
+            )
+            period = None if found is None else str(found["period"])
+    values: list[Row] = []
+    if period is not None:
+        if area_type in (None, "ltla"):
+            ranked = _ranking(cur, slug, period, config, ind)
+            values = [
+                {"area_code": r["code"], "area_name": r["name"], "value": r["value"], "lci_95": r["lci_95"],
+                 "uci_95": r["uci_95"], "status": r["status"], "rank": r["rank"], "south_essex": r["south_essex"]}
+                for r in ranked
+            ]  # fmt: skip
+        else:
+            ours = set(config.areas_of_interest)
+            values = rows(
+                cur,
+                "SELECT a.code AS area_code, a.name AS area_name, o.value, o.lci_95, o.uci_95, o.status, "
+                "rank() OVER (ORDER BY o.value DESC) AS rank FROM observations o JOIN areas a ON a.code = o.area_code "
+                "WHERE o.indicator = $s AND o.period = $p AND o.value IS NOT NULL AND list_contains(a.types, $t) "
+                "ORDER BY o.value DESC, a.name",
+                {"s": slug, "p": period, "t": area_type},
+            )
+            for v in values:
+                v["south_essex"] = v["area_code"] in ours
+    return {
+        "indicator": {"slug": ind["slug"], "label": ind["label"], "unit": ind["unit"], "decimals": ind["decimals"],
+                      "prefix": ind["prefix"], "suffix": ind["suffix"]},
+        "period": period,
+        "period_label": known.get(period) if period else None,
+        "area_type": area_type or "ltla",
+        "count": len(values),
+        "values": values,
+    }  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Areas
+
+
+def area_summaries(cur: duckdb.DuckDBPyConnection, area_type: str | None, parent: str | None) -> list[Row]:
+    where = ["TRUE"]
+    params: dict[str, Any] = {}
+    if area_type is not None:
+        check_area_types(cur, [area_type], "type")
+        where.append("list_contains(a.types, $t)")
+        params["t"] = area_type
+    if parent is not None:
+        check_areas(cur, [parent], "parent")
+        where.append("a.code IN (SELECT code FROM area_relations WHERE parent = $p AND relation <> 'same-as')")
+        params["p"] = parent
+    return rows(
+        cur,
+        "SELECT a.code, a.name, a.type, a.types, a.valid_from, a.valid_to, "  # noqa: S608 (constant fragments)
+        "EXISTS (SELECT 1 FROM area_geometry g WHERE g.code = a.code) AS has_geometry "
+        f"FROM areas a WHERE {' AND '.join(where)} ORDER BY a.name, a.code",
+        params,
+    )
+
+
+def area_detail(cur: duckdb.DuckDBPyConnection, code: str) -> Row:
+    """One area with its parents (county, region, nation, ITL, groups) and children, as code + name + relation."""
+    a = area(cur, code)
+    parents = rows(
+        cur,
+        "SELECT r.parent AS code, p.name, r.relation FROM area_relations r JOIN areas p ON p.code = r.parent "
+        "WHERE r.code = $c AND r.relation <> 'same-as' ORDER BY r.relation, p.name",
+        {"c": code},
+    )
+    children = rows(
+        cur,
+        "SELECT r.code, c.name, c.type, r.relation FROM area_relations r JOIN areas c ON c.code = r.code "
+        "WHERE r.parent = $c AND r.relation <> 'same-as' ORDER BY c.name, c.code",
+        {"c": code},
+    )
+    same_as = rows(
+        cur,
+        "SELECT a.code, a.name FROM area_relations r JOIN areas a ON a.code = CASE WHEN r.code = $c THEN r.parent "
+        "ELSE r.code END WHERE r.relation = 'same-as' AND (r.code = $c OR r.parent = $c) ORDER BY a.code",
+        {"c": code},
+    )
+    has_geometry = one(cur, "SELECT count(*) AS n FROM area_geometry WHERE code = $c", {"c": code})
+    counts = one(
+        cur,
+        "SELECT count(*) AS observations, count(DISTINCT indicator) AS indicators FROM observations "
+        "WHERE area_code = $c",
+        {"c": code},
+    )
+    return {
+        **a,
+        "parents": parents,
+        "children": children,
+        "same_as": same_as,
+        "has_geometry": bool(has_geometry and has_geometry["n"]),
+        "observations": int(counts["observations"]) if counts else 0,
+        "indicators": int(counts["indicators"]) if counts else 0,
+    }
+
+
+def area_geometry(cur: duckdb.DuckDBPyConnection, code: str) -> tuple[Row, str]:
+    a = area(cur, code)
+    found = one(cur, "SELECT geojson FROM area_geometry WHERE code = $c", {"c": code})
+    if found is None:
+        raise NotFound(
+            f"The release has no boundary for {a['name']} ({code}); boundaries cover local authorities, counties, "
+            "regions and nations.",
+            [(a["name"], f"/api/v1/areas/{code}")],
+        )
+    return a, str(found["geojson"])
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Releases
+
+
+def release_detail(cur: duckdb.DuckDBPyConnection) -> Row:
+    """What a release was built from (inputs with sha256) and what its validation found, by rule."""
+    info = one(cur, "SELECT id, created, content_hash, config_hash, counts, observatory_version FROM release_info")
+    if info is None:
+        raise NotFound("This release has no description.")
+    inputs = rows(cur, "SELECT source, path, size, sha256, url FROM inputs ORDER BY source, path")
+    findings = rows(
+        cur,
+        "SELECT rule, severity, count(*) AS count FROM findings GROUP BY rule, severity ORDER BY severity, rule",
+    )
+    return {**info, "inputs": inputs, "findings": findings}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Bulk files, written once per release beside the store
+
+
+_bulk_lock = threading.Lock()
+
+
+def bulk_folder(store: Store, release_id: str) -> Path:
+    store.release_path(release_id)  # validates the id: the only thing that names a path here
+    return store.root / "cache" / release_id
+
+
+def bulk_file(store: Store, con: duckdb.DuckDBPyConnection, release_id: str, kind: str) -> Path:
+    """``observations.csv.gz`` or ``observations.parquet`` of a release, written once (temp + rename)."""
+    folder = bulk_folder(store, release_id)
+    name = {"csv.gz": "observations.csv.gz", "parquet": "observations.parquet"}[kind]
+    target = folder / name
+    if target.exists():
+        return target
+    with _bulk_lock:
+        if target.exists():
+            return target
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
+        try:
+            if kind == "csv.gz":
+                with open(tmp, "wb") as raw, gzip.GzipFile(filename="observations.csv", mode="wb", fileobj=raw,
+                                                           mtime=0, compresslevel=6) as gz:  # fmt: skip
+                    for chunk in csv_lines(EXPORT_COLUMNS, export_rows(con, release_id)):
+                        gz.write(chunk)
+            else:
+                _write_parquet(con, release_id, tmp)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return target
+
+
+PARQUET_SCHEMA = pa.schema(
+    [
+        ("area_code", pa.string()),
+        ("area_name", pa.string()),
+        ("indicator", pa.string()),
+        ("period", pa.string()),
+        ("period_start", pa.date32()),
+        ("period_duration", pa.string()),
+        ("value", pa.float64()),
+        ("lci_95", pa.float64()),
+        ("uci_95", pa.float64()),
+        ("numerator", pa.float64()),
+        ("denominator", pa.float64()),
+        ("status", pa.string()),
+        ("notes", pa.string()),
+        ("release", pa.string()),
+    ]
+)
+
+
+def _write_parquet(con: duckdb.DuckDBPyConnection, release_id: str, path: Path) -> None:
+    with pq.ParquetWriter(path, PARQUET_SCHEMA, compression="zstd") as writer:
+        batch: list[tuple[object, ...]] = []
+        for row in export_rows(con, release_id):
+            batch.append(row)
+            if len(batch) == 50_000:
+                writer.write_table(_arrow(batch))
+                batch = []
+        if batch:
+            writer.write_table(_arrow(batch))
+
+
+def _arrow(batch: list[tuple[object, ...]]) -> pa.Table:
+    columns = list(zip(*batch, strict=True))
+    return pa.table({name: list(col) for name, col in zip(EXPORT_COLUMNS, columns, strict=True)}, schema=PARQUET_SCHEMA)

@@ -1,0 +1,642 @@
+"""Data for the area list, the area pages and the group page (also served as .json and .csv).
+
+An area page answers "how is this place doing?": every indicator with data for the area, grouped by
+theme, the latest value beside England, its region and Essex at the same period, the range across
+English authorities, and — when the release carries the statistics tables — the comparison and trend with
+their plain-English reason. A group page puts the members side by side and shows a group value only when
+the release has a complete aggregate for it; rates are never averaged here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import duckdb
+
+from observatory.config import Config, Group
+from observatory.web.data.common import SOUTH_ESSEX, Row, area, format_value, rows, unit_label, with_equivalents_many
+
+ENGLAND = "E92000001"
+PEER_SQL = "list_contains(a.types, 'ltla') AND a.valid_to IS NULL AND regexp_matches(a.code, '^E0[6-9]')"
+PEERS = "English local authorities (current lower-tier codes E06, E07, E08, E09)"
+
+RELATION_LABELS = {
+    "member": "Group",
+    "cty": "County",
+    "cauth": "Combined authority",
+    "mcty": "Metropolitan county",
+    "rgn": "Region",
+    "itl3": "ITL3 area",
+    "itl2": "ITL2 area",
+    "itl1": "ITL1 region",
+    "ctry": "Nation",
+    "uk": "United Kingdom",
+}
+TYPE_LABELS = {
+    "group": "Group of authorities",
+    "ltla": "Local authority",
+    "utla": "County",
+    "cauth": "Combined authority",
+    "mcty": "Metropolitan county",
+    "gla": "Greater London Authority",
+    "rgn": "Region",
+    "ctry": "Nation",
+    "uk": "United Kingdom",
+    "country-group": "Group of nations",
+    "itl1": "ITL1 region",
+    "itl2": "ITL2 area",
+    "itl3": "ITL3 area",
+    "pfa": "Police force area",
+    "soa": "Super output area (Northern Ireland)",
+    "other": "Other statistical area",
+}
+LTLA_PREFIX_LABELS = {
+    "E06": "Unitary authority",
+    "E07": "District",
+    "E08": "Metropolitan borough",
+    "E09": "London borough",
+    "W06": "Welsh principal area",
+    "S12": "Scottish council area",
+    "N09": "Northern Ireland district",
+}
+# The sections of /areas, in the order people look for them; (key, heading, condition on a row).
+SECTION_ORDER = (
+    ("south-essex", "South Essex"),
+    ("authorities", "Local authorities"),
+    ("counties", "Counties"),
+    ("regions", "Regions of England"),
+    ("nations", "Nations and the United Kingdom"),
+    ("itl1", "ITL1 regions"),
+    ("itl2", "ITL2 areas"),
+    ("itl3", "ITL3 areas"),
+    ("groups", "Groups of authorities"),
+    ("combined", "Combined authorities and metropolitan counties"),
+    ("police", "Police force areas"),
+    ("former", "Former authorities and counties"),
+    ("small", "Small areas in Northern Ireland"),
+)
+NEIGHBOURS_METHOD = "euclidean-zscore-10-nearest"  # observatory.stats.neighbours.METHOD_ID: the methodology anchor
+COLLAPSED_SECTIONS = frozenset({"small"})  # long lists few people need: in <details> on the page
+
+
+def table_exists(cur: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the release carries an optional table (the statistics tables arrive in later releases)."""
+    found = rows(cur, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = $t", {"t": name})
+    return bool(found and found[0]["n"])
+
+
+def columns_of(cur: duckdb.DuckDBPyConnection, name: str) -> set[str]:
+    return {
+        r["column_name"]
+        for r in rows(cur, "SELECT column_name FROM information_schema.columns WHERE table_name = $t", {"t": name})
+    }
+
+
+def optional_rows(cur: duckdb.DuckDBPyConnection, table: str, where: dict[str, list[str]]) -> list[Row]:
+    """Rows of an optional table whose columns match the given values; [] when the table is absent.
+
+    ``where`` maps a column to allowed values; a column the table lacks is a mismatch (no rows), so a change
+    of the statistics schema shows as a missing column on the page, never as a 500.
+    """
+    if not table_exists(cur, table):
+        return []
+    have = columns_of(cur, table)
+    if not all(col in have for col in where):
+        return []
+    clauses = " AND ".join(f'"{col}" IN (SELECT unnest($p{i}))' for i, col in enumerate(where)) or "TRUE"
+    params = {f"p{i}": list(values) for i, values in enumerate(where.values())}
+    return rows(cur, f"SELECT * FROM {table} WHERE {clauses}", params)  # noqa: S608 (table/columns checked above)
+
+
+def pick(row: Row, *names: str) -> Any:
+    """The first of several candidate columns present in a row (the statistics tables name things their way)."""
+    for name in names:
+        if name in row and row[name] is not None:
+            return row[name]
+    return None
+
+
+def type_label(a: Row) -> str:
+    if a["type"] == "ltla":
+        return LTLA_PREFIX_LABELS.get(str(a["code"])[:3], "Local authority")
+    if a["type"] == "ctry" and a["code"] == "E92000001":
+        return "Nation"
+    return TYPE_LABELS.get(a["type"], str(a["type"]))
+
+
+def _section(a: Row, ours: set[str], groups: set[str]) -> str:
+    t = a["type"]
+    if a["code"] in ours:
+        return "south-essex"
+    if a["code"] in groups:
+        return "groups"
+    if a["valid_to"] is not None:
+        return "former"
+    return {
+        "ltla": "authorities",
+        "utla": "counties",
+        "rgn": "regions",
+        "ctry": "nations",
+        "uk": "nations",
+        "country-group": "nations",
+        "itl1": "itl1",
+        "itl2": "itl2",
+        "itl3": "itl3",
+        "group": "groups",
+        "cauth": "combined",
+        "mcty": "combined",
+        "gla": "combined",
+        "pfa": "police",
+    }.get(t, "small")
+
+
+def area_index(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]:
+    """Every area in the release, grouped by type; South Essex (the group and its six) first."""
+    found = rows(cur, "SELECT code, name, type, types, valid_from, valid_to FROM areas ORDER BY name, code")
+    ours = list(config.areas_of_interest)
+    groups = {g.slug for g in config.groups}
+    by_section: dict[str, list[Row]] = defaultdict(list)
+    for a in found:
+        a["type_label"] = type_label(a)
+        a["section"] = _section(a, set(ours), groups)
+        by_section[a["section"]].append(a)
+    order = {c: i for i, c in enumerate([SOUTH_ESSEX, *ours])}
+    by_section["south-essex"].sort(key=lambda a: order.get(a["code"], len(order)))
+    south_essex_group = [a for a in by_section["groups"] if a["code"] == SOUTH_ESSEX]
+    by_section["south-essex"][:0] = south_essex_group
+    sections = [
+        {"key": key, "title": title, "areas": by_section[key], "collapsed": key in COLLAPSED_SECTIONS}
+        for key, title in SECTION_ORDER
+        if by_section[key]
+    ]
+    table = [
+        {"code": a["code"], "name": a["name"], "type": a["type"], "type_label": a["type_label"],
+         "section": a["section"], "valid_from": a["valid_from"], "valid_to": a["valid_to"]}
+        for a in found
+    ]  # fmt: skip
+    return {"title": "Areas", "count": len(found), "sections": sections, "table": table}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# One area
+
+
+def _relations(cur: duckdb.DuckDBPyConnection, code: str) -> tuple[list[Row], list[Row], list[Row]]:
+    """Parents (nearest first), children grouped by type, and same-as equivalents, as links."""
+    parents = rows(
+        cur,
+        "SELECT r.parent AS code, a.name, r.relation FROM area_relations r JOIN areas a ON a.code = r.parent "
+        "WHERE r.code = $c AND r.relation <> 'same-as'",
+        {"c": code},
+    )
+    rank = {k: i for i, k in enumerate(RELATION_LABELS)}
+    parents.sort(key=lambda p: (rank.get(p["relation"], len(rank)), p["name"]))
+    for p in parents:
+        p["relation_label"] = RELATION_LABELS.get(p["relation"], p["relation"])
+    kids = rows(
+        cur,
+        "SELECT DISTINCT a.code, a.name, a.type, a.types, a.valid_to FROM area_relations r "
+        "JOIN areas a ON a.code = r.code WHERE r.parent = $c AND r.relation <> 'same-as' ORDER BY a.name, a.code",
+        {"c": code},
+    )
+    grouped: dict[str, list[Row]] = defaultdict(list)
+    for k in kids:
+        label = type_label(k) if k["valid_to"] is None else f"Former {type_label(k).lower()}"
+        grouped[label].append({"code": k["code"], "name": k["name"]})
+    children = [{"type_label": label, "areas": grouped[label]} for label in sorted(grouped, key=_child_order)]
+    same_as = rows(
+        cur,
+        "SELECT a.code, a.name FROM area_relations r JOIN areas a ON a.code = CASE WHEN r.code = $c THEN r.parent "
+        "ELSE r.code END WHERE r.relation = 'same-as' AND (r.code = $c OR r.parent = $c)",
+        {"c": code},
+    )
+    return parents, children, same_as
+
+
+def _child_order(label: str) -> tuple[int, str]:
+    rank = ["Region", "County", "Unitary authority", "Metropolitan borough", "London borough", "District"]
+    return (rank.index(label) if label in rank else len(rank) + label.startswith("Former"), label)
+
+
+def _benchmarks(cur: duckdb.DuckDBPyConnection, config: Config, a: Row, parents: list[Row]) -> list[Row]:
+    """England, the region and the county beside the area; South Essex areas use the configured comparators."""
+    in_group = a["code"] == SOUTH_ESSEX or a["code"] in config.areas_of_interest
+    by_rel = {p["relation"]: p for p in parents}
+    comparators = [c for c in config.comparators if c != "K02000001"]
+    names = {r["code"]: r["name"] for r in rows(cur, "SELECT code, name FROM areas WHERE code IN (SELECT unnest($c))",
+                                                 {"c": comparators})}  # fmt: skip
+    found: list[Row] = []
+    if a["code"] != ENGLAND:
+        found.append({"role": "england", "code": ENGLAND, "name": "England"})
+    if in_group:
+        found += [{"role": _role(c, i), "code": c, "name": names.get(c, c)} for i, c in enumerate(comparators)
+                  if c != ENGLAND]  # fmt: skip
+    else:
+        for role, rel in (("region", "rgn"), ("county", "cty")):
+            if rel in by_rel:
+                found.append({"role": role, "code": by_rel[rel]["code"], "name": by_rel[rel]["name"]})
+    return [b for b in found if b["code"] != a["code"]]
+
+
+def _role(code: str, index: int) -> str:
+    return {"E92000001": "england", "E12000006": "region", "E10000012": "county"}.get(code, f"comparator{index}")
+
+
+def _latest_by_indicator(found: list[Row]) -> dict[str, dict[str, Any]]:
+    """Per indicator: the latest observation and the history of the same duration (for the sparkline)."""
+    series: dict[str, list[Row]] = defaultdict(list)
+    for r in found:
+        series[r["indicator"]].append(r)
+    out: dict[str, dict[str, Any]] = {}
+    for slug, pts in series.items():
+        pts.sort(key=lambda p: (p["period_start"], p["period_duration"] or ""))
+        with_value = [p for p in pts if p["value"] is not None]
+        latest = pts[-1]
+        history = [p for p in pts if p["period_duration"] == latest["period_duration"]]
+        out[slug] = {"latest": latest, "history": history, "any_value": bool(with_value)}
+    return out
+
+
+def _ranges(cur: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Row]:
+    """The spread of English authorities' values for each (indicator, period): min, quartiles, max."""
+    if not pairs:
+        return {}
+    found = rows(
+        cur,
+        f"""
+        SELECT o.indicator, o.period, min(o.value) AS min, quantile_cont(o.value, 0.25) AS p25,
+               quantile_cont(o.value, 0.75) AS p75, max(o.value) AS max, count(*) AS n
+        FROM observations o JOIN areas a ON a.code = o.area_code
+        JOIN (SELECT unnest($i) AS i, unnest($p) AS p) k ON k.i = o.indicator AND k.p = o.period
+        WHERE o.value IS NOT NULL AND {PEER_SQL}
+        GROUP BY o.indicator, o.period
+        """,  # noqa: S608 (constant fragment)
+        {"i": [p[0] for p in pairs], "p": [p[1] for p in pairs]},
+    )
+    return {(r["indicator"], r["period"]): r for r in found if r["n"] >= 5}
+
+
+def _values_at(
+    cur: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]], codes: list[str]
+) -> dict[tuple[str, str, str], Row]:
+    """Observations of some areas at given (indicator, period) pairs, keyed (indicator, period, area)."""
+    if not pairs or not codes:
+        return {}
+    found = rows(
+        cur,
+        """
+        SELECT o.indicator, o.period, o.area_code, o.value, o.lci_95, o.uci_95, o.status
+        FROM observations o JOIN (SELECT unnest($i) AS i, unnest($p) AS p) k ON k.i = o.indicator AND k.p = o.period
+        WHERE o.area_code IN (SELECT unnest($c))
+        """,
+        {"i": [p[0] for p in pairs], "p": [p[1] for p in pairs], "c": codes},
+    )
+    return {(r["indicator"], r["period"], r["area_code"]): r for r in found}
+
+
+def _judgements(cur: duckdb.DuckDBPyConnection, table: str, code: str) -> dict[str, list[Row]]:
+    """Comparison or trend results for an area from the statistics tables, by indicator (empty if absent)."""
+    out: dict[str, list[Row]] = defaultdict(list)
+    cols = columns_of(cur, table) if table_exists(cur, table) else set()
+    area_col = next((c for c in ("area_code", "area", "code") if c in cols), None)
+    if area_col is None:
+        return out
+    for r in optional_rows(cur, table, {area_col: [code]}):
+        slug = pick(r, "indicator", "slug")
+        if slug is None:
+            continue
+        outcome, verdict = pick(r, "outcome"), pick(r, "judgement", "verdict")
+        out[str(slug)].append(
+            {
+                "benchmark": pick(r, "benchmark_code", "benchmark"),
+                "period": pick(r, "period"),
+                "method": pick(r, "method"),
+                "outcome": outcome,
+                "judgement": verdict or outcome,
+                "polarity": pick(r, "polarity") or _polarity(outcome, verdict),
+                "reason": pick(r, "reason", "sentence"),
+                "sentence": pick(r, "sentence"),
+            }
+        )
+    return out
+
+
+def _polarity(outcome: object, verdict: object) -> str:
+    """Polarity implied by a tested result (higher + better = higher is better); unknown otherwise."""
+    if outcome in ("higher", "lower") and verdict in ("better", "worse"):
+        return "higher-better" if (outcome == "higher") == (verdict == "better") else "lower-better"
+    return "no-judgement"
+
+
+def _comparison_for(results: list[Row], period: str, benchmark: str | None) -> Row | None:
+    """The result for the latest period against England (or the only one), if the statistics computed it."""
+    same = [r for r in results if r["period"] in (None, period)] or results
+    if benchmark is not None:
+        exact = [r for r in same if r["benchmark"] in (benchmark, None)]
+        same = exact or same
+    return same[0] if same else None
+
+
+def _cell(ind: Row, obs: Row | None, code: str, name: str, role: str) -> Row:
+    value = obs["value"] if obs else None
+    return {
+        "role": role,
+        "code": code,
+        "name": name,
+        "value": value,
+        "lci_95": obs["lci_95"] if obs else None,
+        "uci_95": obs["uci_95"] if obs else None,
+        "status": obs["status"] if obs else None,
+        "display": format_value(value, ind) if obs else "–",
+    }
+
+
+def _themed(config: Config, indicators: dict[str, Row], shown: set[str]) -> list[tuple[str, str, str, list[str]]]:
+    """(slug, name, aim, indicator slugs with data) per theme; indicators in no theme go under "Other"."""
+    out: list[tuple[str, str, str, list[str]]] = []
+    placed: set[str] = set()
+    for theme in config.themes:
+        slugs = [s for s in theme.indicators if s in shown]
+        placed.update(slugs)
+        if slugs:
+            out.append((theme.slug, theme.name, theme.aim, slugs))
+    rest = sorted((s for s in shown if s not in placed), key=lambda s: str(indicators[s]["label"]))
+    if rest:
+        out.append(("other", "Other indicators", "", rest))
+    return out
+
+
+def area_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str) -> dict[str, Any]:
+    """One area (or a group, see ``group_page``): every indicator with data, by theme, beside benchmarks."""
+    a = area(cur, code)
+    group = config.group(code)
+    if group is not None:
+        return group_page(cur, config, a, group)
+    parents, children, same_as = _relations(cur, code)
+    benchmarks = _benchmarks(cur, config, a, parents)
+    indicators = {r["slug"]: r for r in rows(cur, "SELECT * FROM indicators")}
+    found = rows(
+        cur,
+        "SELECT indicator, period, period_label, period_start, period_duration, value, lci_95, uci_95, status "
+        "FROM observations WHERE area_code = $c",
+        {"c": code},
+    )
+    per = _latest_by_indicator([r for r in found if r["indicator"] in indicators])
+    slugs = sorted(per)
+    bench_codes = [b["code"] for b in benchmarks]
+    used = with_equivalents_many(cur, slugs, bench_codes)
+    pairs = [(s, per[s]["latest"]["period"]) for s in slugs]
+    values = _values_at(cur, pairs, sorted({c for s in slugs for c in used[s]}))
+    ranges = _ranges(cur, pairs)
+    comparisons = _judgements(cur, "comparisons", code)
+    trends = _judgements(cur, "trends", code)
+    rows_by_slug: dict[str, Row] = {}
+    for slug in slugs:
+        ind = indicators[slug]
+        latest = per[slug]["latest"]
+        period = latest["period"]
+        bench = []
+        for b, used_code in zip(benchmarks, used[slug], strict=True):
+            cell = _cell(ind, values.get((slug, period, used_code)), b["code"], b["name"], b["role"])
+            cell["source_code"] = used_code
+            bench.append(cell)
+        rng = ranges.get((slug, period))
+        comparison = _comparison_for(comparisons.get(slug, []), period, ENGLAND)
+        trend = _comparison_for(trends.get(slug, []), period, None)
+        rows_by_slug[slug] = {
+            "slug": slug,
+            "label": ind["label"],
+            "unit_label": unit_label(ind),
+            "format": _format_of(ind),
+            "period": period,
+            "period_label": latest["period_label"],
+            "value": latest["value"],
+            "lci_95": latest["lci_95"],
+            "uci_95": latest["uci_95"],
+            "status": latest["status"],
+            "display": format_value(latest["value"], ind),
+            "benchmarks": bench,
+            "range": None if rng is None else {k: rng[k] for k in ("min", "p25", "p75", "max", "n")},
+            "history": [{"period_label": p["period_label"], "value": p["value"]} for p in per[slug]["history"]],
+            "comparison": comparison,
+            "trend": trend,
+            "source_org": ind["source_org"],
+        }
+    themes = [
+        {"slug": t_slug, "name": name, "aim": aim, "indicators": [rows_by_slug[s] for s in members]}
+        for t_slug, name, aim, members in _themed(config, indicators, set(slugs))
+    ]
+    table = [_table_row(a, r) for r in sorted(rows_by_slug.values(), key=lambda r: str(r["label"]))]
+    return {
+        "title": a["name"],
+        "area": {**a, "type_label": type_label(a), "is_group": False},
+        "parents": parents,
+        "children": children,
+        "same_as": same_as,
+        "neighbours": _neighbours(cur, code),
+        "neighbours_method": NEIGHBOURS_METHOD,
+        "benchmarks": benchmarks,
+        "themes": themes,
+        "count": len(slugs),
+        "without_data": len(indicators) - len(slugs),
+        "has_comparisons": any(r["comparison"] for r in rows_by_slug.values()),
+        "has_trends": any(r["trend"] for r in rows_by_slug.values()),
+        "peers": PEERS,
+        "table": table,
+    }
+
+
+def _format_of(ind: Row) -> Row:
+    return {"prefix": ind["prefix"] or "", "suffix": ind["suffix"] or ("%" if ind["unit"] == "%" else ""),
+            "decimals": 1 if ind["decimals"] is None else int(ind["decimals"])}  # fmt: skip
+
+
+def _table_row(a: Row, r: Row) -> Row:
+    """One flat CSV row per indicator: the area's latest value, then each benchmark's at the same period."""
+    out: Row = {
+        "area_code": a["code"],
+        "area_name": a["name"],
+        "indicator": r["slug"],
+        "indicator_label": r["label"],
+        "period": r["period"],
+        "period_label": r["period_label"],
+        "value": r["value"],
+        "lci_95": r["lci_95"],
+        "uci_95": r["uci_95"],
+        "status": r["status"],
+    }
+    for role in ("england", "region", "county"):
+        cell = next((b for b in r["benchmarks"] if b["role"] == role), None)
+        out[f"{role}_code"] = cell["code"] if cell else None
+        out[f"{role}_value"] = cell["value"] if cell else None
+    rng = r["range"] or {}
+    out["source"] = r["source_org"]
+    for stat in ("min", "p25", "p75", "max"):
+        out[f"authorities_{stat}"] = rng.get(stat)
+    comparison, trend = r["comparison"] or {}, r["trend"] or {}
+    out["comparison"] = comparison.get("judgement")
+    out["comparison_reason"] = comparison.get("reason")
+    out["trend"] = trend.get("judgement")
+    out["trend_reason"] = trend.get("reason")
+    return out
+
+
+def _neighbours(cur: duckdb.DuckDBPyConnection, code: str) -> list[Row]:
+    """Statistical neighbours from the release's ``neighbours`` table (absent in releases before the stats)."""
+    if not table_exists(cur, "neighbours"):
+        return []
+    cols = columns_of(cur, "neighbours")
+    area_col = next((c for c in ("area_code", "area", "code") if c in cols), None)
+    other_col = next((c for c in ("neighbour_code", "neighbour", "neighbor_code") if c in cols), None)
+    if area_col is None or other_col is None:
+        return []
+    order = next((c for c in ("rank", "distance") if c in cols), other_col)
+    found = rows(
+        cur,
+        f'SELECT n.*, a.name AS neighbour_name FROM neighbours n JOIN areas a ON a.code = n."{other_col}" '  # noqa: S608
+        f'WHERE n."{area_col}" = $c ORDER BY n."{order}"',
+        {"c": code},
+    )
+    return [
+        {"code": r[other_col], "name": r["neighbour_name"], "rank": r.get("rank"), "distance": r.get("distance")}
+        for r in found
+    ]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# A group of authorities
+
+
+def _aggregates(cur: duckdb.DuckDBPyConnection, group: str) -> dict[str, list[Row]]:
+    """The release's group values by indicator, newest period first, if it has an ``aggregates`` table."""
+    if not table_exists(cur, "aggregates"):
+        return {}
+    cols = columns_of(cur, "aggregates")
+    group_col = next((c for c in ("group", "group_code", "area_code", "code") if c in cols), None)
+    if group_col is None:
+        return {}
+    out: dict[str, list[Row]] = defaultdict(list)
+    for r in optional_rows(cur, "aggregates", {group_col: [group]}):
+        slug = pick(r, "indicator", "slug")
+        if slug is not None:
+            out[str(slug)].append(r)
+    for found in out.values():
+        found.sort(key=lambda r: str(r.get("period") or ""), reverse=True)
+    return out
+
+
+def group_page(cur: duckdb.DuckDBPyConnection, config: Config, a: Row, group: Group) -> dict[str, Any]:
+    """A group's members side by side at each indicator's latest period; a group value only when complete."""
+    members = rows(
+        cur,
+        "SELECT code, name FROM areas WHERE code IN (SELECT unnest($m))",
+        {"m": list(group.members)},
+    )
+    order = {c: i for i, c in enumerate(group.members)}
+    members.sort(key=lambda m: order[m["code"]])
+    codes = [m["code"] for m in members]
+    benchmarks = _benchmarks(cur, config, a, [])
+    indicators = {r["slug"]: r for r in rows(cur, "SELECT * FROM indicators")}
+    latest = rows(
+        cur,
+        """
+        SELECT indicator, arg_max(period, period_start) AS period, max(period_start) AS period_start
+        FROM observations WHERE area_code IN (SELECT unnest($m)) AND value IS NOT NULL GROUP BY indicator
+        """,
+        {"m": codes},
+    )
+    latest_by = {r["indicator"]: r for r in latest if r["indicator"] in indicators}
+    slugs = sorted(latest_by)
+    pairs = [(s, latest_by[s]["period"]) for s in slugs]
+    used = with_equivalents_many(cur, slugs, [b["code"] for b in benchmarks])
+    values = _values_at(cur, pairs, sorted({*codes, *(c for s in slugs for c in used[s])}))
+    labels = {
+        (r["indicator"], r["period"]): r["period_label"]
+        for r in rows(
+            cur,
+            "SELECT DISTINCT o.indicator, o.period, o.period_label FROM observations o "
+            "JOIN (SELECT unnest($i) AS i, unnest($p) AS p) k ON k.i = o.indicator AND k.p = o.period",
+            {"i": [p[0] for p in pairs], "p": [p[1] for p in pairs]},
+        )
+    }
+    aggregates = _aggregates(cur, group.slug)
+    by_slug: dict[str, Row] = {}
+    table: list[Row] = []
+    for slug, period in pairs:
+        ind = indicators[slug]
+        cells = [_cell(ind, values.get((slug, period, m["code"])), m["code"], m["name"], "member") for m in members]
+        bench = []
+        for b, used_code in zip(benchmarks, used[slug], strict=True):
+            cell = _cell(ind, values.get((slug, period, used_code)), b["code"], b["name"], b["role"])
+            cell["source_code"] = used_code
+            bench.append(cell)
+        candidates = aggregates.get(slug, [])
+        agg = next((r for r in candidates if r.get("period") == period), candidates[0] if candidates else None)
+        group_value = _group_value(ind, agg, group)
+        by_slug[slug] = {
+            "slug": slug,
+            "label": ind["label"],
+            "unit_label": unit_label(ind),
+            "period": period,
+            "period_label": labels.get((slug, period), period),
+            "members": cells,
+            "benchmarks": bench,
+            "group_value": group_value,
+            "source_org": ind["source_org"],
+            "missing": [c["name"] for c in cells if c["value"] is None],
+        }
+        for cell in [*cells, *bench]:
+            table.append(
+                {"group": group.slug, "indicator": slug, "indicator_label": ind["label"], "period": period,
+                 "period_label": by_slug[slug]["period_label"], "role": cell["role"], "area_code": cell["code"],
+                 "area_name": cell["name"], "value": cell["value"], "lci_95": cell["lci_95"],
+                 "uci_95": cell["uci_95"], "status": cell["status"], "method": None, "note": None}
+            )  # fmt: skip
+        if group_value is not None:
+            table.append(
+                {"group": group.slug, "indicator": slug, "indicator_label": ind["label"],
+                 "period": group_value["period"] or period,
+                 "period_label": group_value["period_label"] or by_slug[slug]["period_label"], "role": "group",
+                 "area_code": group.slug,
+                 "area_name": group.name, "value": group_value["value"], "lci_95": None, "uci_95": None,
+                 "status": None, "method": group_value["method"], "note": group_value["reason"]}
+            )  # fmt: skip
+    themes = [
+        {"slug": t_slug, "name": name, "aim": aim, "indicators": [by_slug[s] for s in shown]}
+        for t_slug, name, aim, shown in _themed(config, indicators, set(slugs))
+    ]
+    return {
+        "title": group.name,
+        "area": {**a, "type_label": type_label(a), "is_group": True, "description": group.description},
+        "members": members,
+        "parents": [],
+        "children": [{"type_label": "Members", "areas": members}],
+        "same_as": [],
+        "neighbours": [],
+        "benchmarks": benchmarks,
+        "themes": themes,
+        "count": len(slugs),
+        "without_data": len(indicators) - len(slugs),
+        "has_aggregates": bool(aggregates),
+        "has_comparisons": False,
+        "has_trends": False,
+        "peers": PEERS,
+        "table": table,
+    }
+
+
+def _group_value(ind: Row, agg: Row | None, group: Group) -> Row | None:
+    """The group's own value, only from a complete aggregate computed by the indicator's rule."""
+    if agg is None:
+        return None
+    complete = pick(agg, "complete")
+    value = pick(agg, "value")
+    method = pick(agg, "method", "rule")
+    reason = pick(agg, "reason")
+    period, label = pick(agg, "period"), pick(agg, "period_label")
+    if complete is False or value is None:
+        return {"value": None, "display": "not available", "method": method, "reason": reason, "complete": False,
+                "period": period, "period_label": label}  # fmt: skip
+    return {"value": value, "display": format_value(value, ind), "method": method, "reason": reason, "complete": True,
+            "period": period, "period_label": label, "name": group.name}  # fmt: skip

@@ -1,0 +1,156 @@
+"""Data for /compare: chosen areas × chosen indicators, each at its latest period.
+
+Within one indicator every area is shown at the same period (the latest any chosen area has), so a row
+compares like with like; an area without a value then shows its own latest value with its period, flagged.
+Defaults: the six South Essex authorities and England, and the programmes' headline indicators.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import duckdb
+
+from observatory.config import Config
+from observatory.web.data.areas import ENGLAND
+from observatory.web.data.common import Row, format_value, parse_codes, rows, unit_label, with_equivalents_many
+from observatory.web.errors import BadRequest
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_INDICATORS = 40
+HEADLINES_PER_PROGRAMME = 3
+
+
+def parse_slugs(value: str | None, cur: duckdb.DuckDBPyConnection, param: str = "indicators") -> list[str] | None:
+    """A comma-separated list of indicator slugs, each checked against the release (None when empty)."""
+    if value is None or value.strip() == "":
+        return None
+    slugs = [s.strip() for s in value.split(",") if s.strip()]
+    if len(slugs) > MAX_INDICATORS:
+        raise BadRequest(param, "too many indicators", f"at most {MAX_INDICATORS} comma-separated indicator slugs")
+    bad = [s for s in slugs if not SLUG.match(s) or len(s) > 120]
+    if bad:
+        raise BadRequest(param, f"{bad[0][:40]!r} is not an indicator slug",
+                         "slugs such as gross-value-added-per-hour-worked, listed at /indicators")  # fmt: skip
+    known = {
+        r["slug"] for r in rows(cur, "SELECT slug FROM indicators WHERE slug IN (SELECT unnest($s))", {"s": slugs})
+    }
+    unknown = [s for s in slugs if s not in known]
+    if unknown:
+        raise BadRequest(param, f"unknown indicator {unknown[0]}", "indicator slugs listed at /indicators")
+    return list(dict.fromkeys(slugs))
+
+
+def default_indicators(config: Config, known: set[str]) -> list[str]:
+    """The first few indicators of each programme, as on the home page."""
+    out: list[str] = []
+    for theme in (t for t in config.themes if t.programme):
+        out += [s for s in theme.indicators if s in known and s not in out][:HEADLINES_PER_PROGRAMME]
+    return out
+
+
+def compare_page(
+    cur: duckdb.DuckDBPyConnection, config: Config, areas: str | None, indicators: str | None
+) -> dict[str, Any]:
+    all_inds = {r["slug"]: r for r in rows(cur, "SELECT * FROM indicators ORDER BY label")}
+    chosen_codes = parse_codes(areas, cur) or [*config.areas_of_interest, ENGLAND]
+    chosen_slugs = parse_slugs(indicators, cur) or default_indicators(config, set(all_inds))
+    names = {
+        r["code"]: r["name"]
+        for r in rows(cur, "SELECT code, name FROM areas WHERE code IN (SELECT unnest($c))", {"c": chosen_codes})
+    }
+    used = with_equivalents_many(cur, chosen_slugs, chosen_codes)
+    source_codes = sorted({c for s in chosen_slugs for c in used[s]})
+    found = rows(
+        cur,
+        """
+        SELECT indicator, area_code, period, period_label, period_start, value, lci_95, uci_95, status
+        FROM observations WHERE indicator IN (SELECT unnest($s)) AND area_code IN (SELECT unnest($c))
+        ORDER BY period_start
+        """,
+        {"s": chosen_slugs, "c": source_codes},
+    )
+    series: dict[tuple[str, str], list[Row]] = {}
+    for r in found:
+        series.setdefault((r["indicator"], r["area_code"]), []).append(r)
+    table_rows: list[Row] = []
+    table: list[Row] = []
+    for slug in chosen_slugs:
+        ind = all_inds[slug]
+        latest = {c: _latest(series.get((slug, src), [])) for c, src in zip(chosen_codes, used[slug], strict=True)}
+        starts = [(r["period_start"], r["period"], r["period_label"]) for r in latest.values() if r is not None]
+        common = max(starts) if starts else None
+        cells = []
+        for code, src in zip(chosen_codes, used[slug], strict=True):
+            at = None
+            if common is not None:
+                at = next((r for r in series.get((slug, src), []) if r["period"] == common[1]), None)
+            own = at or latest[code]
+            cells.append(
+                {
+                    "code": code,
+                    "name": names.get(code, code),
+                    "source_code": src,
+                    "value": own["value"] if own else None,
+                    "lci_95": own["lci_95"] if own else None,
+                    "uci_95": own["uci_95"] if own else None,
+                    "status": own["status"] if own else None,
+                    "period": own["period"] if own else None,
+                    "period_label": own["period_label"] if own else None,
+                    "other_period": own is not None and at is None,
+                    "display": format_value(own["value"], ind) if own else "–",
+                }
+            )
+        table_rows.append(
+            {"slug": slug, "label": ind["label"], "unit_label": unit_label(ind),
+             "period_label": common[2] if common else None, "cells": cells}
+        )  # fmt: skip
+        table += [
+            {"indicator": slug, "indicator_label": ind["label"], "area_code": c["code"], "area_name": c["name"],
+             "period": c["period"], "period_label": c["period_label"], "value": c["value"], "lci_95": c["lci_95"],
+             "uci_95": c["uci_95"], "status": c["status"]}
+            for c in cells
+        ]  # fmt: skip
+    return {
+        "title": "Compare areas",
+        "areas": [{"code": c, "name": names.get(c, c)} for c in chosen_codes],
+        "indicators": chosen_slugs,
+        "rows": table_rows,
+        "any_other_period": any(c["other_period"] for r in table_rows for c in r["cells"]),
+        "choices": _choices(cur, config, chosen_codes, chosen_slugs, all_inds),
+        "table": table,
+    }
+
+
+def _latest(points: list[Row]) -> Row | None:
+    with_value = [p for p in points if p["value"] is not None]
+    return with_value[-1] if with_value else (points[-1] if points else None)
+
+
+def _choices(
+    cur: duckdb.DuckDBPyConnection, config: Config, codes: list[str], slugs: list[str], inds: dict[str, Row]
+) -> dict[str, Any]:
+    """What the form offers: South Essex and the comparators as checkboxes, every indicator by theme."""
+    offered = [*config.areas_of_interest, *config.comparators]
+    names = {
+        r["code"]: r["name"]
+        for r in rows(cur, "SELECT code, name FROM areas WHERE code IN (SELECT unnest($c))", {"c": offered})
+    }
+    areas = [{"code": c, "name": names.get(c, c), "selected": c in codes} for c in offered if c in names]
+    others = [c for c in codes if c not in offered]
+    themes = []
+    placed: set[str] = set()
+    for theme in config.themes:
+        members = [s for s in theme.indicators if s in inds and s not in placed]
+        placed.update(members)
+        themes.append(_theme_choice(theme.slug, theme.name, members, inds, slugs))
+    rest = [s for s in inds if s not in placed]
+    if rest:
+        themes.append(_theme_choice("other", "Other indicators", rest, inds, slugs))
+    return {"areas": areas, "other_areas": ",".join(others), "themes": [t for t in themes if t["indicators"]]}
+
+
+def _theme_choice(slug: str, name: str, members: list[str], inds: dict[str, Row], chosen: list[str]) -> Row:
+    items = [{"slug": s, "label": inds[s]["label"], "selected": s in chosen} for s in members]
+    return {"slug": slug, "name": name, "indicators": items, "open": any(i["selected"] for i in items)}

@@ -1,0 +1,243 @@
+"""Data for /about, /methodology and /accessibility.
+
+Mostly words, but kept as data like every other page: the about page is built from the release itself
+(inputs with their sha256, findings, release id and hash) and the config (publishers, licences,
+attributions), so what it says about the sources is exactly what the build read. The methodology page adds
+each statistical method's own text from ``observatory.stats`` when that package is installed, so the
+explanation and the computation live side by side.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import logging
+from collections import defaultdict
+from typing import Any
+
+import duckdb
+
+from observatory.config import Config
+from observatory.web.data.common import LICENCE_URL, rows
+
+OGL = (
+    "Contains public sector information licensed under the Open Government Licence v3.0. Source: Office for "
+    "National Statistics and the other producers named on each indicator's page. Boundaries: contains OS data "
+    "© Crown copyright and database right."
+)
+STATUS_CODES = (
+    ("x", "Not available", "The producer does not publish a value for this area and period."),
+    ("u", "Low reliability", "An estimate based on a small sample or a small base; treat it with caution."),
+    ("c", "Confidential", "Suppressed by the producer so that individuals or businesses cannot be identified."),
+    ("z", "Not applicable", "The measure does not apply to this area or period."),
+)
+log = logging.getLogger("observatory.web")
+OTHER_INPUTS = {"metadata": "Reviewed metadata in the observatory's repository (judgements, neighbours)"}
+STATS_MODULES = ("compare", "trend", "aggregate", "productivity", "neighbours")
+
+
+def about_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]:
+    """The sources this release was built from, their licences and attributions, and the release's own facts."""
+    info = rows(cur, "SELECT id, created, content_hash, config_hash, counts, observatory_version FROM release_info")
+    release = info[0] if info else {}
+    counts = json.loads(release.get("counts") or "{}") if release else {}
+    inputs = rows(cur, "SELECT source, path, size, sha256, url FROM inputs ORDER BY source, path")
+    by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in inputs:
+        by_source[str(r["source"])].append(r)
+    sources = []
+    for s in config.sources:
+        files = by_source.get(s.name, [])
+        sources.append(
+            {"name": s.name, "publisher": s.publisher, "url": s.url, "licence": s.licence,
+             "licence_url": LICENCE_URL if s.licence.startswith("OGL") else None, "attribution": s.attribution,
+             "files": files, "file_count": len(files), "bytes": sum(int(f["size"] or 0) for f in files)}
+        )  # fmt: skip
+    for name in sorted(set(by_source) - {s.name for s in config.sources}):
+        files = by_source[name]
+        sources.append(
+            {"name": name, "publisher": OTHER_INPUTS.get(name, f"Other input: {name}"), "url": None, "licence": None,
+             "licence_url": None, "attribution": "", "files": files, "file_count": len(files),
+             "bytes": sum(int(f["size"] or 0) for f in files)}
+        )  # fmt: skip
+    producers = rows(
+        cur,
+        "SELECT trim(p) AS producer, count(*) AS indicators "
+        "FROM indicators, unnest(string_split(source_org, '|')) t(p) "
+        "WHERE source_org IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1",
+    )
+    findings = rows(
+        cur,
+        "SELECT severity, rule, count(*) AS n, any_value(message) AS example FROM findings GROUP BY severity, rule "
+        "ORDER BY CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, n DESC, rule",
+    )
+    table = [
+        {"source": r["source"], "path": r["path"], "size": r["size"], "sha256": r["sha256"], "url": r["url"]}
+        for r in inputs
+    ]
+    return {
+        "title": "About the data",
+        "this_release": {
+            "id": release.get("id"),
+            "created": str(release.get("created") or ""),
+            "content_hash": release.get("content_hash"),
+            "config_hash": release.get("config_hash"),
+            "version": release.get("observatory_version"),
+            "counts": counts,
+        },
+        "sources": sources,
+        "producers": producers,
+        "findings": findings,
+        "findings_total": sum(int(f["n"]) for f in findings),
+        "licence": {"name": "Open Government Licence v3.0", "url": LICENCE_URL, "attribution": OGL},
+        "table": table,
+    }
+
+
+def stats_methods() -> list[dict[str, str]]:
+    """Each statistical method's id, title and text from ``observatory.stats`` (empty before it exists)."""
+    found: list[dict[str, str]] = []
+    for name in STATS_MODULES:
+        try:
+            module = importlib.import_module(f"observatory.stats.{name}")
+        except Exception as exc:  # a half-installed stats package must not take the page down
+            log.warning("methodology: cannot import observatory.stats.%s: %s", name, exc)
+            continue
+        methods = getattr(module, "METHODS", None)
+        if isinstance(methods, dict):
+            for key, value in methods.items():
+                if isinstance(value, tuple) and len(value) == 2:
+                    found.append({"id": str(key), "module": name, "title": str(value[0]), "text": str(value[1])})
+        method_id, text = getattr(module, "METHOD_ID", None), getattr(module, "METHOD", None)
+        if isinstance(method_id, str) and isinstance(text, str) and all(m["id"] != method_id for m in found):
+            title = "Statistical neighbours" if name == "neighbours" else method_id.replace("-", " ").capitalize()
+            found.append({"id": method_id, "module": name, "title": title, "text": " ".join(text.split())})
+    return found
+
+
+GENERAL = (
+    (
+        "releases",
+        "Releases",
+        "Everything on this site comes from a release: an immutable snapshot of every indicator, area and value, "
+        "built from the producers' own files and verified before it is published. Each release has an id (its UTC "
+        "build time and the start of its content hash) and records the sha256 of every file it read. Every page "
+        "names the release that served it, and any page can be pinned to an older release with ?release=ID.",
+    ),
+    (
+        "periods",
+        "Periods",
+        "Producers give each value a reference period as an ISO 8601 interval (for example 2022-01-01/P1Y), a date, "
+        "or a bare year. Each is turned into a start date, a duration and a label: 2022 for a calendar year, "
+        "2023/24 for a financial or academic year, 2013–2015 for a three-year average, Apr 2025 for a month. "
+        "Periods that cannot be read are refused by the build, never guessed. Values for different durations "
+        "(a single year and a three-year average) are never mixed in one comparison.",
+    ),
+    (
+        "status-codes",
+        "Missing and suppressed values",
+        "A value can be missing for a reason the producer states in a status code. The site shows the code in "
+        "square brackets and never fills the gap with an estimate.",
+    ),
+    (
+        "confidence-intervals",
+        "Confidence intervals",
+        "Survey-based estimates (for example the employment rate from the Annual Population Survey) come with a "
+        "95% confidence interval: the range within which the true value is likely to lie. Intervals are shown "
+        "exactly as published, as shaded bands on charts and in brackets in tables. Where a published interval "
+        "does not contain its own estimate the build warns about it and keeps the producer's figures.",
+    ),
+    (
+        "comparators",
+        "England, the region and Essex",
+        "Each South Essex figure is shown beside England, the East of England and Essex for the same period. Some "
+        "producers key England and the regions by their International Territorial Level code (TLB for England, "
+        "TLH for the East of England) rather than the GSS code; the release records that these are the same area, "
+        "and where an indicator has data only under one of the two codes the site uses it, under the familiar "
+        "name.",
+    ),
+    (
+        "group-values",
+        "South Essex as a whole",
+        "A value for South Essex is shown only where it can be computed honestly from the six authorities' own "
+        "figures: a sum for counts, or the ratio of summed numerators and denominators where these are published. "
+        "Rates, medians and indices are never averaged across the authorities; an average would weight a small "
+        "authority like a large one. Where no honest group value exists, the six values are shown side by side.",
+    ),
+    (
+        "revisions",
+        "Revisions",
+        "Producers revise figures as better data arrive. Each new release is compared with the one before: values "
+        "added, removed and revised (value, interval or status) are listed on the What's changed page and "
+        "downloadable in full. Older releases stay available for a time, so a figure quoted earlier can be traced.",
+    ),
+    (
+        "ranges",
+        "The range across authorities",
+        "Area pages show the range of values across English local authorities (current lower-tier codes E06, E07, "
+        "E08 and E09) for the same period: the lowest, the middle half (25th to 75th percentile) and the highest.",
+    ),
+)
+
+
+def release_methods(cur: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
+    """The methods a release's statistics were computed with (its ``methods`` table), if it has one."""
+    found = rows(cur, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'methods'")
+    if not found or not found[0]["n"]:
+        return []
+    return [
+        {"id": str(r["method"]), "module": "release", "title": str(r["title"]), "text": str(r["description"])}
+        for r in rows(cur, "SELECT method, title, description FROM methods ORDER BY method")
+    ]
+
+
+def methodology_page(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """How the figures are read, compared and revised; the statistical methods of this release.
+
+    The methods come from the release itself when it carries them (so an old release explains the methods it
+    was computed with), else from the installed ``observatory.stats`` package.
+    """
+    general = [{"id": key, "title": title, "text": text} for key, title, text in GENERAL]
+    statuses = [{"code": c, "label": label, "text": text} for c, label, text in STATUS_CODES]
+    methods = release_methods(cur) or stats_methods()
+    table = [{"section": g["id"], "title": g["title"], "text": g["text"]} for g in general]
+    table += [{"section": f"status-{s['code']}", "title": s["label"], "text": s["text"]} for s in statuses]
+    table += [{"section": m["id"], "title": m["title"], "text": m["text"]} for m in methods]
+    return {"title": "Methodology", "general": general, "statuses": statuses, "methods": methods, "table": table}
+
+
+PREPARED = dt.date(2026, 11, 26)
+KNOWN_ISSUES = (
+    (
+        "Charts and maps",
+        "Charts and maps are images with a text description; the exact numbers behind each one are in a table "
+        "directly below it. Colour is never the only way information is shown, but a few labels on crowded maps "
+        "can overlap at high zoom.",
+    ),
+    (
+        "Wide tables",
+        "Tables with many areas scroll sideways on small screens. Each scrolling table can be reached and scrolled "
+        "with the keyboard.",
+    ),
+    (
+        "Producers' documents",
+        "Links to producers' own releases (for example spreadsheets on ons.gov.uk) lead to documents this site "
+        "does not control and that may not be fully accessible.",
+    ),
+)
+
+
+def accessibility_page(config: Config) -> dict[str, Any]:
+    """The accessibility statement, in the model of GOV.UK's sample statement."""
+    issues = [{"title": t, "text": text} for t, text in KNOWN_ISSUES]
+    return {
+        "title": "Accessibility statement",
+        "site": config.deployment.name,
+        "standard": "Web Content Accessibility Guidelines version 2.2 AA",
+        "status": "partially compliant",
+        "issues": issues,
+        "prepared": PREPARED.isoformat(),
+        "reviewed": PREPARED.isoformat(),
+        "table": [{"issue": i["title"], "detail": i["text"]} for i in issues],
+    }

@@ -1,0 +1,226 @@
+"""One real server and one real browser per session, shared by every browser test.
+
+The server is ``observatory serve`` on the full release built from ../shared/data (the ``full_build``
+fixture), on a free loopback port. The browser is Debian's chromium (``/usr/bin/chromium``) driven by
+Playwright (``playwright install`` cannot download here). axe-core comes from ``node_modules`` (npm).
+``scripts/setup-system.sh`` installs chromium, wrk, fonts and node_modules; ``make test`` runs it.
+
+Pages that other parts of the site have not built yet answer 404: their tests are skipped at run time
+(``Site.need``) with the reason printed, so they start running by themselves once the page is served.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from observatory.pipeline.build import BuildReport
+from observatory.store import Store
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("OBSERVATORY_CHROMIUM", "/usr/bin/chromium"))
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+GVA = "gross-value-added-per-hour-worked"
+SOUTHEND = "E06000033"
+
+# Every page type of the site, for real areas and indicators. "not-found" must answer 404; every other
+# page must answer 200 once its route exists (a 404 before then skips its tests).
+PAGES: dict[str, str] = {
+    "home": "/",
+    "indicators": "/indicators",
+    "indicator": f"/indicators/{GVA}",
+    "areas": "/areas",
+    "area": f"/areas/{SOUTHEND}",
+    "group": "/areas/south-essex",
+    "compare": f"/compare?areas={SOUTHEND},E06000034&indicators={GVA},employment-rate",
+    "theme": "/themes/future-work",
+    "search": "/search?q=southend",
+    "changes": "/changes",
+    "about": "/about",
+    "methodology": "/methodology",
+    "accessibility": "/accessibility",
+    "not-found": "/indicators/no-such-indicator",
+}
+PAGE_IDS = list(PAGES)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "browser: real-browser tests (Playwright + Debian chromium + axe-core); run scripts/setup-system.sh"
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def observatory_command() -> list[str]:
+    exe = Path(sys.executable).parent / "observatory"
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("observatory")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "from observatory.cli import main; main()"]
+
+
+@dataclass
+class Site:
+    """The running server, plus a plain HTTP client for statuses and the pages' .json twins."""
+
+    base: str
+    client: httpx.Client = field(repr=False)
+    _cache: dict[str, httpx.Response] = field(default_factory=dict, repr=False)
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def get(self, path: str) -> httpx.Response:
+        if path not in self._cache:
+            self._cache[path] = self.client.get(self.url(path))
+        return self._cache[path]
+
+    def status(self, path: str) -> int:
+        return self.get(path).status_code
+
+    def need(self, path: str, expect: int = 200) -> None:
+        """Skip when the page's route does not exist yet (404); fail on any other unexpected status."""
+        status = self.status(path)
+        if status == expect:
+            return
+        if status == 404:
+            pytest.skip(f"{path} is not served yet (404)")
+        body = " ".join(self.get(path).text.split())[:400]
+        pytest.fail(f"{path} answered {status}, expected {expect}: {body}")
+
+    def need_page(self, page_id: str) -> str:
+        path = PAGES[page_id]
+        self.need(path, 404 if page_id == "not-found" else 200)
+        return path
+
+    def json(self, path: str) -> Any:
+        response = self.get(path)
+        assert response.status_code == 200, f"{path} answered {response.status_code}"
+        return response.json()
+
+
+def _wait_for(proc: subprocess.Popen[bytes], base: str, log: Path, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"observatory serve exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            if httpx.get(base + "/", timeout=30).status_code < 500:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"observatory serve did not answer within {timeout:.0f} s:\n{log.read_text(errors='replace')}")
+
+
+@pytest.fixture(scope="session")
+def site(full_build: tuple[Store, BuildReport], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    store, _ = full_build
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    cmd = [*observatory_command(), "serve", "--store", str(store.root), "--port", str(port), "--host", "127.0.0.1",
+           "--config", str(REPO / "observatory.toml")]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_for(proc, base, log)
+        with httpx.Client(timeout=60, follow_redirects=False) as client:
+            yield Site(base, client)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _prerequisites() -> list[str]:
+    missing = []
+    if importlib.util.find_spec("playwright") is None:
+        missing.append("the Python package playwright (pip install -e '.[dev]')")
+    if not CHROMIUM.exists():
+        missing.append(f"{CHROMIUM} (apt-get install chromium)")
+    if not AXE.exists():
+        missing.append(f"{AXE.relative_to(REPO)} (npm ci)")
+    return missing
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    missing = _prerequisites()
+    if missing:
+        pytest.fail("browser tests need " + "; ".join(missing) + " — run scripts/setup-system.sh", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        # A fresh, throw-away profile: Playwright's launch() gives every browser its own temporary user data dir.
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="session")
+def desktop(browser: Any) -> Iterator[Any]:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    ctx.set_default_timeout(30_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(scope="session")
+def no_js(browser: Any) -> Iterator[Any]:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB", java_script_enabled=False)
+    ctx.set_default_timeout(30_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(desktop: Any) -> Iterator[Any]:
+    p = desktop.new_page()
+    yield p
+    p.close()
+
+
+def open_page(page: Any, site: Site, path: str) -> Any:
+    """Go to a page and wait until it has loaded; returns the main document's response."""
+    response = page.goto(site.url(path), wait_until="load")
+    assert response is not None, f"no response for {path}"
+    return response
+
+
+def norm(text: str | None) -> str:
+    return " ".join((text or "").split())
