@@ -23,6 +23,7 @@ from pyjstat import pyjstat
 
 from observatory.config import Config
 from observatory.pipeline.build import BuildReport, build_release
+from observatory.pipeline.schema import LATEST_OBSERVATIONS_SQL
 from observatory.queries import EXPORT_COLUMNS
 from observatory.store import Store
 from observatory.web import api
@@ -40,6 +41,8 @@ SOUTHEND = "E06000033"
 THURROCK = "E06000034"
 EAST = "E12000006"
 V1 = "/api/v1"
+OBSERVATIONS = 338_054  # 299,961 from ONS ELS + deprivation (Greater Essex LSOAs, authority summaries)
+INDICATORS = 147  # 90 from ONS ELS + 57 from the Indices of Deprivation
 
 
 def make_client(store: Store, config: Config) -> TestClient:
@@ -91,16 +94,16 @@ def test_index_and_indicator_list(client: TestClient) -> None:
     index = client.get(V1)
     assert index.status_code == 200 and index.json()["links"]["openapi"] == f"{V1}/openapi.json"
     listing = client.get(f"{V1}/indicators").json()
-    assert listing["count"] == 90 == len(listing["indicators"])
+    assert listing["count"] == INDICATORS == len(listing["indicators"])
     gva = next(i for i in listing["indicators"] if i["slug"] == GVA)
     assert gva["label"] == "Gross value added per hour worked" and gva["url"] == f"{V1}/indicators/{GVA}"
     growth = client.get(f"{V1}/indicators?theme=enterprise-growth").json()
-    assert GVA in {i["slug"] for i in growth["indicators"]} and growth["count"] < 90
+    assert GVA in {i["slug"] for i in growth["indicators"]} and growth["count"] < INDICATORS
     assert all("enterprise-growth" in i["themes"] for i in growth["indicators"])
     found = client.get(f"{V1}/indicators?q=value added hour").json()
     assert [i["slug"] for i in found["indicators"]] == [GVA]
     as_csv = list(csv.DictReader(io.StringIO(client.get(f"{V1}/indicators?format=csv").text)))
-    assert len(as_csv) == 90 and {"slug", "label", "themes"} <= set(as_csv[0])
+    assert len(as_csv) == INDICATORS and {"slug", "label", "themes"} <= set(as_csv[0])
 
 
 def test_indicator_detail_has_metadata_source_licence_coverage(client: TestClient) -> None:
@@ -184,7 +187,7 @@ def test_a_precomputed_latest_table_gives_the_same_answer(full_build: tuple[Stor
         con.execute(f"ATTACH '{path}' AS r (READ_ONLY)")
         for table in ("observations", "areas", "release_info", "indicators"):
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM r.{table}")
-        con.execute(api_data.LATEST_OBSERVATIONS_SQL)
+        con.execute(LATEST_OBSERVATIONS_SQL)
         cur = con.cursor()
         for query in (
             api_data.ObservationQuery(indicators=[GVA], latest=True),
@@ -222,7 +225,7 @@ def test_csv_streams_the_export_columns(client: TestClient) -> None:
     assert next(r for r in rows if r["period"] == "2022-01-01/P1Y")["value"] == "29.84"
     assert {r["release"] for r in rows} == {response.headers["X-Observatory-Release"]}
     everything = client.get(f"{V1}/observations?format=csv")
-    assert everything.text.count("\n") == 299_961 + 1
+    assert everything.text.count("\n") == OBSERVATIONS + 1
 
 
 @pytest.mark.filterwarnings("ignore:Shouldn't use this function anymore:DeprecationWarning")  # inside pyjstat 2.4
@@ -310,7 +313,7 @@ def test_release_list_and_detail(client: TestClient) -> None:
     assert detail["id"] == rid == detail["release"] and len(detail["inputs"]) >= 144
     gva_file = next(i for i in detail["inputs"] if i["path"] == "ons-els/gross-value-added/gross-value-added.csv")
     assert len(gva_file["sha256"]) == 64
-    assert detail["counts"]["observations"] == 299_961
+    assert detail["counts"]["observations"] == OBSERVATIONS
     assert client.get(f"{V1}/releases/current").json()["id"] == rid
 
 
@@ -356,7 +359,7 @@ def test_bulk_csv_round_trip_equals_the_export(client: TestClient, full_build: t
     options: dict[str, Any] = {"dtype": str, "keep_default_na": False}
     through_http = pd.read_csv(io.BytesIO(response.content), compression="gzip", **options)
     source = pd.read_csv(io.StringIO(exported), **options)
-    assert list(through_http.columns) == list(EXPORT_COLUMNS) and len(through_http) == 299_961
+    assert list(through_http.columns) == list(EXPORT_COLUMNS) and len(through_http) == OBSERVATIONS
     pd.testing.assert_frame_equal(through_http, source)
     with store.open() as con:
         stored = con.execute(
@@ -374,7 +377,7 @@ def test_bulk_parquet_and_metadata(client: TestClient) -> None:
     response = client.get(f"{V1}/releases/current/observations.parquet")
     assert response.status_code == 200
     table = pq.read_table(io.BytesIO(response.content))
-    assert table.column_names == list(EXPORT_COLUMNS) and table.num_rows == 299_961
+    assert table.column_names == list(EXPORT_COLUMNS) and table.num_rows == OBSERVATIONS
     with duckdb.connect() as con:
         con.register("t", table)
         value = con.execute(
@@ -533,3 +536,17 @@ def test_schema_org_dataset_for_the_indicator_page(client: TestClient) -> None:
     text = indicator_jsonld({**ind, "label": "</script><b>x"}, base="https://example.org", site="S", release_id="r",
                             created="2026-11-26")  # fmt: skip
     assert "</script>" not in text and json.loads(text)["name"] == "</script><b>x"
+
+
+def test_judgements_and_methods_are_in_the_api(client: TestClient) -> None:
+    found = client.get(f"{V1}/judgements?indicator=employment-rate&area={THURROCK}").json()
+    england = next(j for j in found["judgements"] if j["kind"] == "comparison" and j["benchmark_code"] == "E92000001")
+    assert england["judgement"] == "similar"
+    assert england["sentence"].startswith("Thurrock's employment rate (78.1%, 2023) is similar to England's (76.0%)")
+    assert england["method_url"] == f"/methodology#{england['method']}"
+    assert any(j["kind"] == "trend" for j in found["judgements"])
+    methods = client.get(f"{V1}/methods").json()["methods"]
+    assert england["method"] in {m["method"] for m in methods}
+    assert all(m["description"] for m in methods)
+    problem = client.get(f"{V1}/judgements")
+    assert problem.status_code == 400 and problem.headers["content-type"].startswith("application/problem+json")

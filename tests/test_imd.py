@@ -591,7 +591,8 @@ def test_missing_folders_are_errors(tmp_path: Path) -> None:
 def test_build_with_deprivation_and_small_areas(tmp_path: Path) -> None:
     sources = link_sources(tmp_path / "sources", SHARED_DATA)
     for name in DEPRIVATION_SOURCES:
-        os.symlink(SHARED_DATA / name, sources / name)
+        if not (sources / name).exists():  # link_sources links every configured source already
+            os.symlink(SHARED_DATA / name, sources / name)
     config = config_with_deprivation_sources()
     assert set(DEPRIVATION_SOURCES) <= {s.name for s in config.sources}
     started = time.perf_counter()
@@ -609,9 +610,12 @@ def test_build_with_deprivation_and_small_areas(tmp_path: Path) -> None:
             assert row is not None
             return row[0]
 
-        assert one("SELECT count(*) FROM areas WHERE type = 'lsoa'") == LSOA_COUNT
+        # neighbourhood rows are kept inside small_area_scope (Greater Essex); all 32,844 were read
+        assert one("SELECT count(*) FROM areas WHERE type = 'lsoa'") == 1077
         assert one("SELECT count(*) FROM area_geometry g JOIN areas a USING (code) WHERE a.type = 'lsoa'") == 1077
-        assert one("SELECT count(DISTINCT area_code) FROM observations WHERE indicator = 'imd2019-imd-rank'") == 32844
+        assert one("SELECT count(DISTINCT area_code) FROM observations WHERE indicator = 'imd2019-imd-rank'") == 1077
+        assert one("SELECT count(*) FROM findings WHERE rule = 'small-areas.out-of-scope'") == 1
+        assert LSOA_COUNT - 1077 == 31767
         assert (
             one("SELECT value FROM observations WHERE indicator = 'imd2019-imd-rank' AND area_code = 'E01015814'")
             == 19102

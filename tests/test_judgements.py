@@ -70,7 +70,7 @@ def test_units_back_the_aggregation_rules(full_build: Any) -> None:
     for slug, j in load_judgements().items():
         unit = units[slug].lower()
         if j.aggregation == "sum":
-            assert unit in ("", "number of enterprises", "number of guest nights", "£ million"), slug
+            assert unit in ("", "number of enterprises", "number of guest nights", "£ million", "people"), slug
         if "per " in unit or unit == "%" or "rate" in unit:
             assert j.aggregation in ("not-aggregable", "ratio"), slug
 

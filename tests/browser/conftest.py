@@ -54,6 +54,7 @@ PAGES: dict[str, str] = {
     "areas": "/areas",
     "area": f"/areas/{SOUTHEND}",
     "group": "/areas/south-essex",
+    "lsoa": "/areas/E01015814",  # a neighbourhood (LSOA 2011): Southend-on-Sea 003A
     "compare": f"/compare?areas={SOUTHEND},E06000034&indicators={GVA},employment-rate",
     "theme": "/themes/future-work",
     "search": "/search?q=southend",

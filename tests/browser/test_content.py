@@ -281,6 +281,56 @@ def test_south_essex_page_lists_its_six_members(site: Site, page: Any) -> None:
     assert set(SOUTH_ESSEX.values()) <= set(head), head
 
 
+NEIGHBOURHOOD_TITLES = """svg => [...svg.querySelectorAll('path')].map(p => {
+  const t = [...p.children].find(c => c.tagName.toLowerCase() === 'title');
+  const box = p.getBBox();
+  return {title: t ? t.textContent : '', drawn: box.width > 0 && box.height > 0};
+})"""
+
+
+def test_neighbourhood_map_renders_with_a_table_alternative(site: Site, page: Any) -> None:
+    site.need_page("area")
+    open_page(page, site, f"/areas/{SOUTHEND}")
+    svg = page.locator("section.neighbourhoods figure svg")
+    assert svg.count() == 1 and svg.is_visible(), "no neighbourhood map on the authority page"
+    box = svg.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 100, box
+    paths = svg.evaluate(NEIGHBOURHOOD_TITLES)
+    assert len(paths) == 107 and all(p["title"] and p["drawn"] for p in paths), paths[:3]
+    assert "Southend-on-Sea 003A: IMD decile 6 (rank 19,102 of 32,844)" in [p["title"] for p in paths]
+    assert norm(svg.locator("title").first.text_content()) and svg.locator(".legend").count() == 1
+    lsoas = page.locator("section.neighbourhoods table.lsoas")
+    assert lsoas.locator("tbody tr").count() == 107, "the map's table alternative does not list every neighbourhood"
+    page.locator("details.lsoa-table summary").click()
+    assert lsoas.is_visible() and lsoas.locator("a[href='/areas/E01015814']").count() == 1
+
+
+def test_domain_picker_works_without_javascript(site: Site, no_js: Any) -> None:
+    site.need_page("area")
+    page = no_js.new_page()
+    try:
+        open_page(page, site, f"/areas/{SOUTHEND}")
+        page.get_by_label("Show deprivation on").select_option("income")
+        with page.expect_navigation():
+            page.locator("section.neighbourhoods").get_by_role("button", name="Show").click()
+        assert "domain=income" in page.url
+        titles = [p["title"] for p in page.locator("section.neighbourhoods figure svg").evaluate(NEIGHBOURHOOD_TITLES)]
+        assert "Southend-on-Sea 003A: Income deprivation decile 5 (rank 13,559 of 32,844)" in titles
+    finally:
+        page.close()
+
+
+def test_lsoa_page_shows_its_deprivation_authority_and_locator(site: Site, page: Any) -> None:
+    path = site.need_page("lsoa")
+    open_page(page, site, path)
+    assert norm(page.locator("h1").inner_text()) == "Southend-on-Sea 003A"
+    rows = table(page, "main table")["rows"]
+    assert any(r[:3] == ["Index of Multiple Deprivation", "19,102", "6"] for r in rows), rows
+    assert f"/areas/{SOUTHEND}" in set(link_hrefs(page))
+    locator = page.locator("figure.locator svg")
+    assert locator.is_visible() and locator.locator("path").count() == 107
+
+
 def test_areas_index_links_every_authority(site: Site, page: Any) -> None:
     site.need_page("areas")
     open_page(page, site, "/areas")

@@ -151,8 +151,10 @@ _layouts: OrderedDict[str, _Layout] = OrderedDict()
 _layouts_lock = threading.Lock()
 
 
-def _layout_key(features: Sequence[MapArea], inset: Collection[str]) -> str:
+def _layout_key(features: Sequence[MapArea], inset: Collection[str], steps: int = MAIN_STEPS) -> str:
     h = hashlib.sha1(usedforsecurity=False)
+    if steps != MAIN_STEPS:
+        h.update(f"steps={steps}".encode())
     for f in features:
         h.update(f.code.encode())
         h.update(b"\0")
@@ -162,15 +164,15 @@ def _layout_key(features: Sequence[MapArea], inset: Collection[str]) -> str:
     return h.hexdigest()
 
 
-def _layout(features: Sequence[MapArea], inset: Collection[str], legend_rows: int) -> _Layout:
+def _layout(features: Sequence[MapArea], inset: Collection[str], legend_rows: int, steps: int = MAIN_STEPS) -> _Layout:
     """The cached geometry of a map: same shapes and inset → same layout, whatever the values."""
-    key = _layout_key(features, inset)
+    key = _layout_key(features, inset, steps)
     with _layouts_lock:
         hit = _layouts.get(key)
         if hit is not None:
             _layouts.move_to_end(key)
             return hit
-    built = _build_layout(features, inset, legend_rows)
+    built = _build_layout(features, inset, legend_rows, steps)
     with _layouts_lock:
         _layouts[key] = built
         while len(_layouts) > LAYOUT_CACHE_SIZE:
@@ -255,7 +257,9 @@ def _box_overlap(a: tuple[float, float, float, float], b: tuple[float, float, fl
 LEGEND_CHARS = 24  # legend text wraps at this many characters; the legend box is sized for it
 
 
-def _build_layout(features: Sequence[MapArea], inset: Collection[str], legend_rows: int) -> _Layout:
+def _build_layout(
+    features: Sequence[MapArea], inset: Collection[str], legend_rows: int, steps: int = MAIN_STEPS
+) -> _Layout:
     projected = [(f.code, project(f.geojson)) for f in features]
     codes = [c for c, g in projected if g is not None]
     geoms = [g for _, g in projected if g is not None]
@@ -263,7 +267,7 @@ def _build_layout(features: Sequence[MapArea], inset: Collection[str], legend_ro
     if not geoms:
         return _Layout(size=(400, 300), origin=(0, 0), paths={}, font=16, legend_at=(10, 10), names=names)
     minx, miny, maxx, maxy = shapely.total_bounds(np.array(geoms, dtype=object))
-    step = max(maxx - minx, maxy - miny) / MAIN_STEPS
+    step = max(maxx - minx, maxy - miny) / steps
     grid = _Grid(left=minx, top=maxy, step=step)
     simplified = _simplify(geoms, step)
     paths = {c: grid.path(g) for c, g in zip(codes, simplified, strict=True)}
@@ -692,4 +696,93 @@ def area_map(
         extra = f' stroke="{OUTLINE}" stroke-width="{vw / 150:.1f}"' if f.code == code else ""
         out.append(f'<path d="{grid.path(g)}" fill="{fill}"{extra}><title>{escape(f.name)}</title></path>')
     out.append("</g></svg>")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Maps of classes given in the data (e.g. deprivation deciles)
+
+# ColorBrewer RdYlBu, 10 classes (colour-blind safe): class 1 (e.g. the most deprived 10%) red, class 10 blue.
+DECILE_PALETTE = (
+    "#a50026", "#d73027", "#f46d43", "#fdae61", "#fee090", "#e0f3f8", "#abd9e9", "#74add1", "#4575b4", "#313695",
+)  # fmt: skip
+SMALL_AREA_STEPS = 500  # small areas: ≈ 80 m steps across South Essex keeps 471 shapes light
+
+
+def class_map(
+    features: Sequence[MapArea],
+    *,
+    titles: dict[str, str],
+    labels: Sequence[str],
+    title: str,
+    legend_title: str,
+    description: str,
+    colours: Sequence[str] = DECILE_PALETTE,
+    chart_id: str | None = None,
+    width: int = 560,
+    steps: int = SMALL_AREA_STEPS,
+) -> str:
+    """A map whose ``value`` is already a class (1 to ``len(colours)``), with a fixed legend: no quantiles.
+
+    One ``<path>`` with a ``<title>`` (from ``titles``) per area that has geometry; areas without a class
+    are hatched as "no data". ``labels`` name the classes in the legend.
+    """
+    layout = _layout(features, (), legend_rows=len(colours) + 3, steps=steps)
+    cid = chart_id or auto_id("classmap", title, _layout_key(features, (), steps))
+    by_class: dict[int | None, list[MapArea]] = {}
+    for f in features:
+        if layout.paths.get(f.code):
+            k = int(f.value) if f.value is not None and 1 <= f.value <= len(colours) else None
+            by_class.setdefault(k, []).append(f)
+    font = layout.font
+    ox, oy = layout.origin
+    vw, vh = layout.size
+    height = round(width * vh / vw)
+    nd = f"{cid}-nd"
+    out: list[str] = [
+        f'<svg xmlns="{SVG_NS}" id="{cid}" class="map class-map" width="{width}" height="{height}" '
+        f'viewBox="{ox} {oy} {vw} {vh}" role="img" aria-labelledby="{cid}-title" aria-describedby="{cid}-desc" '
+        f'focusable="false" font-family="{FONT}" fill="{TEXT}">',
+        f'<title id="{cid}-title">{escape(title)}</title>',
+        f'<desc id="{cid}-desc">{escape(description)}</desc>',
+        f"<defs>{_hatch(nd, font * 0.45)}</defs>",
+        f'<g class="areas" stroke="#fff" stroke-width="{font / 40:.2f}" stroke-linejoin="round" fill-rule="evenodd">',
+    ]
+    for k in [*range(1, len(colours) + 1), None]:
+        members = by_class.get(k)
+        if not members:
+            continue
+        fill = f"url(#{nd})" if k is None else colours[k - 1]
+        out.append(f'<g fill="{fill}" data-class="{"none" if k is None else k}">')
+        for f in members:
+            tip = escape(titles.get(f.code, f"{f.name}: no data"))
+            out.append(f'<path d="{layout.paths[f.code]}" data-code="{escape(f.code)}"><title>{tip}</title></path>')
+        out.append("</g>")
+    out.append("</g>")
+    entries = [(str(k + 1), c, label) for k, (c, label) in enumerate(zip(colours, labels, strict=True))]
+    if None in by_class:
+        entries.append(("none", f"url(#{nd})", "No data"))
+    out.append(_legend_box(layout, legend_title, entries))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _legend_box(layout: _Layout, legend_title: str, entries: Sequence[tuple[str, str, str]]) -> str:
+    """A legend of (class key, fill, label) swatches under a title of up to two lines."""
+    font = layout.font
+    x, y = layout.legend_at
+    row = font * 1.5
+    out = [f'<g class="legend" font-size="{font:.0f}">']
+    lines = _wrap(legend_title, LEGEND_CHARS, 2)
+    for i, line in enumerate(lines):
+        out.append(f'<text x="{x:.0f}" y="{y + font + i * row:.0f}" font-weight="bold">{escape(line)}</text>')
+    y += row * (len(lines) - 1)
+    for i, (key, fill, label) in enumerate(entries):
+        ry = y + row * (i + 1) + font * 0.4
+        out.append(
+            f'<rect data-class="{key}" x="{x:.0f}" y="{ry:.0f}" width="{font * 1.4:.0f}" height="{font:.0f}" '
+            f'fill="{fill}" stroke="#6f777b" stroke-width="{font / 20:.2f}"/>'
+            f'<text x="{x + font * 1.9:.0f}" y="{ry + font * 0.85:.0f}">{escape(label)}</text>'
+        )
+    out.append("</g>")
     return "".join(out)

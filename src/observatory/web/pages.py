@@ -19,9 +19,11 @@ from observatory.web.data.changes import changes_page
 from observatory.web.data.compare import compare_page
 from observatory.web.data.home import home_page
 from observatory.web.data.indicators import CURRENT_LTLA, indicator_list, indicator_page
+from observatory.web.data.neighbourhoods import map_title, neighbourhood_table
 from observatory.web.data.search import search_page
 from observatory.web.data.static_pages import about_page, accessibility_page, methodology_page
 from observatory.web.data.themes import theme_page
+from observatory.web.errors import BadRequest
 from observatory.web.releases import Release
 from observatory.web.render import etag, respond, split_format
 
@@ -230,8 +232,21 @@ def areas(request: Request, fmt: str = "html") -> Response:
 def area(request: Request, name: str) -> Response:
     cfg = config_of(request)
     code, _ = split_format(name)
-    return page(request, name, "area.html", lambda cur: area_page(cur, cfg, code), code, extra=area_charts,
-                cache_key=f"area:{code}")  # fmt: skip
+    domain = request.query_params.get("domain")
+    return page(request, name, "area.html", lambda cur: area_page(cur, cfg, code, domain), code,
+                extra=area_charts, cache_key=f"area:{code}:{domain or ''}")  # fmt: skip
+
+
+@router.get("/areas/{code}/neighbourhoods.{fmt}")
+def area_neighbourhoods(request: Request, code: str, fmt: str) -> Response:
+    """Every neighbourhood (LSOA) of an authority or group with its rank and decile: the map's full table."""
+    cfg = config_of(request)
+    if fmt not in ("csv", "json"):
+        raise BadRequest("format", f"unknown format .{fmt[:10]}", "csv or json")
+    domain = request.query_params.get("domain")
+    return page(request, f"neighbourhoods.{fmt}", "area.html",
+                lambda cur: neighbourhood_table(area_page(cur, cfg, code, domain)), f"{code}-neighbourhoods",
+                cache_key=f"area-lsoas:{code}:{domain or ''}")  # fmt: skip
 
 
 @router.get("/compare")
@@ -399,10 +414,76 @@ def locator_map(release: Release, payload: dict[str, Any]) -> tuple[str, str] | 
     return maps.area_map(features, code=a["code"], title=title, chart_id="locator"), caption
 
 
+def _lsoa_shapes(release: Release, authorities: list[str]) -> dict[str, tuple[str, str]]:
+    """Code -> (name, GeoJSON) of the LSOAs (with a boundary) of some authorities."""
+    cur = release.cursor()
+    try:
+        cur.execute(
+            """
+            SELECT a.code, a.name, g.geojson FROM areas a JOIN area_geometry g ON g.code = a.code
+            JOIN area_relations r ON r.code = a.code AND r.relation = 'ltla'
+            WHERE a.type = 'lsoa' AND r.parent IN (SELECT unnest($lads)) ORDER BY a.code
+            """,
+            {"lads": authorities},
+        )
+        return {code: (name, geojson) for code, name, geojson in cur.fetchall()}
+    finally:
+        cur.close()
+
+
+DECILE_LABELS = ("1: most deprived 10%", *(str(d) for d in range(2, 10)), "10: least deprived 10%")
+
+
+def neighbourhood_map(release: Release, payload: dict[str, Any]) -> str | None:
+    """The area's LSOAs coloured by decile on the chosen domain (fixed classes, not quantiles)."""
+    hood = payload.get("neighbourhoods")
+    if not hood:
+        return None
+    a = payload["area"]
+    authorities = sorted({r["authority_code"] for r in hood["lsoas"]})
+    shapes = _lsoa_shapes(release, authorities)
+    if not shapes:
+        return None
+    by_code = {r["code"]: r for r in hood["lsoas"]}
+    features = [maps.MapArea(code, name, geojson, (by_code.get(code) or {}).get("decile"))
+                for code, (name, geojson) in shapes.items()]  # fmt: skip
+    titles = {r["code"]: map_title(r, hood["domain"]) for r in hood["lsoas"]}
+    counts = ", ".join(f"decile {d}: {n}" for d, n in enumerate(hood["deciles"], start=1))
+    description = (
+        f"Map of the {len(features)} neighbourhoods (LSOA 2011) of {a['name']}, coloured by "
+        f"{hood['domain_label']} decile from 1 (most deprived 10% in England, red) to 10 (least deprived, blue). "
+        f"Neighbourhoods per decile: {counts}. "
+        + ("The table below gives each one." if hood["inline_table"] else "The CSV download gives each one.")
+    )
+    return maps.class_map(
+        features, titles=titles, labels=DECILE_LABELS,
+        title=f"{hood['domain_label']} 2019 by neighbourhood in {a['name']}",
+        legend_title=f"{hood['domain_name']} decile (England)", description=description,
+        chart_id="map-neighbourhoods",
+    )  # fmt: skip
+
+
+def lsoa_locator(release: Release, payload: dict[str, Any]) -> tuple[str, str] | None:
+    """A neighbourhood among the other neighbourhoods of its authority."""
+    a, authority = payload["area"], payload["small_area"]["authority"]
+    if authority is None:
+        return None
+    shapes = _lsoa_shapes(release, [authority["code"]])
+    if a["code"] not in shapes:
+        return None
+    features = [maps.MapArea(code, name, geojson, None) for code, (name, geojson) in shapes.items()]
+    title = f"Map: where {a['name']} is in {authority['name']}"
+    caption = f"{a['name']} (dark) among the other {len(features) - 1} neighbourhoods of {authority['name']} (light)."
+    return maps.area_map(features, code=a["code"], title=title, chart_id="locator"), caption
+
+
 def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
     """A locator map, a sparkline per indicator and, where the release has comparisons, a spine chart per theme."""
+    if payload.get("small_area"):
+        found = lsoa_locator(release, payload)
+        return {"locator_svg": found[0] if found else None, "locator_caption": found[1] if found else None}
     if payload["area"].get("is_group"):
-        return {}
+        return {"neighbourhood_svg": neighbourhood_map(release, payload)}
     name = payload["area"]["name"]
     sparks: dict[str, str] = {}
     spines: dict[str, str] = {}
@@ -438,4 +519,5 @@ def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
             )
     locator = locator_map(release, payload)
     return {"sparks": sparks, "spines": spines, "locator_svg": locator[0] if locator else None,
-            "locator_caption": locator[1] if locator else None}  # fmt: skip
+            "locator_caption": locator[1] if locator else None,
+            "neighbourhood_svg": neighbourhood_map(release, payload)}  # fmt: skip

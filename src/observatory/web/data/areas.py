@@ -16,6 +16,7 @@ import duckdb
 
 from observatory.config import Config, Group
 from observatory.web.data.common import SOUTH_ESSEX, Row, area, format_value, rows, unit_label, with_equivalents_many
+from observatory.web.data.neighbourhoods import neighbourhoods, parse_domain, small_area
 
 ENGLAND = "E92000001"
 PEER_SQL = "list_contains(a.types, 'ltla') AND a.valid_to IS NULL AND regexp_matches(a.code, '^E0[6-9]')"
@@ -49,6 +50,7 @@ TYPE_LABELS = {
     "itl3": "ITL3 area",
     "pfa": "Police force area",
     "soa": "Super output area (Northern Ireland)",
+    "lsoa": "Neighbourhood (LSOA 2011)",
     "other": "Other statistical area",
 }
 LTLA_PREFIX_LABELS = {
@@ -75,9 +77,10 @@ SECTION_ORDER = (
     ("police", "Police force areas"),
     ("former", "Former authorities and counties"),
     ("small", "Small areas in Northern Ireland"),
+    ("neighbourhoods", "Neighbourhoods in Greater Essex (LSOA 2011)"),
 )
 NEIGHBOURS_METHOD = "euclidean-zscore-10-nearest"  # observatory.stats.neighbours.METHOD_ID: the methodology anchor
-COLLAPSED_SECTIONS = frozenset({"small"})  # long lists few people need: in <details> on the page
+COLLAPSED_SECTIONS = frozenset({"small", "neighbourhoods"})  # long lists few people need: in <details> on the page
 
 
 def table_exists(cur: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -148,6 +151,7 @@ def _section(a: Row, ours: set[str], groups: set[str]) -> str:
         "mcty": "combined",
         "gla": "combined",
         "pfa": "police",
+        "lsoa": "neighbourhoods",
     }.get(t, "small")
 
 
@@ -367,13 +371,22 @@ def _themed(config: Config, indicators: dict[str, Row], shown: set[str]) -> list
     return out
 
 
-def area_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str) -> dict[str, Any]:
-    """One area (or a group, see ``group_page``): every indicator with data, by theme, beside benchmarks."""
+def area_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str, domain: str | None = None) -> dict[str, Any]:
+    """One area (or a group, see ``group_page``): every indicator with data, by theme, beside benchmarks.
+
+    ``domain`` picks the deprivation domain of the neighbourhood map (authorities and groups with LSOAs).
+    """
+    chosen = parse_domain(domain)
     a = area(cur, code)
     group = config.group(code)
     if group is not None:
-        return group_page(cur, config, a, group)
+        return group_page(cur, config, a, group, chosen)
+    if a["type"] == "lsoa":
+        return lsoa_page(cur, a)
     parents, children, same_as = _relations(cur, code)
+    hood = neighbourhoods(cur, a, [a], chosen) if a["type"] == "ltla" else None
+    if hood is not None:  # the neighbourhood table links every LSOA: not listed again under "Areas within"
+        children = [g for g in children if g["type_label"] != TYPE_LABELS["lsoa"]]
     benchmarks = _benchmarks(cur, config, a, parents)
     indicators = {r["slug"]: r for r in rows(cur, "SELECT * FROM indicators")}
     found = rows(
@@ -443,7 +456,32 @@ def area_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str) -> dict
         "has_comparisons": any(r["comparison"] for r in rows_by_slug.values()),
         "has_trends": any(r["trend"] for r in rows_by_slug.values()),
         "peers": PEERS,
+        "neighbourhoods": hood,
         "table": table,
+    }
+
+
+def lsoa_page(cur: duckdb.DuckDBPyConnection, a: Row) -> dict[str, Any]:
+    """A neighbourhood (LSOA 2011): its deprivation on every domain, authority, ward and population."""
+    small = small_area(cur, a)
+    parents = [{**p, "relation_label": "Local authority" if p["relation"] == "ltla" else "Ward"}
+               for p in (small["authority"], small["ward"]) if p is not None]  # fmt: skip
+    return {
+        "title": a["name"],
+        "area": {**a, "type_label": type_label(a), "is_group": False},
+        "parents": parents,
+        "children": [],
+        "same_as": [],
+        "neighbours": [],
+        "benchmarks": [],
+        "themes": [],
+        "count": sum(1 for d in small["domains"] if d["rank"] is not None) * 2 + (small["population"] is not None),
+        "without_data": 0,
+        "has_comparisons": False,
+        "has_trends": False,
+        "peers": PEERS,
+        "small_area": small,
+        "table": small["table"],
     }
 
 
@@ -526,7 +564,9 @@ def _aggregates(cur: duckdb.DuckDBPyConnection, group: str) -> dict[str, list[Ro
     return out
 
 
-def group_page(cur: duckdb.DuckDBPyConnection, config: Config, a: Row, group: Group) -> dict[str, Any]:
+def group_page(
+    cur: duckdb.DuckDBPyConnection, config: Config, a: Row, group: Group, domain: str = "imd"
+) -> dict[str, Any]:
     """A group's members side by side at each indicator's latest period; a group value only when complete."""
     members = rows(
         cur,
@@ -622,6 +662,7 @@ def group_page(cur: duckdb.DuckDBPyConnection, config: Config, a: Row, group: Gr
         "has_comparisons": False,
         "has_trends": False,
         "peers": PEERS,
+        "neighbourhoods": neighbourhoods(cur, a, members, domain, group=True),
         "table": table,
     }
 

@@ -1,0 +1,201 @@
+"""Neighbourhoods (LSOA 2011) inside an authority or a group, and the page of one small area.
+
+Deprivation is published for each of England's 32,844 LSOAs (IoD2019, 2011 boundaries): a rank (1 = most
+deprived) and a decile on the IMD and each of its seven domains. An authority's page maps its LSOAs by
+decile on the chosen domain and gives the share of them in England's most deprived 10% and 20% (counted
+from all of England's LSOAs, with numerator and denominator), and how the authority's share in the most
+deprived 10% changed from IoD2019 to IoD2025 (MHCLG's authority summaries). A group adds its members'
+counts (a ratio of sums, never an average of shares).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from observatory.sources.imd import DOMAINS, LSOA_COUNT, POPULATION_SLUG, decile_slug, rank_slug, share_slug
+from observatory.web.data.common import Row, rows
+from observatory.web.errors import BadRequest, NotFound
+
+DOMAIN_LABELS = {d.key: d.label for d in DOMAINS}
+SHORT_LABELS = {"imd": "IMD"}  # how a map title names the index: "IMD decile 6", "Income deprivation decile 4"
+DEFAULT_DOMAIN = "imd"
+BOUNDARY_NOTE = (
+    "Neighbourhoods are lower-layer super output areas (LSOAs) on their 2011 boundaries, as used by the "
+    "English Indices of Deprivation 2019; the 2021 LSOAs differ in places."
+)
+CHANGE_CAVEAT = (
+    "IoD2025 is built on the 2021 LSOAs and ranks 296 authorities (2024 boundaries); IoD2019 on the 2011 "
+    "LSOAs and 317 authorities. Deprivation is relative: a change in the share can come from other areas "
+    "changing."
+)
+INLINE_TABLE_MAX = 120  # more neighbourhoods than this (a group): the full table is a download, not on the page
+
+
+def parse_domain(value: str | None) -> str:
+    """The ``domain`` query parameter: one of the IMD and its seven domains (default: the IMD)."""
+    if value is None or value == "":
+        return DEFAULT_DOMAIN
+    if value not in DOMAIN_LABELS:
+        raise BadRequest("domain", f"unknown domain {value[:40]!r}", ", ".join(DOMAIN_LABELS))
+    return value
+
+
+def domain_name(domain: str) -> str:
+    return SHORT_LABELS.get(domain, DOMAIN_LABELS[domain])
+
+
+def lsoa_rows(cur: duckdb.DuckDBPyConnection, authorities: list[str], domain: str) -> list[Row]:
+    """The LSOAs of some authorities with rank, decile (on ``domain``) and population, most deprived first."""
+    return rows(
+        cur,
+        """
+        SELECT a.code, a.name, r.parent AS authority_code, p.name AS authority_name,
+               max(CASE WHEN o.indicator = $rank THEN o.value END)::INTEGER AS rank,
+               max(CASE WHEN o.indicator = $decile THEN o.value END)::INTEGER AS decile,
+               max(CASE WHEN o.indicator = $pop THEN o.value END)::INTEGER AS population
+        FROM areas a JOIN area_relations r ON r.code = a.code AND r.relation = 'ltla'
+        JOIN areas p ON p.code = r.parent
+        LEFT JOIN observations o ON o.area_code = a.code AND o.indicator IN ($rank, $decile, $pop)
+        WHERE a.type = 'lsoa' AND r.parent IN (SELECT unnest($lads))
+        GROUP BY ALL ORDER BY rank NULLS LAST, a.code
+        """,
+        {"rank": rank_slug(domain), "decile": decile_slug(domain), "pop": POPULATION_SLUG, "lads": authorities},
+    )
+
+
+def map_title(r: Row, domain: str) -> str:
+    """The tooltip of one LSOA on the map: "Southend-on-Sea 003A: IMD decile 6 (rank 19,102 of 32,844)"."""
+    if r["decile"] is None or r["rank"] is None:
+        return f"{r['name']}: no data"
+    return f"{r['name']}: {domain_name(domain)} decile {r['decile']} (rank {r['rank']:,} of {LSOA_COUNT:,})"
+
+
+def _shares(cur: duckdb.DuckDBPyConnection, authorities: list[Row], domain: str) -> list[Row]:
+    """Per authority: LSOAs in England's most deprived 10% and 20% on ``domain``, with the counts."""
+    found = rows(
+        cur,
+        "SELECT indicator, area_code, value, numerator, denominator FROM observations "
+        "WHERE indicator IN ($s10, $s20) AND area_code IN (SELECT unnest($c))",
+        {"s10": share_slug(domain, 10), "s20": share_slug(domain, 20), "c": [a["code"] for a in authorities]},
+    )
+    by = {(r["area_code"], r["indicator"]): r for r in found}
+    out = []
+    for a in authorities:
+        row: Row = {"code": a["code"], "name": a["name"]}
+        for percent in (10, 20):
+            r = by.get((a["code"], share_slug(domain, percent)), {})
+            row[f"share{percent}"] = r.get("value")
+            row[f"in{percent}"] = None if r.get("numerator") is None else int(r["numerator"])
+            row["total"] = None if r.get("denominator") is None else int(r["denominator"])
+        out.append(row)
+    return out
+
+
+def _sum_shares(name: str, code: str, shares: list[Row]) -> Row | None:
+    """A group's shares as a ratio of its members' counts; None unless every member has them."""
+    if not shares or any(s["in10"] is None or s["in20"] is None or not s["total"] for s in shares):
+        return None
+    total = sum(s["total"] for s in shares)
+    in10, in20 = sum(s["in10"] for s in shares), sum(s["in20"] for s in shares)
+    return {"code": code, "name": name, "in10": in10, "in20": in20, "total": total,
+            "share10": 100.0 * in10 / total, "share20": 100.0 * in20 / total}  # fmt: skip
+
+
+def _change(cur: duckdb.DuckDBPyConnection, authorities: list[Row], domain: str) -> list[Row]:
+    """Per authority: its share in the most deprived 10% in IoD2019 and IoD2025 (MHCLG's summaries)."""
+    found = rows(
+        cur,
+        "SELECT area_code, period_label, value FROM observations WHERE indicator = $s "
+        "AND area_code IN (SELECT unnest($c)) AND period_label IN ('2019', '2025')",
+        {"s": f"iod-{domain}-proportion-most-deprived-10pc", "c": [a["code"] for a in authorities]},
+    )
+    by = {(r["area_code"], r["period_label"]): r["value"] for r in found}
+    out = []
+    for a in authorities:
+        v19, v25 = by.get((a["code"], "2019")), by.get((a["code"], "2025"))
+        change = None if v19 is None or v25 is None else round(v25 - v19, 2)
+        out.append({"code": a["code"], "name": a["name"], "share_2019": v19, "share_2025": v25, "change": change})
+    return [r for r in out if r["share_2019"] is not None or r["share_2025"] is not None]
+
+
+def neighbourhoods(
+    cur: duckdb.DuckDBPyConnection, a: Row, authorities: list[Row], domain: str, *, group: bool = False
+) -> Row | None:
+    """The neighbourhood section of an authority's (or a group's) page; None when it has no LSOAs."""
+    lsoas = lsoa_rows(cur, [m["code"] for m in authorities], domain)
+    if not lsoas:
+        return None
+    deciles = [sum(1 for r in lsoas if r["decile"] == d) for d in range(1, 11)]
+    shares = _shares(cur, authorities, domain)
+    total = _sum_shares(a["name"], a["code"], shares) if group else None
+    return {
+        "domain": domain,
+        "domain_label": DOMAIN_LABELS[domain],
+        "domain_name": domain_name(domain),
+        "domains": [{"key": k, "label": v} for k, v in DOMAIN_LABELS.items()],
+        "boundary_year": 2011,
+        "boundary_note": BOUNDARY_NOTE,
+        "count": len(lsoas),
+        "lsoa_total": LSOA_COUNT,
+        "deciles": deciles,
+        "shares": shares,
+        "group_share": total,
+        "change": _change(cur, authorities, domain),
+        "change_caveat": CHANGE_CAVEAT,
+        "inline_table": len(lsoas) <= INLINE_TABLE_MAX,
+        "group": group,
+        "lsoas": lsoas,
+    }
+
+
+def small_area(cur: duckdb.DuckDBPyConnection, a: Row) -> Row:
+    """One LSOA: rank and decile on the IMD and each domain, its authority and ward, its population."""
+    found = rows(
+        cur,
+        "SELECT indicator, value FROM observations WHERE area_code = $c AND indicator LIKE 'imd2019-%'",
+        {"c": a["code"]},
+    )
+    values = {r["indicator"]: r["value"] for r in found}
+    domains = []
+    for key, label in DOMAIN_LABELS.items():
+        rank, decile = values.get(rank_slug(key)), values.get(decile_slug(key))
+        domains.append({"key": key, "label": label, "rank": None if rank is None else int(rank),
+                        "decile": None if decile is None else int(decile)})  # fmt: skip
+    parents = rows(
+        cur,
+        "SELECT r.parent AS code, p.name, r.relation FROM area_relations r JOIN areas p ON p.code = r.parent "
+        "WHERE r.code = $c AND r.relation IN ('ltla', 'ward') ORDER BY r.relation",
+        {"c": a["code"]},
+    )
+    authority = next((p for p in parents if p["relation"] == "ltla"), None)
+    ward = next((p for p in parents if p["relation"] == "ward"), None)
+    pop = values.get(POPULATION_SLUG)
+    table = [
+        {"area_code": a["code"], "area_name": a["name"], "domain": d["key"], "domain_label": d["label"],
+         "rank": d["rank"], "decile": d["decile"], "of": LSOA_COUNT, "period": "2019"}
+        for d in domains
+    ]  # fmt: skip
+    return {
+        "domains": domains,
+        "authority": authority,
+        "ward": ward,
+        "population": None if pop is None else int(pop),
+        "lsoa_total": LSOA_COUNT,
+        "boundary_year": 2011,
+        "boundary_note": BOUNDARY_NOTE,
+        "table": table,
+    }
+
+
+def neighbourhood_table(payload: Row) -> Row:
+    """An area page's neighbourhoods as a table of their own (the group page's full list is a download)."""
+    hood = payload.get("neighbourhoods")
+    if not hood:
+        raise NotFound(f"{payload['area']['name']} has no neighbourhood (LSOA) figures in this release.")
+    table = [
+        {"lsoa_code": r["code"], "lsoa_name": r["name"], "authority_code": r["authority_code"],
+         "authority_name": r["authority_name"], "domain": hood["domain"], "rank": r["rank"], "of": LSOA_COUNT,
+         "decile": r["decile"], "population_mid_2015": r["population"]}
+        for r in hood["lsoas"]
+    ]  # fmt: skip
+    return {"title": f"Neighbourhoods of {payload['area']['name']}", "area": payload["area"], "table": table}
