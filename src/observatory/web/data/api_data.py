@@ -51,7 +51,6 @@ OBSERVATION_FIELDS = (
     "status",
     "notes",
 )
-# For the build (pipeline/schema.py): each series' latest row, so ``latest=true`` need not rank every row.
 _SELECT = (
     "o.indicator, o.area_code, a.name AS area_name, o.period, o.period_label, o.period_start, o.period_duration,"
     " o.value, o.lci_95, o.uci_95, o.numerator, o.denominator, o.status, o.notes"
