@@ -116,3 +116,13 @@ def test_etag_and_not_modified(client: TestClient) -> None:
     again = client.get(f"/indicators/{GVA}", headers={"If-None-Match": tag})
     assert again.status_code == 304
     assert "max-age" in first.headers["Cache-Control"]
+
+
+def test_reviewed_unit_correction_is_applied_and_reported(client: TestClient) -> None:
+    """The publisher labels the affordability ratio '%'; the reviewed metadata corrects it, openly."""
+    data = client.get("/indicators/housing-affordability-ratio-residence-based.json").json()
+    assert (data["indicator"]["unit"], data["indicator"]["measure"]) == ("ratio", "Ratio")
+    thurrock = next(s for s in data["series"] if s["code"] == "E06000034")
+    assert thurrock["points"] and not any(p["display"].endswith("%") for p in thurrock["points"])
+    about = client.get("/about")
+    assert about.status_code == 200

@@ -43,7 +43,7 @@ from observatory.sources.boundaries import read_boundaries
 from observatory.sources.lookups import read_lookups
 from observatory.sources.ons_els import read_ons_els
 from observatory.stats.derive import derive
-from observatory.stats.judgements import default_metadata_dir
+from observatory.stats.judgements import default_metadata_dir, load_judgements
 from observatory.store import Store, StoreError
 
 Progress = Callable[[str], None]
@@ -315,6 +315,8 @@ def build_release(
         report.rows_skipped += len(result.observations) - len(observations)
         indicators, ind_findings = validate.check_indicators(result.indicators)
         report.findings.extend(ind_findings)
+        indicators, unit_findings = validate.correct_units(indicators, load_judgements())
+        report.findings.extend(unit_findings)
         areas, area_findings = validate.reconcile_areas(result.areas, observations)
         report.findings.extend(area_findings)
         groups, memberships, group_findings = validate.group_areas(config, areas)

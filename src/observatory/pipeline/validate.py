@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from observatory.config import Config
 from observatory.model import Area, AreaRelation, Finding, Indicator, Observation, Severity
+from observatory.stats.judgements import Judgement
 
 # GSS entity prefix (or pattern) -> area type, for areas the data names but the boundaries do not hold.
 _PREFIX_TYPES = {
@@ -149,6 +151,32 @@ def check_indicators(indicators: list[Indicator]) -> tuple[list[Indicator], list
                 )
             )
     return list(by_slug.values()), findings
+
+
+def correct_units(
+    indicators: list[Indicator], judgements: Mapping[str, Judgement]
+) -> tuple[list[Indicator], list[Finding]]:
+    """Apply reviewed unit corrections (metadata/indicators.toml) where a publisher's unit label is wrong."""
+    out: list[Indicator] = []
+    findings: list[Finding] = []
+    for ind in indicators:
+        j = judgements.get(ind.slug)
+        if j is not None and (j.unit or j.measure) and (j.unit, j.measure) != (ind.unit, ind.measure):
+            findings.append(
+                Finding(
+                    "indicator.unit-corrected",
+                    Severity.INFO,
+                    f"ons-els/{ind.dataset}",
+                    f"{ind.slug}: the publisher labels it {ind.measure!r} / {ind.unit!r}; shown as "
+                    f"{j.measure or ind.measure!r} / {j.unit or ind.unit!r} (reviewed: {j.note or 'see metadata'})",
+                    column="unit",
+                    value=ind.unit,
+                )
+            )
+            suffix = None if ind.suffix == "%" or ind.unit == "%" else ind.suffix
+            ind = replace(ind, unit=j.unit or ind.unit, measure=j.measure or ind.measure, suffix=suffix)
+        out.append(ind)
+    return out, findings
 
 
 def group_areas(config: Config, areas: list[Area]) -> tuple[list[Area], list[AreaRelation], list[Finding]]:

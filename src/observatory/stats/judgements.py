@@ -45,6 +45,8 @@ class Judgement:
     multiplier: float = 1.0
     weight: str | None = None
     note: str | None = None
+    unit: str | None = None  # a reviewed correction of the publisher's unit (e.g. a ratio labelled "%")
+    measure: str | None = None
     reviewed: bool = True  # False: no entry in the metadata file, so the safe default applies
 
     @property
@@ -146,6 +148,8 @@ def parse_judgements(
             multiplier=float(entry.get("multiplier", 1.0)),
             weight=entry.get("weight"),
             note=entry.get("note"),
+            unit=entry.get("unit"),
+            measure=entry.get("measure"),
         )
     return out
 
