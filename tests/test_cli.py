@@ -15,7 +15,7 @@ from observatory.pipeline.build import BuildReport
 from observatory.store import Store
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-COMMANDS = ("build", "releases", "diff", "export", "fetch")
+COMMANDS = ("build", "releases", "diff", "export", "fetch", "serve", "report")
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

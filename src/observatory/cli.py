@@ -340,5 +340,33 @@ def serve(
                 log_level="warning")  # fmt: skip
 
 
+@app.command()
+def report(
+    area: Annotated[str, typer.Argument(help="An area code, south-essex, or invest (the investor evidence pack)")],
+    out_file: Annotated[Path, typer.Option("--out", help="The PDF file to write")],
+    release: Annotated[str | None, typer.Option("--release", help="Release id [default: current]")] = None,
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """A page of the site as a typeset A4 PDF: an area's page, South Essex's, or the investor evidence pack."""
+    import shutil
+
+    from observatory.reports import ReportError, page_path, report_pdf
+    from observatory.web.app import create_app
+
+    with reasons():
+        try:
+            page_path(area)
+            target = _store(store)
+            release_id = target.resolve(release)
+            app_ = create_app(target, load_config(config))
+            made = report_pdf(app_, target, release_id, area)
+            out_file.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(made, out_file)
+        except ReportError as exc:
+            fail(str(exc))
+    out.print(f"Wrote {out_file} ({out_file.stat().st_size:,} bytes) from release {release_id}")
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()

@@ -62,6 +62,9 @@ PAGES: dict[str, str] = {
     "about": "/about",
     "methodology": "/methodology",
     "accessibility": "/accessibility",
+    "strategy": "/strategy",
+    "actions": "/strategy/actions",
+    "invest": "/invest",
     "not-found": "/indicators/no-such-indicator",
 }
 PAGE_IDS = list(PAGES)

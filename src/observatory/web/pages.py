@@ -12,6 +12,7 @@ import duckdb
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from observatory.strategy import load_action_plan
 from observatory.web import charts, maps
 from observatory.web.catalog import indicator_jsonld
 from observatory.web.data.areas import area_index, area_page
@@ -22,6 +23,7 @@ from observatory.web.data.indicators import CURRENT_LTLA, indicator_list, indica
 from observatory.web.data.neighbourhoods import map_title, neighbourhood_table
 from observatory.web.data.search import search_page
 from observatory.web.data.static_pages import about_page, accessibility_page, methodology_page
+from observatory.web.data.strategy import actions_page, strategy_page
 from observatory.web.data.themes import theme_page
 from observatory.web.errors import BadRequest
 from observatory.web.releases import Release
@@ -521,3 +523,64 @@ def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
     return {"sparks": sparks, "spines": spines, "locator_svg": locator[0] if locator else None,
             "locator_caption": locator[1] if locator else None,
             "neighbourhood_svg": neighbourhood_map(release, payload)}  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The investor evidence pack and the printable PDF reports
+
+
+@router.get("/invest")
+@router.get("/invest.{fmt}")
+def invest(request: Request, fmt: str = "html") -> Response:
+    from observatory.web.data.invest import invest_page
+
+    if fmt == "pdf":
+        return report_response(request, "invest")
+    cfg = config_of(request)
+    return page(request, f"invest.{fmt}", "invest.html", lambda cur: invest_page(cur, cfg), "invest-south-essex",
+                cache_key="invest")  # fmt: skip
+
+
+@router.get("/areas/{code}/report.pdf")
+def area_report(request: Request, code: str) -> Response:
+    return report_response(request, code)
+
+
+def report_response(request: Request, target: str) -> Response:
+    """A page of the current (or ``?release=``) release as a typeset PDF, made once per release."""
+    from fastapi.responses import FileResponse
+
+    from observatory.reports import ReportError, report_pdf
+    from observatory.web.errors import NotFound
+
+    release = release_for(request)
+    try:
+        path = report_pdf(request.app, request.app.state.pool.store, release.id, target)
+    except ReportError as exc:
+        if "there is no page" in str(exc) or "is not an area code" in str(exc):
+            raise NotFound(str(exc), []) from exc
+        raise
+    name = "invest-south-essex" if target == "invest" else target
+    headers = {"X-Observatory-Release": release.id, "Cache-Control": "public, max-age=3600"}
+    return FileResponse(path, media_type="application/pdf", filename=f"{name}-{release.id}.pdf", headers=headers)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The productivity strategy: outcomes of the four programmes, and the action plan (metadata/action_plan.toml)
+
+
+@router.get("/strategy")
+@router.get("/strategy.{fmt}")
+def strategy(request: Request, fmt: str = "html") -> Response:
+    cfg = config_of(request)
+    plan = load_action_plan()  # reviewed data in the package: a bad file is an ActionPlanError naming the field
+    return page(request, f"strategy.{fmt}", "strategy.html", lambda cur: strategy_page(cur, cfg, plan), "strategy",
+                cache_key=f"strategy:{plan.digest}")  # fmt: skip
+
+
+@router.get("/strategy/actions")
+@router.get("/strategy/actions.{fmt}")
+def strategy_actions(request: Request, fmt: str = "html") -> Response:
+    plan = load_action_plan()
+    return page(request, f"actions.{fmt}", "actions.html", lambda cur: actions_page(cur, plan), "strategy-actions",
+                cache_key=f"strategy-actions:{plan.digest}")  # fmt: skip
