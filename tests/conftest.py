@@ -7,14 +7,31 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from observatory.config import Config, load_config
 from observatory.pipeline.build import BuildReport, build_release
 from observatory.store import Store
+from observatory.web.app import create_app
+from observatory.web.pages import clear_caches
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 CONFIG_PATH = REPO / "observatory.toml"
+
+
+@pytest.fixture(scope="module")
+def store(full_build: tuple[Store, BuildReport]) -> Store:
+    return full_build[0]
+
+
+@pytest.fixture(scope="module")
+def client(store: Store, config: Config) -> Iterator[TestClient]:
+    """The site and API in-process on the full release, with empty per-release page caches."""
+    clear_caches()
+    with TestClient(create_app(store, config), raise_server_exceptions=False) as c:
+        yield c
+    clear_caches()
 
 
 def need_shared() -> Path:

@@ -7,16 +7,11 @@ import gzip
 import io
 import re
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
-from observatory.config import Config
-from observatory.pipeline.build import BuildReport
 from observatory.store import Store
-from observatory.web.app import create_app
-from observatory.web.pages import clear_caches
 from tests.test_pages import Page, check_structure, parse
 
 SOUTHEND = "E06000033"
@@ -26,19 +21,6 @@ PER_AUTHORITY = {"E07000066": 110, "E06000033": 107, "E06000034": 98, "E07000069
 BUDGET = 250 * 1024
 MAP = re.compile(r'<svg[^>]*id="map-neighbourhoods".*?</svg>', re.S)
 TITLED = re.compile(r'<path d="[^"]*" data-code="(E01\d{6})"><title>([^<]*)</title></path>')
-
-
-@pytest.fixture(scope="module")
-def store(full_build: tuple[Store, BuildReport]) -> Store:
-    return full_build[0]
-
-
-@pytest.fixture(scope="module")
-def client(store: Store, config: Config) -> Iterator[TestClient]:
-    clear_caches()
-    with TestClient(create_app(store, config), raise_server_exceptions=False) as c:
-        yield c
-    clear_caches()
 
 
 def html(client: TestClient, url: str) -> str:

@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from observatory.config import Config
-from observatory.pipeline.build import BuildReport, build_release
+from observatory.pipeline.build import build_release
 from observatory.store import Store, write_atomic
 from observatory.web.app import create_app
 from observatory.web.data.areas import area_page
@@ -128,19 +128,6 @@ def check_structure(page: Page) -> None:
         assert table["caption"] and table["caption"].strip(), table
         for section, scope in table["th"]:
             assert scope == ("col" if section == "thead" else "row"), table
-
-
-@pytest.fixture(scope="module")
-def store(full_build: tuple[Store, BuildReport]) -> Store:
-    return full_build[0]
-
-
-@pytest.fixture(scope="module")
-def client(store: Store, config: Config) -> Iterator[TestClient]:
-    clear_caches()
-    with TestClient(create_app(store, config), raise_server_exceptions=False) as c:
-        yield c
-    clear_caches()
 
 
 def get_page(client: TestClient, url: str) -> Page:

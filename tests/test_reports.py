@@ -8,36 +8,19 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from observatory.config import Config
-from observatory.pipeline.build import BuildReport
 from observatory.store import Store
-from observatory.web.app import create_app
 from observatory.web.data.common import jsonable
 from observatory.web.data.invest import invest_page
-from observatory.web.pages import clear_caches
 
 SOUTHEND = "E06000033"
 GVA = "gross-value-added-per-hour-worked"
 CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def store(full_build: tuple[Store, BuildReport]) -> Store:
-    return full_build[0]
-
-
-@pytest.fixture(scope="module")
-def client(store: Store, config: Config) -> Iterator[TestClient]:
-    clear_caches()
-    with TestClient(create_app(store, config), raise_server_exceptions=False) as c:
-        yield c
-    clear_caches()
 
 
 def test_invest_shows_real_values_with_sources_and_periods(client: TestClient, store: Store) -> None:

@@ -8,7 +8,6 @@ import dataclasses
 import io
 import json
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -16,13 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from observatory.config import Config
-from observatory.pipeline.build import BuildReport
 from observatory.store import Store
 from observatory.strategy import PLAN_FILE, ActionPlanError, load_action_plan, schema, validate_plan
-from observatory.web.app import create_app
 from observatory.web.data.common import format_value
 from observatory.web.data.strategy import INDEX_FORMAT, actions_page, strategy_page
-from observatory.web.pages import clear_caches
 from tests.test_pages import Page, check_structure, csv_cell, parse
 
 METADATA = Path(__file__).resolve().parents[1] / "src" / "observatory" / "metadata"
@@ -96,19 +92,6 @@ def test_plan_that_is_not_toml(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------------------------------------------
 # The pages
-
-
-@pytest.fixture(scope="module")
-def store(full_build: tuple[Store, BuildReport]) -> Store:
-    return full_build[0]
-
-
-@pytest.fixture(scope="module")
-def client(store: Store, config: Config) -> Iterator[TestClient]:
-    clear_caches()
-    with TestClient(create_app(store, config), raise_server_exceptions=False) as c:
-        yield c
-    clear_caches()
 
 
 def get_page(client: TestClient, url: str) -> Page:
