@@ -12,7 +12,6 @@ Pages that other parts of the site have not built yet answer 404: their tests ar
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import socket
 import subprocess
@@ -27,21 +26,11 @@ import httpx
 import pytest
 
 from observatory.pipeline.build import BuildReport
+from observatory.reports import CHROMIUM, CHROMIUM_ARGS  # one place for the browser and its flags
 from observatory.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("OBSERVATORY_CHROMIUM", "/usr/bin/chromium"))
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 GVA = "gross-value-added-per-hour-worked"
 SOUTHEND = "E06000033"
 
