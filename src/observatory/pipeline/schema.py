@@ -6,6 +6,8 @@ zone maps keep per-request cost independent of the total size of the release.
 
 from __future__ import annotations
 
+from observatory.pipeline.detail import DETAIL_TABLES
+
 SCHEMA = """
 CREATE TABLE release_info (
   id VARCHAR NOT NULL, created TIMESTAMP NOT NULL, content_hash VARCHAR NOT NULL, config_hash VARCHAR NOT NULL,
@@ -68,6 +70,6 @@ def content_hash_sql() -> str:
     """One sha256 over every table's rows in a fixed order (coalesce keeps empty tables hashable)."""
     parts = [
         f"(SELECT sha256(coalesce(string_agg({expr}, chr(10) ORDER BY {order}), '')) FROM {table})"  # noqa: S608 (constants only)
-        for table, (order, expr) in _PARTS.items()
+        for table, (order, expr) in {**_PARTS, **DETAIL_TABLES}.items()
     ]
     return f"SELECT sha256(concat_ws(':', {', '.join(parts)}))"
