@@ -43,6 +43,7 @@ from observatory.pipeline.schema import LATEST_OBSERVATIONS_SQL, SCHEMA, content
 from observatory.sources.boundaries import read_boundaries
 from observatory.sources.lookups import read_lookups
 from observatory.sources.ons_els import read_ons_els
+from observatory.stats.business import write_business
 from observatory.stats.derive import derive
 from observatory.stats.judgements import default_metadata_dir, load_judgements
 from observatory.store import Store, StoreError
@@ -549,6 +550,7 @@ def _write(
         )
         con.execute(LATEST_OBSERVATIONS_SQL)  # each series' latest period: the API's hot path
         write_detail(con, tables)
+        write_business(con, config)
         derived = derive(con, config, Path(report.sources_dir) if report.sources_dir else None)
         report.findings.extend(derived)
         errors = [f for f in derived if f.severity is Severity.ERROR]

@@ -32,7 +32,12 @@ CREATE TABLE commuting_flows (
   count DOUBLE NOT NULL
 );
 CREATE TABLE commuting_summary (
-  area_code VARCHAR NOT NULL, direction VARCHAR NOT NULL, category VARCHAR NOT NULL, count DOUBLE NOT NULL
+  area_code VARCHAR NOT NULL, direction VARCHAR NOT NULL, category VARCHAR NOT NULL, count DOUBLE NOT NULL,
+  share DOUBLE
+);
+CREATE TABLE apprenticeship_training (
+  period VARCHAR NOT NULL, period_label VARCHAR NOT NULL, provisional BOOLEAN NOT NULL, home_code VARCHAR NOT NULL,
+  category VARCHAR NOT NULL, starts DOUBLE NOT NULL
 );
 """
 
@@ -52,6 +57,7 @@ DETAIL_TABLES: dict[str, tuple[str, str]] = {
         "concat_ws('|', origin_code, destination_code, place_of_work, count)",
     ),
     "commuting_summary": ("area_code, direction, category", "concat_ws('|', area_code, direction, category, count)"),
+    "apprenticeship_training": ("period, home_code, category", "concat_ws('|', period, home_code, category, starts)"),
 }
 
 _ARROW = {"VARCHAR": pa.string(), "DOUBLE": pa.float64(), "INTEGER": pa.int32(), "BOOLEAN": pa.bool_()}

@@ -111,7 +111,7 @@ def read_travel_to_work(
     """ODWP01EW → shares for every E+W authority (and England), the flows touching ``group``, and summaries.
 
     Detail tables: ``commuting_flows`` (origin_code, destination_code, place_of_work, count) for every flow
-    with an end in ``group``; ``commuting_summary`` (area_code, direction, category, count): for each member
+    with an end in ``group``; ``commuting_summary`` (area_code, direction, category, count, share): for each member
     and for the group as a whole (``group_slug``), where employed residents work (direction
     ``residents``) and where the area's workers live (direction ``workers``). Errors name file, row, column.
     """
@@ -281,7 +281,9 @@ def _summary(
     members: set[str],
     group_slug: str,
 ) -> list[tuple[Any, ...]]:
-    """(area_code, direction, category, count) for each member and for the group (``group_slug``) as a whole."""
+    """(area_code, direction, category, count, share) for each member and the group (``group_slug``) as a whole.
+
+    ``share`` is the count over the sum of its (area, direction): every category partitions the whole."""
     rows: list[tuple[Any, ...]] = []
     whole: dict[str, float] = defaultdict(float)
     for code in sorted(members):
@@ -310,4 +312,7 @@ def _summary(
     rows.append((group_slug, "workers", "own", whole["own"]))
     for category in ("london", "elsewhere"):
         rows.append((group_slug, "workers", category, group_in.get(category, 0.0)))
-    return rows
+    totals: dict[tuple[str, str], float] = defaultdict(float)
+    for code, direction, _category, count in rows:
+        totals[(code, direction)] += count
+    return [(*r, r[3] / totals[(r[0], r[1])] if totals[(r[0], r[1])] else None) for r in rows]

@@ -112,8 +112,11 @@ def read_dfe_apprenticeships(
     folder: Path, resolver: NameResolver, display_prefix: str, population: dict[str, float], keep: set[str]
 ) -> ReaderResult:
     """The parquet → resident and delivery totals (all English authorities and England), starts per 1,000
-    (where ``population`` has the authority), and the ``apprenticeship_flows`` detail table for home ×
-    delivery pairs touching ``keep`` (the areas of interest).
+    (where ``population`` has the authority), the ``apprenticeship_flows`` detail table for home × delivery
+    pairs touching ``keep`` (the areas of interest), and ``apprenticeship_training``: (period, period_label,
+    provisional, home_code, category, starts) — where the residents of each of ``keep`` train: ``own``
+    authority, another of ``keep`` (``group``), ``elsewhere`` in England, ``unknown`` (summed exactly,
+    then rounded).
 
     ``apprenticeship_flows`` rows: (period, period_label, provisional, home_code, home_name, delivery_code,
     delivery_name, starts, achievements, enrolments) — codes None for ``Outside of England and unknown``.
@@ -175,6 +178,7 @@ def read_dfe_apprenticeships(
     home: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
     delivered: dict[tuple[str, str], float] = defaultdict(float)
     flows: dict[tuple[str, str | None, str | None, str, str], list[float]] = {}
+    training: dict[tuple[str, str, str], float] = defaultdict(float)  # (year, home, own|group|elsewhere|unknown)
     for year, h, d, starts, achievements, enrolments, n in zip(*(c.to_pylist() for c in grouped.columns), strict=True):
         if h in bad_set or d in bad_set:
             skipped_rows += n
@@ -192,6 +196,9 @@ def read_dfe_apprenticeships(
                 delivered[(year, ENGLAND)] += starts
         if hc in keep or dc in keep:
             flows[(year, hc, dc, h, d)] = [starts, achievements, enrolments]
+        if hc in keep:
+            where = "own" if dc == hc else "group" if dc in keep else "unknown" if dc is None else "elsewhere"
+            training[(year, hc, where)] += starts
     for name in bad:
         column = "learner_home_lad"
         row = int(pc.index(table[column], name).as_py())
@@ -249,5 +256,9 @@ def read_dfe_apprenticeships(
              round10(enrolments))
         )  # fmt: skip
     result.tables["apprenticeship_flows"] = detail
+    result.tables["apprenticeship_training"] = [
+        (periods[year][0].iso, periods[year][0].label, not periods[year][1], home_code, where, round10(starts))
+        for (year, home_code, where), starts in sorted(training.items())
+    ]
     result.indicators.extend(_indicators())
     return result
