@@ -278,3 +278,16 @@ def test_new_indicators_reach_the_api_bulk_files_and_export(
     ).stdout
     southend = [r for r in csv.DictReader(io.StringIO(exported)) if r["area_code"] == SOUTHEND]
     assert len(southend) == 1 and southend[0]["period"] == "2021-03-21" and southend[0]["numerator"]
+
+
+def test_migration_flows_keep_special_origins_apart(shared: Path) -> None:
+    folder = shared / "census2021-origin-destination"
+    with gzip.open(folder / census_od.MIGRATION_FILE, "rt", newline="") as fh:
+        known = {row[c] for row in csv.reader(fh) for c in (0, 2)} - set(census_od.MIGRATION_SPECIAL)
+    result = census_od.read_migration(folder, "od", known, SIX)
+    assert result.rows_read == 96_468 and result.rows_skipped == 0
+    assert not [f for f in result.findings if f.severity is not Severity.INFO]
+    into_southend = {o: n for o, d, n in result.tables["migration_flows"] if d == SOUTHEND}
+    # PROVENANCE.md, residents of Southend-on-Sea by address one year before
+    assert into_southend["-8"] == 161_568 and into_southend[SOUTHEND] == 9_457
+    assert into_southend["E07000075"] == 1_043 and into_southend["999999999"] == 1_008

@@ -335,6 +335,11 @@ def read_workforce_sources(config: Config, sources_dir: Path, areas: list[Area],
                 group.slug if group else "group",
             )
         )
+        out.extend(
+            census_od.read_migration(
+                sources_dir / source.name, source.name, {a.code for a in areas}, group.members if group else []
+            )
+        )
     return out
 
 

@@ -35,6 +35,7 @@ CREATE TABLE commuting_summary (
   area_code VARCHAR NOT NULL, direction VARCHAR NOT NULL, category VARCHAR NOT NULL, count DOUBLE NOT NULL,
   share DOUBLE
 );
+CREATE TABLE migration_flows (origin_code VARCHAR NOT NULL, destination_code VARCHAR NOT NULL, count DOUBLE NOT NULL);
 CREATE TABLE apprenticeship_training (
   period VARCHAR NOT NULL, period_label VARCHAR NOT NULL, provisional BOOLEAN NOT NULL, home_code VARCHAR NOT NULL,
   category VARCHAR NOT NULL, starts DOUBLE NOT NULL
@@ -57,6 +58,7 @@ DETAIL_TABLES: dict[str, tuple[str, str]] = {
         "concat_ws('|', origin_code, destination_code, place_of_work, count)",
     ),
     "commuting_summary": ("area_code, direction, category", "concat_ws('|', area_code, direction, category, count)"),
+    "migration_flows": ("origin_code, destination_code", "concat_ws('|', origin_code, destination_code, count)"),
     "apprenticeship_training": ("period, home_code, category", "concat_ws('|', period, home_code, category, starts)"),
 }
 

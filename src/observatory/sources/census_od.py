@@ -29,6 +29,16 @@ from observatory.model import Finding, Indicator, Observation, Period, ReaderRes
 from observatory.periods import parse_period
 
 TRAVEL_FILE = "ODWP01EW_LTLA.csv.gz"
+MIGRATION_FILE = "ODMG01EW_LTLA.csv.gz"
+MIGRATION_HEADER = [
+    "Migrant LTLA one year ago code",
+    "Migrant LTLA one year ago label",
+    "Lower tier local authorities code",
+    "Lower tier local authorities label",
+    "Count",
+]
+MIGRATION_SPECIAL = {"-8": "No migrant origin (did not move, or outside the migrant universe)",
+                     "999999999": "Outside the UK one year before"}  # fmt: skip
 HEADER = [
     "Lower tier local authorities code",
     "Lower tier local authorities label",
@@ -316,3 +326,66 @@ def _summary(
     for code, direction, _category, count in rows:
         totals[(code, direction)] += count
     return [(*r, r[3] / totals[(r[0], r[1])] if totals[(r[0], r[1])] else None) for r in rows]
+
+
+def read_migration(folder: Path, display_prefix: str, known: set[str], group: Sequence[str]) -> ReaderResult:
+    """ODMG01EW (address one year before Census day → usual residence) → ``migration_flows`` for ``group``.
+
+    ``migration_flows`` rows: (origin_code, destination_code, count) for every flow with an end in ``group``;
+    origins ``-8`` (no migrant origin) and ``999999999`` (outside the UK) are kept as they are, never as
+    areas. Rows with neither end in ``group`` are read, checked and counted in one INFO finding. Errors name
+    file, row and column; an unknown area code is a WARNING naming it, its rows not loaded.
+    """
+    result = ReaderResult()
+    display = f"{display_prefix}/{MIGRATION_FILE}"
+    path = folder / MIGRATION_FILE
+    if not path.is_file():
+        result.findings.append(Finding("source.missing-file", Severity.ERROR, display, "file not found"))
+        return result
+    members = set(group)
+    flows: list[tuple[Any, ...]] = []
+    unknown: dict[str, tuple[int, str]] = {}
+    outside = 0
+    with gzip.open(path, "rb") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, [])
+        if header != MIGRATION_HEADER:
+            result.findings.append(
+                Finding("header.unexpected", Severity.ERROR, display, f"expected the columns {MIGRATION_HEADER}",
+                        row=1, value=",".join(header)[:200])
+            )  # fmt: skip
+            return result
+        for line, row in enumerate(reader, start=2):
+            result.rows_read += 1
+            if len(row) != len(MIGRATION_HEADER) or not _COUNT.match(row[4]):
+                column = "Count" if len(row) == len(MIGRATION_HEADER) else None
+                result.findings.append(
+                    Finding("value.not-a-count", Severity.ERROR, display, "expected 5 fields ending in a whole "
+                            "number of people ≥ 1", row=line, column=column, value=",".join(row)[:80])
+                )  # fmt: skip
+                result.rows_skipped += 1
+                continue
+            origin, destination = row[0], row[2]
+            bad = next(
+                (c for c, ok in ((origin, origin in known or origin in MIGRATION_SPECIAL), (destination,
+                 destination in known)) if not ok), None
+            )  # fmt: skip
+            if bad is not None:
+                unknown.setdefault(bad, (line, MIGRATION_HEADER[0] if bad == origin else MIGRATION_HEADER[2]))
+                result.rows_skipped += 1
+                continue
+            if origin in members or destination in members:
+                flows.append((origin, destination, float(row[4])))
+            else:
+                outside += 1
+    for code, (line, column) in sorted(unknown.items()):
+        result.findings.append(
+            Finding("code.unknown", Severity.WARNING, display, "not an area of the release nor a special code; rows "
+                    "naming it are not loaded", row=line, column=column, value=code)
+        )  # fmt: skip
+    result.findings.append(
+        Finding("row.outside-scope", Severity.INFO, display, f"{outside} rows with neither end in the areas of "
+                "interest are read and checked but not kept (only flows touching them are stored)")
+    )  # fmt: skip
+    result.tables["migration_flows"] = sorted(flows)
+    return result
