@@ -35,10 +35,16 @@ CREATE TABLE observations (
 );
 """
 
-# Each series' latest observation, precomputed so "latest" queries do not scan every period.
+# Each series' latest observation, precomputed so "latest" queries do not scan every period. "Latest" is the
+# latest period of the indicator's main period type (the type most of its values have; ties as
+# periods.main_period_kind), so a stray three-year value never stands in for an annual series' latest.
 LATEST_OBSERVATIONS_SQL = (
-    "CREATE TABLE latest_observations AS SELECT * FROM observations QUALIFY row_number() OVER "
-    "(PARTITION BY indicator, area_code ORDER BY period_start DESC, period_duration DESC NULLS LAST) = 1 "
+    "CREATE TABLE latest_observations AS WITH kinds AS (SELECT indicator, coalesce(period_duration, 'instant') AS kind,"
+    " count(*) AS n FROM observations GROUP BY ALL), main AS (SELECT indicator, arg_min(kind, (-n, length(kind), kind))"
+    " AS kind FROM kinds GROUP BY indicator) "
+    "SELECT o.* FROM observations o JOIN main m USING (indicator) QUALIFY row_number() OVER "
+    "(PARTITION BY o.indicator, o.area_code ORDER BY coalesce(o.period_duration, 'instant') = m.kind DESC,"
+    " o.period_start DESC, o.period_duration DESC NULLS LAST) = 1 "
     "ORDER BY indicator, area_code"
 )
 

@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from observatory.web.data.common import format_value, jsonable
 from observatory.web.errors import BadRequest
@@ -27,6 +29,24 @@ FORMATS = ("html", "json", "csv")
 CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=60"
 
 
+_MD_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^\s)]+)\)")
+
+
+def prose(text: str | None) -> Markup:
+    """Publisher prose for HTML: escaped, Markdown links ``[text](https://…)`` as real links, paragraphs kept.
+
+    Only http(s) targets become links; anything else stays escaped text.
+    """
+    if not text:
+        return Markup("")
+    out = []
+    for para in re.split(r"\n\s*\n", text.strip()):
+        escaped = str(escape(para))
+        linked = _MD_LINK.sub(lambda m: f'<a href="{m[2]}">{m[1]}</a>', escaped)
+        out.append(f"<p>{linked}</p>".replace("\n", "<br>"))
+    return Markup("".join(out))  # noqa: S704 (every part escaped above)
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     env = templates.env
@@ -34,6 +54,7 @@ def make_templates() -> Jinja2Templates:
     env.trim_blocks = True
     env.lstrip_blocks = True
     env.filters["value"] = format_value
+    env.filters["prose"] = prose
     env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int | float) else n
     env.filters["datefmt"] = lambda d: d.strftime("%-d %B %Y") if hasattr(d, "strftime") else (d or "")
     return templates

@@ -58,6 +58,32 @@ def _baseline(points: list[tuple[str, str, float]], year: int) -> tuple[Row | No
     return {"period": period, "period_label": label, "value": value}, note
 
 
+def pair_sentence(first: Row, last: Row) -> str:
+    """ "It rose from A in P1 to B in P2." over exactly the two points shown (their displayed, rounded values)."""
+    a, b = first["display"], last["display"]
+    if a == b or first["value"] == last["value"]:
+        return f"It was {b} both in {first['period_label']} and in {last['period_label']}."
+    verb = "rose" if last["value"] > first["value"] else "fell"
+    return f"It {verb} from {a} in {first['period_label']} to {b} in {last['period_label']}."
+
+
+def _trend_clause(t: Row) -> str:
+    """What the trend test (over its own, named window) found, without restating values."""
+    window = f"the {t['n_points']} periods {t['first_label']} to {t['period_label']}"
+    if t["method"] == "weighted-linear-trend-95":
+        found = {
+            "no significant change": "no statistically significant trend",
+            "increasing": "a statistically significant increase",
+            "decreasing": "a statistically significant decrease",
+        }.get(t["outcome"], t["outcome"])
+        judged = f", so it is {t['judgement']}" if t["judgement"] in ("improving", "worsening") else ""
+        return f"Weighted linear trend test over {window}: {found}{judged}."
+    if t["n_points"] <= 1:
+        return "Only one period of data, so no trend test is possible."
+    why = str(t["reason"]).split("; ", 1)[1] if "; " in str(t["reason"]) else "no trend test is possible."
+    return f"Trend over {window}: {why[0].upper()}{why[1:]}"
+
+
 def _programme_aims(config: Config) -> dict[str, tuple[str, str | None]]:
     return {t.slug: (t.name, t.aim) for t in config.themes}
 
@@ -156,8 +182,9 @@ def _indicator_outcome(
     )
     trends = {
         r["area_code"]: r
-        for r in rows(cur, "SELECT area_code, judgement, reason, method FROM trends "
-                      "WHERE indicator = $s AND latest AND area_code IN (SELECT unnest($c))", {"s": slug, "c": codes})
+        for r in rows(cur, "SELECT area_code, judgement, outcome, reason, method, n_points, first_label, period_label"
+                      " FROM trends WHERE indicator = $s AND latest AND area_code IN (SELECT unnest($c))",
+                      {"s": slug, "c": codes})
     }  # fmt: skip
     out = []
     for code in codes:
@@ -181,10 +208,12 @@ def _indicator_outcome(
         else:
             row["baseline_note"] = "No value in this release."
         t = trends.get(code)
+        first = row["baseline"] or (_point(*points[0], fmt=ind) if points else None)
+        pair = pair_sentence(first, row["latest"]) + " " if first and row["latest"] else ""
         if t:
             row["judgement"] = t["judgement"]
             row["judgement_label"] = JUDGEMENT_LABELS.get(t["judgement"], t["judgement"])
-            row["reason"] = t["reason"]
+            row["reason"] = pair + _trend_clause(t)
             _with_method(row, t["method"], methods)
         elif points:
             row["reason"] = "No trend assessment for this area in this release."
@@ -222,18 +251,11 @@ def _index_outcome(
         first = row["baseline"] or _point(*points[0], fmt=INDEX_FORMAT)
         assert first is not None
         last_pt = row["latest"]
-        verb = "rose" if last_pt["value"] > first["value"] else "fell" if last_pt["value"] < first["value"] else "was"
-        change = (
-            f"was {last_pt['display']} both in {first['period_label']} and in {last_pt['period_label']}"
-            if verb == "was"
-            else f"{verb} from {first['display']} in {first['period_label']} to {last_pt['display']} in "
-            f"{last_pt['period_label']}"
-        )
         row["judgement"] = "not-judged"
         row["judgement_label"] = JUDGEMENT_LABELS["not-judged"]
         row["reason"] = (
-            f"The index (England = 100) {change}; no confidence interval is published for GVA per hour worked, "
-            "so no trend test is possible."
+            f"{pair_sentence(first, last_pt)} The index has England = 100. No confidence interval is published for "
+            "GVA per hour worked, so no trend test is possible."
         )
         _with_method(row, "index-england-100", methods)
         out.append(row)
