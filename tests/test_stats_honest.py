@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -437,7 +438,49 @@ def test_a_total_is_never_benchmarked_against_englands_total(client: TestClient,
 
 
 def test_no_internal_labels_in_public_pages(client: TestClient, config: Config) -> None:
-    for url in ("/invest", "/areas/E07000068", "/indicators/gross-value-added-per-hour-worked", "/strategy"):
+    meta = json.loads((ELS / "domestic-electricity-consumption" / "domestic-electricity-consumption.json").read_text())
+    orgs = meta["ess-beta-metadata"]["sourceOrg"].split("|")  # two producers, pipe-separated in the file
+    assert len(orgs) == 2
+    caveated = json.loads((ELS / "housing-affordability-ratio" / "housing-affordability-ratio.json").read_text())
+    assert "](https://" in caveated["ess-beta-metadata"]["caveats"]  # Markdown links in the producer's caveats
+    for url in (
+        "/invest",
+        "/areas/E07000068",
+        "/indicators/gross-value-added-per-hour-worked",
+        "/strategy",
+        "/indicators/electricity-consumption",
+        "/indicators/housing-affordability-ratio-residence-based",
+    ):
         html = client.get(url).text
         assert "(TLB)" not in html, url
         assert not re.search(r"\]\(https?://", html), url  # raw Markdown links
+        assert "|" not in re.sub(r"<[^>]*>", "", html.split("<main", 1)[-1]), url  # raw separators in text
+    html = client.get("/indicators/electricity-consumption").text
+    assert all(o in html for o in orgs)
+    html = client.get("/indicators/housing-affordability-ratio-residence-based").text
+    assert '<a href="https://www.ons.gov.uk/employmentandlabourmarket/' in html  # the caveat's link, rendered
+
+
+def test_home_changes_are_over_exact_periods_of_one_type(client: TestClient, release: Any) -> None:
+    """Systematic: each change on the home page is latest − the value exactly 1 (or 5) periods of the same type
+    earlier in the release; a gap gives no change rather than a change over a longer span."""
+    table = client.get("/.json").json()["table"]
+    assert table
+    for r in table:
+        obs = release.execute(
+            "SELECT period_start, period_duration, period_label, value FROM observations WHERE indicator = ?"
+            " AND area_code = ? AND value IS NOT NULL ORDER BY period_start",
+            [r["indicator"], r["area_code"]],
+        ).fetchall()
+        latest = next(o for o in reversed(obs) if o[2] == r["period"])
+        same = [o for o in obs if o[1] == latest[1]]
+        starts = [o[0] for o in same]
+        gaps = Counter((b.year * 12 + b.month) - (a.year * 12 + a.month) for a, b in itertools.pairwise(starts))
+        step = min(g for g, n in gaps.items() if n == max(gaps.values()))  # the usual spacing
+        for k, key in ((1, "change_since_previous"), (5, "change_over_five_periods")):
+            months = latest[0].year * 12 + latest[0].month - 1 - k * step
+            earlier = next((o for o in same if o[0].year * 12 + o[0].month - 1 == months), None)
+            if earlier is None:
+                assert r[key] is None, (r, k)
+            else:
+                assert r[key] == pytest.approx(latest[3] - earlier[3]), (r, k)

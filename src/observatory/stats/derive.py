@@ -293,7 +293,8 @@ def derive(
     ranks = _scope_ranks(con, scope)
     _write_comparisons(con, scope, groups, parents, series, obs, js, fmts, names, ranks)
     lap("comparisons")
-    _write_trends(con, series, js, fmts, names)
+    # England's ITL1 code (TLB) stands in for E92000001 where only it has data (GVA): its changes are wanted too
+    _write_trends(con, {**_scope_series([ENGLAND_ITL1], obs, []), **series}, js, fmts, names)
     lap("trends")
 
     try:

@@ -47,6 +47,18 @@ def prose(text: str | None) -> Markup:
     return Markup("".join(out))  # noqa: S704 (every part escaped above)
 
 
+def sources(org: str | None, url: str | None = None, default: str = "Office for National Statistics") -> Markup:
+    """The publisher's pipe-separated source organisations (and URLs, paired in order) as readable text/links."""
+    orgs = [o.strip() for o in (org or default).split("|") if o.strip()] or [default]
+    urls = [u.strip() for u in (url or "").split("|")]
+    parts = []
+    for i, o in enumerate(orgs):
+        u = urls[i] if i < len(urls) else ""
+        ok = u.startswith(("https://", "http://"))
+        parts.append(f'<a href="{escape(u)}">{escape(o)}</a>' if ok else str(escape(o)))
+    return Markup("; ".join(parts))  # noqa: S704 (every part escaped above)
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     env = templates.env
@@ -55,6 +67,7 @@ def make_templates() -> Jinja2Templates:
     env.lstrip_blocks = True
     env.filters["value"] = format_value
     env.filters["prose"] = prose
+    env.filters["sources"] = sources
     env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int | float) else n
     env.filters["datefmt"] = lambda d: d.strftime("%-d %B %Y") if hasattr(d, "strftime") else (d or "")
     return templates
