@@ -81,7 +81,7 @@ def _trend_clause(t: Row) -> str:
     if t["n_points"] <= 1:
         return "Only one period of data, so no trend test is possible."
     why = str(t["reason"]).split("; ", 1)[1] if "; " in str(t["reason"]) else "no trend test is possible."
-    return f"Trend over {window}: {why[0].upper()}{why[1:]}"
+    return f"Trend: {why}"
 
 
 def _programme_aims(config: Config) -> dict[str, tuple[str, str | None]]:
