@@ -23,8 +23,8 @@ from observatory.config import Config
 from observatory.model import Observation, Period
 from observatory.periods import duration_months, parse_period, publisher_label
 from observatory.pipeline.build import BuildReport
-from observatory.pipeline.schema import LATEST_OBSERVATIONS_SQL
 from observatory.pipeline.validate import check_period_types
+from observatory.release import schema
 from observatory.stats.trend import Point, assess_trend, weighted_slope
 from observatory.store import Store
 from tests.conftest import SHARED
@@ -174,14 +174,13 @@ def test_mixed_period_types_are_flagged_and_latest_is_of_the_main_type() -> None
     assert [f.rule for f in findings] == ["period.mixed-types"]
     assert findings[0].value == "2021-01-01/P3Y" and "P1Y: 5" in findings[0].message
     con = duckdb.connect()
-    con.execute(
-        "CREATE TABLE observations (indicator VARCHAR, area_code VARCHAR, period VARCHAR, period_start DATE,"
-        " period_duration VARCHAR, value DOUBLE)"
-    )
-    for o in obs:
-        con.execute("INSERT INTO observations VALUES (?, ?, ?, ?, ?, ?)",
-                    [o.indicator, o.area_code, o.period.iso, o.period.start, o.period.duration, o.value])  # fmt: skip
-    con.execute(LATEST_OBSERVATIONS_SQL)
+    schema.create(con, [schema.OBSERVATIONS, schema.LATEST_OBSERVATIONS])
+    schema.insert(con, schema.OBSERVATIONS, [
+        schema.ObservationRow(o.indicator, o.area_code, o.period.iso, o.period.start, o.period.duration,
+                              o.period.label, o.value, None, None, None, None, None, None, None, None)
+        for o in obs
+    ])  # fmt: skip
+    schema.fill_latest_observations(con)
     assert con.execute("SELECT period, value FROM latest_observations").fetchall() == [("2022-01-01/P1Y", 14.0)]
 
 
