@@ -11,7 +11,7 @@ CREATE TABLE release_info (
   id VARCHAR NOT NULL, created TIMESTAMP NOT NULL, content_hash VARCHAR NOT NULL, config_hash VARCHAR NOT NULL,
   counts VARCHAR NOT NULL, observatory_version VARCHAR NOT NULL, sources_dir VARCHAR
 );
-CREATE TABLE inputs (source VARCHAR, path VARCHAR, size BIGINT, sha256 VARCHAR, url VARCHAR);
+CREATE TABLE inputs (source VARCHAR, path VARCHAR, size BIGINT, sha256 VARCHAR, url VARCHAR, provenance VARCHAR);
 CREATE TABLE findings (
   rule VARCHAR, severity VARCHAR, file VARCHAR, "row" INTEGER, "column" VARCHAR, value VARCHAR, message VARCHAR
 );
