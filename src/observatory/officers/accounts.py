@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -33,8 +34,15 @@ MIN_PASSWORD = 12
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 GSS = re.compile(r"^[EWSN][0-9]{8}$")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-# A hash of a random password: a sign-in for an unknown email still costs one Argon2 verification.
-_DUMMY = HASHER.hash("not-a-password-of-anyone")
+_DUMMY: dict[str, str] = {}  # per hasher parameters: a hash no password matches
+
+
+def _dummy_hash() -> str:
+    """A sign-in for an unknown email still costs one Argon2 verification (no timing oracle)."""
+    key = f"{HASHER.time_cost}/{HASHER.memory_cost}/{HASHER.parallelism}"
+    if key not in _DUMMY:
+        _DUMMY[key] = HASHER.hash(secrets.token_urlsafe(16))
+    return _DUMMY[key]
 
 
 class AccountError(ValueError):
@@ -158,7 +166,7 @@ def sign_in(session: Session, email: str, password: str, ip: str, now: dt.dateti
     user = session.scalar(select(User).where(User.email == email))
     ok = False
     try:
-        ok = HASHER.verify(user.password_hash if user else _DUMMY, password) and user is not None
+        ok = HASHER.verify(user.password_hash if user else _dummy_hash(), password) and user is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     if ok and user is not None and user.disabled:

@@ -40,6 +40,7 @@ WRITE_ROUTES: dict[str, tuple[str, ...]] = {
 }
 FORM_LIMIT = uploads.MAX_BYTES + 64 * 1024  # the file and the form's other fields
 PREVIEW_ROWS = 200
+EXPIRED = "The form has expired or did not come from this site. Go back, reload the page and try again."
 MAX_CHARTS = 4
 
 
@@ -92,10 +93,14 @@ async def _guard(request: Request, roles: Collection[str]) -> tuple[User, FormDa
         raise HTTPException(401, "Sign in first: this action needs an officer's account.")
     form = await _form(request)
     sent = form.get("csrf_token")
-    if not _officers(request).sessions.csrf_ok(_csrf_basis(request), sent if isinstance(sent, str) else None):
-        raise HTTPException(403, "The form has expired or did not come from this site. Go back, reload and try again.")
-    if user.role not in roles:
-        raise HTTPException(403, f"Your role ({user.role}) does not allow this.")
+    try:
+        if not _officers(request).sessions.csrf_ok(_csrf_basis(request), sent if isinstance(sent, str) else None):
+            raise HTTPException(403, EXPIRED)
+        if user.role not in roles:
+            raise HTTPException(403, f"Your role ({user.role}) does not allow this.")
+    except HTTPException:
+        await form.close()  # an uploaded file spooled to disk is removed at once
+        raise
     return user, form
 
 
@@ -155,7 +160,7 @@ async def sign_in(request: Request) -> Response:
     form = await _form(request)
     sent = _text(form, "csrf_token")
     if not officers.sessions.csrf_ok(request.cookies.get(PRE_COOKIE), sent):
-        raise HTTPException(403, "The form has expired or did not come from this site. Go back, reload and try again.")
+        raise HTTPException(403, EXPIRED)
     email = _text(form, "email")[:254]
     with officers.db.session() as s:
         result = accounts.sign_in(s, email, _text(form, "password"), _ip(request))
@@ -338,6 +343,13 @@ def upload_form(request: Request) -> Response:
 @router.post("/uploads")
 async def upload(request: Request) -> Response:
     user, form = await _guard(request, WRITE_ROUTES["/officers/uploads"])
+    try:
+        return await _upload(request, user, form)
+    finally:
+        await form.close()
+
+
+async def _upload(request: Request, user: User, form: FormData) -> Response:
     if not uploads.can_upload(user):
         raise HTTPException(403, f"Your account ({user.scope}) cannot upload data.")
     orgs = dict(_org_choices(request, user))
