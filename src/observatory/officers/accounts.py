@@ -1,8 +1,8 @@
 """Officer accounts: Argon2id password hashes (argon2-cffi), roles, sign-in with throttling and lockout.
 
 Roles: ``viewer`` (signed-in read access, including embargoed uploads), ``editor`` for one organisation
-(a council's GSS code: uploads its local data) or one programme of the action plan (records progress on
-its actions), ``admin`` (everything, and the audit log). Accounts are only ever made by an admin on the
+(a council's GSS code: uploads its local data) and/or one programme of the action plan (records progress
+on its actions), ``admin`` (everything, and the audit log). Accounts are only ever made by an admin on the
 command line (``observatory users add``); there is no default account and no default password.
 
 Throttling: sign-in attempts are kept in the database, so every worker sees them. After
@@ -86,8 +86,8 @@ def add_user(
         raise AccountError(f"org: {org_code!r} is not a GSS code such as E06000033")
     if programme is not None and not SLUG.match(programme):
         raise AccountError(f"programme: {programme!r} is not a programme id such as enterprise-growth")
-    if role == "editor" and (org_code is None) == (programme is None):
-        raise AccountError("an editor needs exactly one of --org CODE (a council) or --programme SLUG")
+    if role == "editor" and org_code is None and programme is None:
+        raise AccountError("an editor needs --org CODE (a council), --programme SLUG, or both")
     if role != "editor" and (org_code or programme):
         raise AccountError("--org and --programme apply to editors only")
     if session.scalar(select(User).where(User.email == email)) is not None:

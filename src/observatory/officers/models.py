@@ -68,11 +68,9 @@ class User(Base):
     def scope(self) -> str:
         if self.role == "admin":
             return "all organisations and programmes"
-        if self.org_code:
-            return f"organisation {self.org_code}"
-        if self.programme:
-            return f"programme {self.programme}"
-        return "read only"
+        parts = [f"organisation {self.org_code}" if self.org_code else "",
+                 f"programme {self.programme}" if self.programme else ""]  # fmt: skip
+        return " and ".join(p for p in parts if p) or "read only"
 
 
 class AuthSession(Base):
