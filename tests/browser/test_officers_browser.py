@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
 from observatory.pipeline.build import BuildReport
 from observatory.store import Store
-from tests.browser.conftest import REPO, SOUTHEND, Site, _wait_for, free_port, observatory_command
+from tests.browser.conftest import REPO, SOUTHEND, Site, observatory_command, serving
 from tests.browser.test_accessibility import describe_violations, run_axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -50,24 +49,8 @@ def officer_site(full_build: tuple[Store, BuildReport], tmp_path_factory: pytest
            "--programme", "enterprise-growth", "--store", str(store.root)]  # fmt: skip
     made = subprocess.run(add, input=PASSWORD + "\n", env=env, cwd=REPO, capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = folder / "serve.log"
-    cmd = [*observatory_command(), "serve", "--store", str(store.root), "--port", str(port), "--host", "127.0.0.1",
-           "--config", str(REPO / "observatory.toml")]  # fmt: skip
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env=env)
-    try:
-        _wait_for(proc, base, log)
-        with httpx.Client(timeout=60, follow_redirects=False) as client:
-            yield Site(base, client)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serving(store, folder / "serve.log", env) as running:
+        yield running
 
 
 def no_violations(page: Any, what: str) -> None:
