@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -23,7 +24,7 @@ from observatory.officers.models import ROLES, STATUS_LABELS, STATUSES, Upload, 
 from observatory.officers.service import Officers
 from observatory.strategy import Action, ActionPlan, load_action_plan
 from observatory.web import charts
-from observatory.web.data.common import rows
+from observatory.web.data.common import format_value, rows
 
 router = APIRouter(prefix="/officers", include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
@@ -224,7 +225,7 @@ def _upload_row(u: Upload) -> dict[str, Any]:
     if state is None:
         state = "Embargo lifted; in the next release built" if u.embargo_until <= now else "Embargoed"
     return {"id": u.id, "title": u.title, "org": u.org_name, "org_code": u.org_code, "file": u.filename,
-            "rows": u.rows, "status": u.status, "state": state, "created": u.created_at.isoformat(),
+            "rows": u.rows, "status": u.status, "state": state, "created": uploads.london(u.created_at),
             "embargo": uploads.london(u.embargo_until) if u.status == "submitted" else ""}  # fmt: skip
 
 
@@ -418,6 +419,7 @@ def _preview(request: Request, user: User, up: Upload, problem: str = "", status
                                             chart_id=f"upload-{up.id}-{len(chart_svgs)}"))  # fmt: skip
     table = [{"row": o.source_row, "area": o.area_code, "area_name": o.area_name,
               "indicator": indicators[o.indicator].label, "period": o.period.label, "value": o.value,
+              "display": "" if o.value is None else format_value(o.value, asdict(indicators[o.indicator])),
               "unit": indicators[o.indicator].unit or ""}
              for o in obs[:PREVIEW_ROWS]]  # fmt: skip
     return _page(request, "officers_preview.html", {
