@@ -159,6 +159,7 @@ def _lifted_uploads(target: Store) -> list[Any]:
 
     officers = Officers.open(target.root)
     if officers is None:
+        err.print("observatory: officers' database unavailable; no uploads are read in this build", highlight=False)
         return []
     now = dt.datetime.now(dt.UTC)
     with officers.db.session() as s:

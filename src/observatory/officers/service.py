@@ -25,6 +25,7 @@ class Officers:
         self.folder = folder
         self.uploads_dir = folder / "uploads"
         self.sessions = Sessions(secret_key(folder))
+        self._progress: tuple[int, dict[str, list[Any]]] = (-1, {})
 
     @classmethod
     def open(cls, store_root: Path, *, upgrade: bool = True) -> Officers | None:
@@ -39,10 +40,16 @@ class Officers:
             return None
 
     def public_progress(self) -> tuple[dict[str, list[Any]], int]:
-        """Every action's recorded updates (newest first) and the newest update's id, for the tracker."""
+        """Every action's recorded updates (newest first) and the newest update's id, for the tracker.
+
+        Updates are only ever added, so the histories are re-read only when the newest id has changed.
+        """
         try:
             with self.db.session() as s:
-                return progress.histories(s), progress.version(s)
+                seen = progress.version(s)
+                if seen != self._progress[0]:
+                    self._progress = (seen, progress.histories(s))
+                return self._progress[1], seen
         except Exception as exc:  # the tracker still serves the plan if the database is down
             log.error("cannot read action progress: %s", exc)
             return {}, -1
