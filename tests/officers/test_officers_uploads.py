@@ -130,6 +130,7 @@ def public_sees(client: TestClient, release_id: str) -> dict[str, object]:
         "search": SLUG in client.get("/search.json", params={"q": "footfall"}).text,
         "list": SLUG in client.get("/indicators.json").text,
         "catalog": SLUG in client.get("/catalog.jsonld").text,
+        "changes": SLUG in client.get("/changes.json").text,  # what the latest release revised: the feed
     }
 
 
@@ -162,7 +163,7 @@ def test_an_embargoed_upload_is_invisible_to_the_public_until_a_release_after_it
         assert client.get(where).status_code == 303  # the public is sent to sign in
         assert public_sees(client, before.release_id) == {
             "page": 404, "api": 404, "observations": False, "bulk": [], "search": False, "list": False,
-            "catalog": False,
+            "catalog": False, "changes": False,
         }  # fmt: skip
 
     with officers.db.session() as s:
@@ -182,6 +183,7 @@ def test_an_embargoed_upload_is_invisible_to_the_public_until_a_release_after_it
     with TestClient(app, raise_server_exceptions=False) as client:
         seen = public_sees(client, after.release_id)
         assert seen["page"] == seen["api"] == 200 and seen["observations"] and seen["search"] and seen["list"]
+        assert seen["catalog"] and seen["changes"]  # the new release lists it among what it added
         want = {(r["period"], float(r["observation"])) for r in csv.DictReader(io.StringIO(GOOD.decode()))}
         bulk = seen["bulk"]
         assert isinstance(bulk, list)
