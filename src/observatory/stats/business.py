@@ -23,6 +23,7 @@ from __future__ import annotations
 import duckdb
 
 from observatory.config import Config
+from observatory.release import schema
 
 ENGLAND = "E92000001"
 MIN_COUNT = 50  # a sector enters a shortlist only with at least this many enterprises (area or expected)
@@ -34,23 +35,10 @@ METHOD = (
     "share: counts are rounded to 5, so quotients of small sectors are not meaningful."
 )
 
-SCHEMA = """
-CREATE TABLE business_structure (
-  area_code VARCHAR NOT NULL, year INTEGER NOT NULL, industry_code VARCHAR NOT NULL, industry VARCHAR NOT NULL,
-  size_band VARCHAR NOT NULL, count DOUBLE NOT NULL, area_total DOUBLE, share DOUBLE, england_count DOUBLE,
-  england_total DOUBLE, england_share DOUBLE, lq DOUBLE, representation VARCHAR
-);
-CREATE TABLE business_change (
-  area_code VARCHAR NOT NULL, industry_code VARCHAR NOT NULL, industry VARCHAR NOT NULL, size_band VARCHAR NOT NULL,
-  from_year INTEGER NOT NULL, to_year INTEGER NOT NULL, from_count DOUBLE NOT NULL, to_count DOUBLE NOT NULL,
-  change DOUBLE NOT NULL, change_pct DOUBLE, england_change_pct DOUBLE
-);
-"""
-
 
 def write_business(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     """Create and fill ``business_structure`` and ``business_change`` on the release being written."""
-    con.execute(SCHEMA)
+    schema.create(con, schema.BUSINESS_TABLES)
     areas = [*config.areas_of_interest, ENGLAND]
     groups = [(g.slug, list(g.members)) for g in config.groups]
     con.execute("CREATE TEMP TABLE _bc AS SELECT * FROM business_counts WHERE area_code IN (SELECT unnest(?))", [areas])
