@@ -64,7 +64,7 @@ def academic_period(text: str) -> tuple[Period, bool] | None:
 
 def _indicators() -> list[Indicator]:
     base: dict[str, Any] = {
-        "dataset": "apprenticeships",
+        "dataset": "dfe-apprenticeships",
         "source_org": "Department for Education (Individualised Learner Record)",
         "source_url": SOURCE_URL,
         "source_date": dt.date(2026, 7, 16),
