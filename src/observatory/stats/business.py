@@ -24,6 +24,7 @@ import duckdb
 
 from observatory.config import Config
 from observatory.release import schema
+from observatory.sources.nomis_xlsx import RATE_INTERVAL_METHOD
 
 ENGLAND = "E92000001"
 MIN_COUNT = 50  # a sector enters a shortlist only with at least this many enterprises (area or expected)
@@ -34,6 +35,24 @@ METHOD = (
     f"the area, and under-represented at 0.8 or less where at least {MIN_COUNT} would be expected at England's "
     "share: counts are rounded to 5, so quotients of small sectors are not meaningful."
 )
+
+# Method ids for /methodology (joined to the release's ``methods`` table by stats/derive.py).
+METHODS: dict[str, tuple[str, str]] = {
+    "lq-enterprise-counts": ("Location quotients of enterprise counts (UK Business Counts)", METHOD),
+    "aps-rate-from-counts": (
+        "Employment, unemployment and inactivity rates from APS counts",
+        "Rate = numerator count / denominator count × 100 (employment and inactivity: of all aged 16–64; "
+        "unemployment: of the economically active), from the published APS T01 counts. "
+        + RATE_INTERVAL_METHOD
+        + " A group's rate is the ratio of its members' summed counts, without an interval.",
+    ),
+    "dfe-rounding": (
+        "Apprenticeship figures summed, then rounded to 10",
+        "DfE's provider-level file is unrounded; the observatory sums it exactly to each authority (or home × "
+        "delivery pair) and then rounds to the nearest 10, halves up, as DfE publishes such figures. Rates per "
+        "1,000 residents aged 16–64 use the rounded count and ONS's mid-2021 population for every year.",
+    ),
+}
 
 
 def write_business(con: duckdb.DuckDBPyConnection, config: Config) -> None:

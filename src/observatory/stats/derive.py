@@ -24,6 +24,7 @@ from observatory.periods import main_period_kind, period_kind
 from observatory.release import schema
 from observatory.sources.gva_itl3 import industry_letters, read_gva_itl3
 from observatory.stats import aggregate as agg
+from observatory.stats import business
 from observatory.stats import compare as cmp
 from observatory.stats import neighbours as nb
 from observatory.stats import productivity as prod
@@ -301,7 +302,7 @@ def _write_judgements(con: duckdb.DuckDBPyConnection, js: dict[str, Judgement]) 
 def all_methods() -> dict[str, tuple[str, str]]:
     """Every method id a derived table can name, with its title and description (for /methodology)."""
     methods: dict[str, tuple[str, str]] = {}
-    for part in (cmp.METHODS, tr.METHODS, agg.METHODS, prod.METHODS):
+    for part in (cmp.METHODS, tr.METHODS, agg.METHODS, prod.METHODS, business.METHODS):
         methods.update(part)
     methods[METHOD_RANK] = (
         "Rank among English lower-tier authorities",
