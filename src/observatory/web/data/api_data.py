@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from observatory.config import Config
+from observatory.release import read, schema
 from observatory.release.read import EXPORT_COLUMNS, export_rows
 from observatory.store import Store
 from observatory.web.data.common import CODE, LICENCE_URL, Row, area, indicator, one, rows, suggest
@@ -80,7 +81,6 @@ class Facts:
     labels: dict[str, str]  # indicator slug -> label
     codes: frozenset[str]
     types: tuple[str, ...]
-    has_latest: bool  # the release carries a precomputed latest_observations table
 
 
 _FACTS: dict[str, Facts] = {}
@@ -89,17 +89,14 @@ _facts_lock = threading.Lock()
 
 def facts(cur: duckdb.DuckDBPyConnection, release_id: str | None = None) -> Facts:
     if release_id is None:
-        found = one(cur, "SELECT id FROM release_info")
-        release_id = str(found["id"]) if found else ""
+        release_id = read.release_info(cur).id
     known = _FACTS.get(release_id)
     if known is not None:
         return known
-    tables = {r["table_name"] for r in rows(cur, "SELECT table_name FROM information_schema.tables")}
     made = Facts(
         labels={r["slug"]: r["label"] for r in rows(cur, "SELECT slug, label FROM indicators")},
         codes=frozenset(r["code"] for r in rows(cur, "SELECT code FROM areas")),
         types=tuple(str(r["t"]) for r in rows(cur, "SELECT DISTINCT unnest(types) AS t FROM areas ORDER BY t")),
-        has_latest="latest_observations" in tables,
     )
     with _facts_lock:
         if len(_FACTS) > 32:
@@ -476,15 +473,14 @@ def area_geometry(cur: duckdb.DuckDBPyConnection, code: str) -> tuple[Row, str]:
 
 def release_detail(cur: duckdb.DuckDBPyConnection) -> Row:
     """What a release was built from (inputs with sha256) and what its validation found, by rule."""
-    info = one(cur, "SELECT id, created, content_hash, config_hash, counts, observatory_version FROM release_info")
-    if info is None:
-        raise NotFound("This release has no description.")
-    inputs = rows(cur, "SELECT source, path, size, sha256, url FROM inputs ORDER BY source, path")
-    findings = rows(
-        cur,
-        "SELECT rule, severity, count(*) AS count FROM findings GROUP BY rule, severity ORDER BY severity, rule",
-    )
-    return {**info, "inputs": inputs, "findings": findings}
+    info = schema.RELEASE_INFO.as_dict(read.release_info(cur))
+    keep = ("id", "created", "content_hash", "config_hash", "counts", "observatory_version")
+    inputs = read.as_dicts(schema.INPUTS, sorted(read.inputs(cur), key=lambda r: (r.source or "", r.path or "")))
+    findings = [
+        {"rule": f.rule, "severity": f.severity, "count": f.count}
+        for f in sorted(read.finding_counts(cur), key=lambda f: (f.severity, f.rule))
+    ]
+    return {**{k: info[k] for k in keep}, "inputs": inputs, "findings": findings}
 
 
 # ----------------------------------------------------------------------------------------------------------------
