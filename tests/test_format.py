@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from observatory import format as nf
+from observatory.pipeline.build import BuildReport
 from observatory.stats.sentences import IndicatorFormat, ci_sentence, no_test_sentence
+from observatory.store import Store
 
 POUNDS = nf.unit_for(prefix="£", unit="£", decimals=0)
 
@@ -125,3 +128,23 @@ def test_rounding_is_within_half_a_unit_and_odd_symmetric(x: float, decimals: in
     mirrored = nf.number(-x, decimals).replace(",", "")
     assert mirrored == text or mirrored == f"-{text}" or text == f"-{mirrored}"
     assert not math.isnan(float(text))
+
+
+def _shown_number(text: str) -> Decimal:
+    return Decimal(text.replace("£", "").replace("%", "").replace(",", "").replace(" million", "").strip())
+
+
+def test_every_comparison_sentence_shows_its_claim(full_build: tuple[Store, BuildReport]) -> None:
+    """In the real release, a benchmark said to lie below (above) an interval is shown below (above) it."""
+    store, _ = full_build
+    with store.open() as con:
+        found = con.execute(
+            "SELECT outcome, sentence FROM comparisons WHERE outcome IN ('higher', 'lower') AND lci_95 IS NOT NULL"
+        ).fetchall()
+    assert len(found) > 100
+    pattern = re.compile(r"significantly (?:higher|lower) than .+?'s? \(([^()]+)\).*interval \(([^()–]+)–([^()]+)\)\.$")
+    for outcome, sentence in found:
+        match = pattern.search(sentence)
+        assert match, sentence
+        bench, lo, hi = (_shown_number(g) for g in match.groups())
+        assert (bench < lo) if outcome == "higher" else (bench > hi), sentence

@@ -551,7 +551,10 @@ def spine_chart(rows: Sequence[SpineRow], *, title: str, chart_id: str | None = 
     the vertical line is England, the marker is the area, coloured *and* shaped by its judgement.
     """
     cid = chart_id or auto_id("spine", title, rows)
-    label_w, value_w, gap = 250, 80, 12
+    shown = [nf.value(v, nf.Unit(r.unit_prefix, r.unit_suffix, r.decimals)) for r in rows
+             for v in (r.area_value, r.england_value)]  # fmt: skip
+    # the value columns fit the longest figure ("£2,488.9 million"): about 7.5 px a character at 13 px Arial
+    label_w, value_w, gap = 250, max(80, round(7.5 * max(map(len, shown), default=0)) + 12), 12
     spine_x = label_w + 2 * value_w + gap
     spine_w = width - spine_x - 10
     row_h, top = 40, 46

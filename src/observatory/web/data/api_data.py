@@ -93,10 +93,11 @@ def facts(cur: duckdb.DuckDBPyConnection, release_id: str | None = None) -> Fact
     known = _FACTS.get(release_id)
     if known is not None:
         return known
+    areas = read.areas(cur)
     made = Facts(
-        labels={r["slug"]: r["label"] for r in rows(cur, "SELECT slug, label FROM indicators")},
-        codes=frozenset(r["code"] for r in rows(cur, "SELECT code FROM areas")),
-        types=tuple(str(r["t"]) for r in rows(cur, "SELECT DISTINCT unnest(types) AS t FROM areas ORDER BY t")),
+        labels={r.slug: r.label for r in read.indicators(cur)},
+        codes=frozenset(a.code for a in areas),
+        types=tuple(sorted({t for a in areas for t in a.types or ()})),
     )
     with _facts_lock:
         if len(_FACTS) > 32:

@@ -17,10 +17,10 @@ import duckdb
 from observatory import format as nf
 from observatory.config import Config
 from observatory.periods import PeriodError, parse_period
-from observatory.release import read
+from observatory.release import read, schema
 from observatory.release.read import DIFF_COLUMNS, diff_rows
 from observatory.store import Store
-from observatory.web.data.common import Row, rows
+from observatory.web.data.common import Row
 
 SHOWN = 100  # revised values listed on the page; every change is in the CSV
 _DIFFS: OrderedDict[tuple[str, str], list[tuple[object, ...]]] = OrderedDict()
@@ -71,7 +71,7 @@ def changes_page(cur: duckdb.DuckDBPyConnection, store: Store, config: Config) -
     if previous is None:
         return base
     changes = [dict(zip(DIFF_COLUMNS, r, strict=True)) for r in cached_diff(store, previous, release_id)]
-    inds = {r["slug"]: r for r in rows(cur, "SELECT slug, label, unit, prefix, suffix, decimals FROM indicators")}
+    inds = {r.slug: schema.INDICATORS.as_dict(r) for r in read.indicators(cur)}
     counts: dict[str, Counter[str]] = {}
     for c in changes:
         counts.setdefault(str(c["indicator"]), Counter())[str(c["change"])] += 1

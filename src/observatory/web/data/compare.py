@@ -35,9 +35,7 @@ def parse_slugs(value: str | None, cur: duckdb.DuckDBPyConnection, param: str = 
     if bad:
         raise BadRequest(param, f"{bad[0][:40]!r} is not an indicator slug",
                          "slugs such as gross-value-added-per-hour-worked, listed at /indicators")  # fmt: skip
-    known = {
-        r["slug"] for r in rows(cur, "SELECT slug FROM indicators WHERE slug IN (SELECT unnest($s))", {"s": slugs})
-    }
+    known = {r.slug for r in read.indicators(cur, slugs)}
     unknown = [s for s in slugs if s not in known]
     if unknown:
         raise BadRequest(param, f"unknown indicator {unknown[0]}", "indicator slugs listed at /indicators")

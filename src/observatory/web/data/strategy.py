@@ -244,7 +244,7 @@ def _index_outcome(
 
 
 def actions_page(cur: duckdb.DuckDBPyConnection, plan: ActionPlan) -> dict[str, Any]:
-    known = {r["slug"]: r["label"] for r in rows(cur, "SELECT slug, label FROM indicators")}
+    known = {r.slug: r.label for r in read.indicators(cur)}
     programmes = {p.id: p.name for p in plan.programmes}
     stage_names = {s.id: s.name for s in plan.stages}
     warnings: list[str] = []
