@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
 import os
 import re
 import threading
@@ -477,6 +478,8 @@ def release_detail(cur: duckdb.DuckDBPyConnection) -> Row:
     info = schema.RELEASE_INFO.as_dict(read.release_info(cur))
     keep = ("id", "created", "content_hash", "config_hash", "counts", "observatory_version")
     inputs = read.as_dicts(schema.INPUTS, sorted(read.inputs(cur), key=lambda r: (r.source or "", r.path or "")))
+    for r in inputs:  # who uploaded a local file, when, and its embargo (officers' uploads only)
+        r["provenance"] = json.loads(r["provenance"]) if r["provenance"] else None
     findings = [
         {"rule": f.rule, "severity": f.severity, "count": f.count}
         for f in sorted(read.finding_counts(cur), key=lambda f: (f.severity, f.rule))
