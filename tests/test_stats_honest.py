@@ -463,7 +463,7 @@ def test_no_internal_labels_in_public_pages(client: TestClient, config: Config) 
 def test_home_changes_are_over_exact_periods_of_one_type(client: TestClient, release: Any) -> None:
     """Systematic: each change on the home page is latest − the value exactly 1 (or 5) periods of the same type
     earlier in the release; a gap gives no change rather than a change over a longer span."""
-    table = client.get("/.json").json()["table"]
+    table = client.get("/index.json").json()["table"]
     assert table
     for r in table:
         obs = release.execute(
