@@ -186,13 +186,15 @@ class ReleaseInfoRow:
 
 @dataclass(frozen=True, slots=True)
 class InputRow:
-    """One input file: its source, path relative to the sources folder, size in bytes, sha256 and URL."""
+    """One input file: its source, path relative to the sources folder, size in bytes, sha256 and URL;
+    ``provenance`` (JSON) for an officer's upload: who uploaded it, when, its organisation and embargo."""
 
     source: str | None
     path: str | None
     size: int | None
     sha256: str | None
     url: str | None
+    provenance: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

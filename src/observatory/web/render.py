@@ -83,8 +83,11 @@ def split_format(name: str) -> tuple[str, str]:
     return stem, ext
 
 
-def etag(release: Release, request: Request, fmt: str) -> str:
-    digest = hashlib.sha256(f"{release.id}|{fmt}|{request.url.path}?{request.url.query}".encode()).hexdigest()
+def etag(release: Release, request: Request, fmt: str, version: str = "") -> str:
+    """The response's ETag: the release and the address, plus ``version`` for pages that also depend on
+    something outside the release (the action tracker: recorded progress and today's date)."""
+    key = f"{release.id}|{fmt}|{request.url.path}?{request.url.query}|{version}"
+    digest = hashlib.sha256(key.encode()).hexdigest()
     return f'"{digest[:32]}"'
 
 
@@ -121,8 +124,9 @@ def respond(
     *,
     filename: str = "data",
     extra: dict[str, Any] | None = None,
+    version: str = "",
 ) -> Response:
-    tag = etag(release, request, fmt)
+    tag = etag(release, request, fmt, version)
     headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL, "X-Observatory-Release": release.id}
     if _not_modified(request, tag):
         return Response(status_code=304, headers=headers)

@@ -33,7 +33,10 @@ STATUS_CODES = (
     ("z", "Not applicable", "The measure does not apply to this area or period."),
 )
 log = logging.getLogger("observatory.web")
-OTHER_INPUTS = {"metadata": "Reviewed metadata in the observatory's repository (judgements, neighbours)"}
+OTHER_INPUTS = {
+    "metadata": "Reviewed metadata in the observatory's repository (judgements, neighbours)",
+    "officers-uploads": "Councils' own data, uploaded by their officers and released after its embargo",
+}
 STATS_MODULES = ("compare", "trend", "aggregate", "productivity", "neighbours")
 
 
@@ -42,7 +45,7 @@ def about_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]
     info = rows(cur, "SELECT id, created, content_hash, config_hash, counts, observatory_version FROM release_info")
     release = info[0] if info else {}
     counts = json.loads(release.get("counts") or "{}") if release else {}
-    inputs = rows(cur, "SELECT source, path, size, sha256, url FROM inputs ORDER BY source, path")
+    inputs = rows(cur, "SELECT source, path, size, sha256, url, provenance FROM inputs ORDER BY source, path")
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in inputs:
         by_source[str(r["source"])].append(r)

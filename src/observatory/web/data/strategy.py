@@ -268,7 +268,48 @@ def _index_outcome(
 # /strategy/actions
 
 
-def actions_page(cur: duckdb.DuckDBPyConnection, plan: ActionPlan) -> dict[str, Any]:
+PLAN_STATUS_LABELS = {
+    "planned": "Planned",
+    "in-progress": "In progress",
+    "complete": "Complete",
+    "delayed": "Delayed",
+    "cancelled": "Cancelled",
+}
+
+
+def plan_dates(plan: ActionPlan) -> dict[str, Any]:
+    """The plan's dates with their basis, in words: never a date without saying what it is."""
+    agreed = f"{plan.agreed.day} {plan.agreed:%B %Y}"
+    start = f"{plan.start.day} {plan.start:%B %Y}"
+    basis = (
+        f"Its {plan.months} months are counted from {start}, a restart date set in the plan's configuration "
+        f"(not the date it was agreed)."
+        if plan.start_basis == "restart"
+        else f"Its {plan.months} months are counted from {start}, the month it was agreed."
+    )
+    return {"agreed": plan.agreed.isoformat(), "agreed_at": plan.agreed_at, "duration": plan.agreed_duration,
+            "start_basis": plan.start_basis,
+            "sentence": f"The plan was agreed at {plan.agreed_at} of {agreed}, to run for {plan.agreed_duration}. "
+                        + basis}  # fmt: skip
+
+
+def _today_position(plan: ActionPlan, today: dt.date) -> float | None:
+    """Where today falls on the timeline, in months from the plan's start (None when outside the plan)."""
+    for m in range(1, plan.months + 1):
+        first, last = plan.month_start(m), plan.month_end(m)
+        if first <= today <= last:
+            return m - 1 + (today - first).days / ((last - first).days + 1)
+    return None
+
+
+def actions_page(
+    cur: duckdb.DuckDBPyConnection, plan: ActionPlan, progress: dict[str, list[Any]] | None = None,
+    today: dt.date | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The tracker. ``progress`` maps action id → recorded updates, newest first (``officers.progress.
+    UpdateView``); ``today`` (Europe/London) decides which milestones are overdue."""
+    progress = progress or {}
+    today = today or dt.date.today()
     known = {r["slug"]: r["label"] for r in rows(cur, "SELECT slug, label FROM indicators")}
     programmes = {p.id: p.name for p in plan.programmes}
     stage_names = {s.id: s.name for s in plan.stages}
@@ -284,34 +325,56 @@ def actions_page(cur: duckdb.DuckDBPyConnection, plan: ActionPlan) -> dict[str, 
                 warnings.append(
                     f"Action {a.id} ({a.title}) links to “{slug}”, which is not an indicator in this release."
                 )
-        milestones = [
-            {"title": m.title, "stage": m.stage, "stage_name": stage_names[m.stage], "month": m.month,
-             "due": plan.month_end(m.month).isoformat(), "done": m.done}
-            for m in a.milestones
-        ]  # fmt: skip
+        history = progress.get(a.id, [])
+        latest = history[0] if history else None
+        met: dict[str, str] = {}  # milestone title → the date of the first update recording it met
+        for u in reversed(history):
+            for title in u.milestones_done:
+                met.setdefault(title, u.note_date)
+        milestones = []
+        for m in a.milestones:
+            due = plan.month_end(m.month)
+            done = m.done or met.get(m.title)
+            milestones.append({"title": m.title, "stage": m.stage, "stage_name": stage_names[m.stage],
+                               "month": m.month, "due": due.isoformat(), "done": done,
+                               "overdue": done is None and due < today})  # fmt: skip
+        status = latest.status if latest else a.status
+        status_label = latest.status_label if latest else f"{PLAN_STATUS_LABELS.get(a.status, a.status)}"
         item = {
             "id": a.id, "programme": a.programme, "programme_name": programmes[a.programme], "title": a.title,
             "description": a.description, "owner": a.owner, "stage": a.stage, "stage_name": stage_names[a.stage],
-            "status": a.status, "start_month": a.start_month, "end_month": a.end_month,
-            "start": plan.month_start(a.start_month).isoformat(), "end": plan.month_end(a.end_month).isoformat(),
-            "milestones": milestones, "indicators": linked, "progress": a.progress,
+            "status": status, "status_label": status_label, "recorded": latest is not None,
+            "last_update": latest.note_date if latest else None, "start_month": a.start_month,
+            "end_month": a.end_month, "start": plan.month_start(a.start_month).isoformat(),
+            "end": plan.month_end(a.end_month).isoformat(), "milestones": milestones, "indicators": linked,
+            "progress": latest.note if latest else a.progress,
+            "overdue": sum(1 for m in milestones if m["overdue"]),
+            "history": [{"date": u.note_date, "status": u.status, "status_label": u.status_label, "note": u.note,
+                         "milestones_done": u.milestones_done, "evidence": u.evidence} for u in history],
         }  # fmt: skip
         actions.append(item)
         table.append({
             "id": a.id, "programme": a.programme, "programme_name": item["programme_name"], "title": a.title,
-            "owner": a.owner, "stage": a.stage, "status": a.status, "start": item["start"], "end": item["end"],
-            "start_month": a.start_month, "end_month": a.end_month,
-            "milestones": [f"{m['title']} (month {m['month']}, by {m['due']})" for m in milestones],
+            "owner": a.owner, "stage": a.stage, "status": status, "status_label": status_label,
+            "last_update": item["last_update"], "progress_note": item["progress"],
+            "start": item["start"], "end": item["end"], "start_month": a.start_month, "end_month": a.end_month,
+            "milestones": [f"{m['title']} (month {m['month']}, by {m['due']}"
+                           + (f"; met {m['done']})" if m["done"] else "; overdue)" if m["overdue"] else ")")
+                           for m in milestones],
+            "overdue_milestones": item["overdue"],
             "indicators": [i["slug"] for i in linked],
         })  # fmt: skip
     months = plan.months
-    statuses = {a.status for a in plan.actions}
     stages = [
         {"id": s.id, "name": s.name, "first_month": s.first_month, "last_month": s.last_month,
          "start": plan.month_start(s.first_month).isoformat(), "end": plan.month_end(s.last_month).isoformat(),
          "actions": sum(1 for a in plan.actions if a.stage == s.id)}
         for s in plan.stages
     ]  # fmt: skip
+    counts: dict[str, int] = {}
+    for item in actions:
+        label = str(item["status_label"])
+        counts[label] = counts.get(label, 0) + 1
     return {
         "title": "Strategy action plan",
         "plan": {
@@ -319,14 +382,19 @@ def actions_page(cur: duckdb.DuckDBPyConnection, plan: ActionPlan) -> dict[str, 
             "start": plan.start.isoformat(),
             "end": plan.month_end(months).isoformat(),
             "months": months,
+            "dates": plan_dates(plan),
         },
+        "today": today.isoformat(),
+        "today_position": _today_position(plan, today),
         "stages": stages,
         "programmes": [
             {"id": p.id, "name": p.name, "actions": [x for x in actions if x["programme"] == p.id]}
             for p in plan.programmes
         ],
         "month_labels": [plan.month_start(m).strftime("%b %Y") for m in range(1, months + 1)],
-        "status_counts": {s: sum(1 for a in plan.actions if a.status == s) for s in sorted(statuses)},
+        "status_counts": counts,
+        "recorded": sum(1 for x in actions if x["recorded"]),
+        "overdue": sum(x["overdue"] for x in actions),
         "warnings": warnings,
         "actions": actions,
         "table": table,
