@@ -475,6 +475,9 @@ def test_home_changes_are_over_exact_periods_of_one_type(client: TestClient, rel
         same = [o for o in obs if o[1] == latest[1]]
         starts = [o[0] for o in same]
         gaps = Counter((b.year * 12 + b.month) - (a.year * 12 + a.month) for a, b in itertools.pairwise(starts))
+        if not gaps:  # a single period: nothing to change from
+            assert r["change_since_previous"] is None and r["change_over_five_periods"] is None
+            continue
         step = min(g for g, n in gaps.items() if n == max(gaps.values()))  # the usual spacing
         for k, key in ((1, "change_since_previous"), (5, "change_over_five_periods")):
             months = latest[0].year * 12 + latest[0].month - 1 - k * step
@@ -483,3 +486,30 @@ def test_home_changes_are_over_exact_periods_of_one_type(client: TestClient, rel
                 assert r[key] is None, (r, k)
             else:
                 assert r[key] == pytest.approx(latest[3] - earlier[3]), (r, k)
+
+
+def test_no_page_gives_two_ranks_for_one_value(client: TestClient, release: Any) -> None:
+    """Systematic, every indicator: the ranked table's rank and peer count for each South Essex authority equal
+    the rank its comparison sentence states for the same period."""
+    slugs = [r[0] for r in release.execute("SELECT DISTINCT indicator FROM ranks ORDER BY 1").fetchall()]
+    checked = 0
+    for slug in slugs:
+        page = client.get(f"/indicators/{slug}.json").json()
+        if not page.get("latest"):
+            continue
+        period = page["latest"]["period"]
+        table = {r["code"]: (r["rank"], r["peers"]) for r in page["ranking"]}
+        for code in SOUTH_ESSEX_LTLAS:
+            said = release.execute(
+                "SELECT rank, peers FROM comparisons WHERE indicator = ? AND area_code = ? AND period = ?"
+                " AND rank IS NOT NULL AND method = 'rank-quintile-no-test'",  # the sentences that state a rank
+                [slug, code, period],
+            ).fetchall()
+            for rank, peers in set(said):
+                assert table[code] == (rank, peers), (slug, code)
+                assert re.search(rf"\b{rank}(st|nd|rd|th) of {peers} ", " ".join(
+                    s for (s,) in release.execute(
+                        "SELECT sentence FROM comparisons WHERE indicator = ? AND area_code = ? AND period = ?",
+                        [slug, code, period]).fetchall()))  # fmt: skip
+                checked += 1
+    assert checked > 100
