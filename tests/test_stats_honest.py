@@ -172,7 +172,7 @@ def test_mixed_period_types_are_flagged_and_latest_is_of_the_main_type() -> None
     obs.append(_obs("A", "2021-01-01/P3Y", 99.0))
     findings = check_period_types(obs)
     assert [f.rule for f in findings] == ["period.mixed-types"]
-    assert findings[0].value == "2021-01-01/P3Y" and "P1Y: 5" in findings[0].message
+    assert findings[0].value == "2021-01-01/P3Y" and "P1Y from Jan: 5" in findings[0].message
     con = duckdb.connect()
     schema.create(con, [schema.OBSERVATIONS, schema.LATEST_OBSERVATIONS])
     schema.insert(con, schema.OBSERVATIONS, [
@@ -513,3 +513,38 @@ def test_no_page_gives_two_ranks_for_one_value(client: TestClient, release: Any)
                         [slug, code, period]).fetchall()))  # fmt: skip
                 checked += 1
     assert checked > 100
+
+
+def test_mixed_period_corpus_is_flagged_at_build_time(tmp_path: Path) -> None:
+    """Broken input (tests/corpus/mixed-periods.csv): calendar years, a 3-year value and a financial year in one
+    series are read, flagged, and 'latest' stays the latest calendar-year value."""
+    from observatory.sources.ons_els import read_ons_els
+
+    corpus = Path(__file__).resolve().parent / "corpus"
+    folder = tmp_path / "ons-els" / "mixed-periods"
+    folder.mkdir(parents=True)
+    (folder / "mixed-periods.csv").write_bytes((corpus / "mixed-periods.csv").read_bytes())
+    (folder / "mixed-periods.json").write_bytes((corpus / "good.json").read_bytes())
+    result = read_ons_els(tmp_path / "ons-els", "ons-els")
+    assert len(result.observations) == 5
+    (finding,) = check_period_types(result.observations)
+    assert (finding.rule, finding.row, finding.column, finding.value) == (
+        "period.mixed-types",
+        6,  # the first row of a minority type: the financial year sorts before the three-year period
+        "period",
+        "2024-04-01/P1Y",
+    )
+    assert "P1Y from Jan: 3" in finding.message and "P1Y from Apr: 1" in finding.message
+    assert "P3Y from Jan: 1" in finding.message
+    assert finding.file.endswith("mixed-periods.csv")
+    con = duckdb.connect()
+    schema.create(con, [schema.OBSERVATIONS, schema.LATEST_OBSERVATIONS])
+    schema.insert(con, schema.OBSERVATIONS, [
+        schema.ObservationRow(o.indicator, o.area_code, o.period.iso, o.period.start, o.period.duration,
+                              o.period.label, o.value, None, None, None, None, None, None, None, None)
+        for o in result.observations
+    ])  # fmt: skip
+    schema.fill_latest_observations(con)
+    # the main type is calendar years (3 values): neither the later 3-year period nor the financial year 2024/25
+    # stands in for the latest calendar year
+    assert con.execute("SELECT period FROM latest_observations").fetchall() == [("2023-01-01/P1Y",)]
