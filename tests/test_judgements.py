@@ -71,7 +71,10 @@ def test_units_back_the_aggregation_rules(full_build: Any) -> None:
     for slug, j in load_judgements().items():
         unit = units[slug].lower()
         if j.aggregation == "sum":
-            assert unit in ("", "number of enterprises", "number of guest nights", "£ million", "people"), slug
+            assert unit in (
+                "", "number of enterprises", "number of guest nights", "£ million", "people", "enterprises",
+                "apprenticeships",
+            ), slug  # fmt: skip
         if "per " in unit or unit == "%" or "rate" in unit:
             assert j.aggregation in ("not-aggregable", "ratio"), slug
 
