@@ -23,7 +23,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from observatory import __version__
 from observatory.config import Config, load_config
 from observatory.store import Store, StoreError, default_store_path
-from observatory.web import api, pages
+from observatory.web import api, figure_pages, pages
 from observatory.web.errors import BadRequest, NotFound
 from observatory.web.releases import ReleasePool
 from observatory.web.render import make_templates
@@ -46,6 +46,7 @@ def create_app(store: Store | None = None, config: Config | None = None) -> Fast
     templates.env.globals.update(site=config.deployment, themes=config.themes, version=__version__)
 
     app.include_router(pages.router)
+    app.include_router(figure_pages.router)
     api.install(app)
     _error_handlers(app, templates)
     return app

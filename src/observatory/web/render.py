@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,18 @@ def make_templates() -> Jinja2Templates:
     env.lstrip_blocks = True
     env.filters["value"] = format_value
     env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int | float) else n
-    env.filters["datefmt"] = lambda d: d.strftime("%-d %B %Y") if hasattr(d, "strftime") else (d or "")
+    env.filters["datefmt"] = _datefmt
     return templates
+
+
+def _datefmt(d: Any) -> str:
+    """A date (or an ISO date-time string such as a release's ``created``) as "30 November 2026"."""
+    if isinstance(d, str):
+        try:
+            d = date.fromisoformat(d[:10])
+        except ValueError:
+            return str(d)
+    return str(d.strftime("%-d %B %Y")) if hasattr(d, "strftime") else str(d or "")
 
 
 def split_format(name: str) -> tuple[str, str]:
