@@ -54,6 +54,7 @@ PAGES: dict[str, str] = {
     "strategy": "/strategy",
     "actions": "/strategy/actions",
     "invest": "/invest",
+    "embed": f"/embed/indicators/{GVA}",
     "not-found": "/indicators/no-such-indicator",
 }
 PAGE_IDS = list(PAGES)

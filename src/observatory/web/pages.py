@@ -7,6 +7,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import duckdb
 from fastapi import APIRouter, Request
@@ -18,7 +19,8 @@ from observatory.web.catalog import indicator_jsonld
 from observatory.web.data.area_names import resolve_area_name
 from observatory.web.data.areas import area_index, area_page
 from observatory.web.data.changes import changes_page
-from observatory.web.data.compare import compare_page
+from observatory.web.data.common import parse_codes
+from observatory.web.data.compare import added_view, compare_page, parse_slugs
 from observatory.web.data.home import home_page
 from observatory.web.data.indicators import CURRENT_LTLA, indicator_list, indicator_page
 from observatory.web.data.neighbourhoods import map_title, neighbourhood_table
@@ -270,8 +272,37 @@ def area_neighbourhoods(request: Request, code: str, fmt: str) -> Response:
 def compare(request: Request, fmt: str = "html") -> Response:
     cfg = config_of(request)
     codes, slugs = _joined(request, "areas", "area"), _joined(request, "indicators", "indicator")
+    adding = {k: (request.query_params.get(k) or "").strip() for k in ("names", "neighbours_of", "group", "theme")}
+    if any(adding.values()):
+        return compare_additions(request, fmt, codes, slugs, adding)
     return page(request, f"compare.{fmt}", "compare.html", lambda cur: compare_page(cur, cfg, codes, slugs),
                 "compare", cache_key=f"compare:{codes}:{slugs}")  # fmt: skip
+
+
+def compare_additions(request: Request, fmt: str, codes: str | None, slugs: str | None,
+                      adding: dict[str, str]) -> Response:  # fmt: skip
+    """Areas added by name, neighbours or group and indicators by theme: redirect (303) to the shareable view
+    (``/compare?areas=…&indicators=…``); a name that matches no area shows the page with suggestions instead."""
+    cfg = config_of(request)
+    cur = release_for(request).cursor()
+    try:
+        base_codes = parse_codes(codes, cur) or []
+        base_slugs = parse_slugs(slugs, cur) or []
+        new_codes, new_slugs, problems = added_view(cur, cfg, base_codes, base_slugs, names=adding["names"],
+                                                    neighbours_of=adding["neighbours_of"], group=adding["group"],
+                                                    theme=adding["theme"])  # fmt: skip
+    finally:
+        cur.close()
+    query = {"areas": ",".join(new_codes), "indicators": ",".join(new_slugs),
+             "release": request.query_params.get("release", "")}  # fmt: skip
+    shown = urlencode({k: v for k, v in query.items() if v}, safe=",")
+    if not problems:
+        return RedirectResponse(f"/compare{'' if fmt == 'html' else '.' + fmt}{'?' + shown if shown else ''}",
+                                status_code=303)  # fmt: skip
+    joined_codes, joined_slugs = query["areas"] or None, query["indicators"] or None
+    return page(request, f"compare.{fmt}", "compare.html",
+                lambda cur: {**compare_page(cur, cfg, joined_codes, joined_slugs), "problems": problems,
+                             "typed": adding["names"]}, "compare")  # fmt: skip
 
 
 @router.get("/themes")

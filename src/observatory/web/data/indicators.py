@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from typing import Any
 
 import duckdb
@@ -15,11 +16,13 @@ from observatory.web.data.common import (
     area_lists,
     format_value,
     indicator,
+    one,
     parse_codes,
     rows,
     unit_label,
     with_equivalents_many,
 )
+from observatory.web.data.freshness import freshness
 
 CURRENT_LTLA = "list_contains(a.types, 'ltla') AND a.valid_to IS NULL"
 
@@ -172,8 +175,14 @@ def indicator_page(
         for s in series
         for p in s["points"]
     ]
+    main = durations.most_common(1)[0][0] if durations else None
+    built = one(cur, "SELECT created FROM release_info")
+    as_of = built["created"].date() if built else date.today()
+    fresh = freshness(ind.get("source_date"), [p["period_start"] for s in series for p in s["points"]
+                                               if p["period_duration"] == main], as_of)  # fmt: skip
     return {
         "title": ind["label"],
+        "freshness": fresh,
         "indicator": {**ind, "unit_label": unit_label(ind), "licence_url": LICENCE_URL},
         "selected": chosen,
         "choices": choices,
