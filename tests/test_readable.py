@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 
 from observatory.config import Config
 from observatory.store import Store
-from observatory.web import charts, figure_pages, figures
+from observatory.web import charts, figures
+from observatory.web.pages import clear_caches
 
 pytestmark = pytest.mark.slow
 
@@ -127,7 +128,7 @@ def test_png_download_is_drawn_from_the_captioned_spec(
 
     monkeypatch.setattr(figures.vlc, "vegalite_to_png", spy_spec)
     monkeypatch.setattr(figures.vlc, "svg_to_png", spy_svg)
-    monkeypatch.setattr(figure_pages, "FILES", figure_pages.FileCache())  # render afresh, not from an earlier test
+    clear_caches()  # render afresh, not from an earlier test
     r = client.get(f"/indicators/{GVA}/{figure}.png?areas=E06000034,E92000001")
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
     assert r.content[:8] == b"\x89PNG\r\n\x1a\n" and len(r.content) > 10_000
@@ -271,3 +272,53 @@ def test_freshness_rules() -> None:
     stale = freshness(date(2024, 6, 19), [date(2022, 1, 1), date(2023, 1, 1)], date(2025, 12, 1))
     assert stale["age_months"] == 17 and stale["older_than_usual"]
     assert freshness(None, quarters, date(2025, 1, 1))["age_words"] is None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Compare without codes
+
+
+def _compare(client: TestClient, query: str) -> str:
+    r = client.get(f"/compare?{query}", follow_redirects=False)
+    assert r.status_code == 303, r.text[:300]
+    return str(r.headers["location"])
+
+
+def test_compare_by_typed_names_gives_a_shareable_address(client: TestClient) -> None:
+    location = _compare(client, f"area={SOUTHEND}&names=Thurrock,+castle+point&indicator={GVA}")
+    assert location == f"/compare?areas={SOUTHEND},{THURROCK},{CASTLE_POINT}&indicators={GVA}"
+    page = client.get(location)
+    assert page.status_code == 200
+    head = page.text[page.text.index("<thead>") : page.text.index("</thead>")]
+    assert all(f"/areas/{c}" in head for c in (SOUTHEND, THURROCK, CASTLE_POINT))
+    assert 'list="area-name-list"' in page.text and '<option value="Castle Point">' in page.text
+
+
+def test_compare_reports_a_name_it_cannot_find_with_suggestions(client: TestClient) -> None:
+    r = client.get("/compare?names=Thurock")
+    assert r.status_code == 200 and "No area is called “Thurock”" in r.text
+    assert "Thurrock (E06000034)" in r.text
+
+
+def test_compare_adds_an_authority_with_its_statistical_neighbours(client: TestClient, store: Store) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(store.release_path(str(store.current_id()))), read_only=True)
+    try:
+        sql = "SELECT neighbour_code FROM neighbours WHERE area_code = ? ORDER BY rank"
+        nearest = [c for (c,) in con.execute(sql, [THURROCK]).fetchall()]
+    finally:
+        con.close()
+    assert len(nearest) == 10  # README: the 10 nearest English authorities
+    location = _compare(client, f"neighbours_of={THURROCK}")
+    assert location == f"/compare?areas={','.join([THURROCK, *nearest])}"
+
+
+def test_compare_adds_a_whole_group_and_a_whole_theme(client: TestClient, config: Config) -> None:
+    location = _compare(client, "area=E92000001&group=south-essex")
+    assert location == f"/compare?areas=E92000001,{','.join(config.areas_of_interest)}"
+    future = next(t for t in config.themes if t.slug == "future-work")
+    location = _compare(client, f"areas={THURROCK}&theme=future-work")
+    slugs = location.split("indicators=", 1)[1].split(",")
+    assert slugs and set(slugs) <= set(future.indicators)
+    assert client.get(location).status_code == 200

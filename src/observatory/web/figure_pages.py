@@ -15,8 +15,6 @@ download and the page cannot disagree. Files are cached per release (releases ne
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -47,29 +45,10 @@ EMBED_FRAME_ANCESTORS = "*"  # anyone may frame an embed page; nothing else on t
 FILE_CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=60"
 
 
-class FileCache:
-    """Rendered files per (release scope, key); least recently used dropped first (PNGs are ~100 KB)."""
-
-    def __init__(self, max_entries: int = 128) -> None:
-        self.max_entries = max_entries
-        self._items: OrderedDict[tuple[str, str], bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get_or_make(self, scope: str, key: str, make: Callable[[], bytes]) -> bytes:
-        with self._lock:
-            found = self._items.get((scope, key))
-            if found is not None:
-                self._items.move_to_end((scope, key))
-                return found
-        made = make()
-        with self._lock:
-            self._items[(scope, key)] = made
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
-        return made
-
-
-FILES = FileCache()
+def _made(scope: str, key: str, make: Callable[[], bytes]) -> bytes:
+    """A rendered file, made once per release and kept in the pages' LRU cache."""
+    body: bytes = CACHE.get_or_compute(scope, f"file:{key}", lambda: {"body": make()})["body"]
+    return body
 
 
 def _payload(request: Request, release: Release, slug: str) -> tuple[dict[str, Any], str]:
@@ -133,7 +112,7 @@ def chart_file(request: Request, slug: str, fmt: str) -> Response:
     def make() -> bytes:
         return figures.chart_png(spec, cap) if fmt == "png" else figures.chart_svg(spec, cap).encode()
 
-    body = FILES.get_or_make(cache_scope(release, cfg), f"chart:{slug}:{areas}:{fmt}", make)
+    body = _made(cache_scope(release, cfg), f"chart:{slug}:{areas}:{fmt}", make)
     return _file(request, release, body, fmt, f"{slug}-chart")
 
 
@@ -158,7 +137,7 @@ def map_file(request: Request, slug: str, fmt: str) -> Response:
         svg = figures.captioned_svg(indicator_map(release, payload, cfg), cap)
         return figures.svg_png(svg) if fmt == "png" else svg.encode()
 
-    body = FILES.get_or_make(cache_scope(release, cfg), f"map:{slug}:{fmt}", make)
+    body = _made(cache_scope(release, cfg), f"map:{slug}:{fmt}", make)
     return _file(request, release, body, fmt, f"{slug}-map")
 
 

@@ -13,7 +13,8 @@ from typing import Any
 import duckdb
 
 from observatory.config import Config
-from observatory.web.data.areas import ENGLAND, optional_rows
+from observatory.release import read
+from observatory.web.data.areas import ENGLAND
 from observatory.web.data.common import (
     Row,
     format_value,
@@ -222,8 +223,7 @@ def resolve_names(cur: duckdb.DuckDBPyConnection, text: str) -> tuple[list[str],
 
 def statistical_neighbours(cur: duckdb.DuckDBPyConnection, code: str) -> list[str]:
     """The authority and its statistical neighbours, nearest first (the release's ``neighbours`` table)."""
-    found = optional_rows(cur, "neighbours", {"area_code": [code]})
-    return [code, *(r["neighbour_code"] for r in sorted(found, key=lambda r: r["rank"]))]
+    return [code, *(r.neighbour_code for r in sorted(read.neighbours(cur, code), key=lambda r: r.rank))]
 
 
 def group_members(cur: duckdb.DuckDBPyConnection, config: Config, key: str) -> list[str]:

@@ -8,7 +8,8 @@ from typing import Any
 import duckdb
 
 from observatory.config import Config
-from observatory.web.data.areas import optional_rows
+from observatory.release import read
+from observatory.release.schema import AggregateRow
 from observatory.web.data.common import Row, format_value, rows, with_equivalents_many
 
 HEADLINES_PER_PROGRAMME = 3
@@ -71,25 +72,25 @@ def group_figure(cur: duckdb.DuckDBPyConnection, group: str, ind: Row) -> dict[s
     """The group's own figure for its newest period from the release's ``aggregates`` table: a value where the
     rules allow (a sum, or summed numerators over summed denominators, all members with data), else the plain
     sentence saying why not; None when the release has no group value row for the indicator."""
-    found = optional_rows(cur, "aggregates", {"group": [group], "indicator": [ind["slug"]]})
+    found = read.aggregates(cur, [group], indicators=[ind["slug"]])
     if not found:
         return None
-    newest = max(found, key=lambda r: str(r["period"]))
-    usable = bool(newest["complete"]) and newest["value"] is not None
-    return {"period": newest["period_label"], "value": newest["value"] if usable else None,
-            "display": format_value(newest["value"], ind) if usable else None,
-            "why_not": None if usable else why_no_group_figure(newest), "method": newest["method"]}  # fmt: skip
+    newest = max(found, key=lambda r: str(r.period))
+    usable = newest.complete and newest.value is not None
+    return {"period": newest.period_label, "value": newest.value if usable else None,
+            "display": format_value(newest.value, ind) if usable else None,
+            "why_not": None if usable else why_no_group_figure(newest), "method": newest.method}  # fmt: skip
 
 
-def why_no_group_figure(agg: Row) -> str:
+def why_no_group_figure(agg: AggregateRow) -> str:
     """Why a group has no figure, in plain words (the build's own ``reason`` names files and rules)."""
-    have, total = int(agg["members_with_data"]), int(agg["members_total"])
-    if agg["rule"] == "not-aggregable":
+    have, total = agg.members_with_data, agg.members_total
+    if agg.rule == "not-aggregable":
         return "this measure cannot be added up from the authorities' own figures"
-    if agg["rule"] == "ratio" and have == 0:
+    if agg.rule == "ratio" and have == 0:
         return "the publisher does not give the counts behind the authorities' rates, and averaging rates is wrong"
     if have < total:
-        return f"{total - have} of the {total} authorities have no figure for {agg['period_label']}"
+        return f"{total - have} of the {total} authorities have no figure for {agg.period_label}"
     return "the figures needed to compute it are not in this release"
 
 

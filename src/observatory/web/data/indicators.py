@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from typing import Any
 
 import duckdb
 
 from observatory.config import Config
+from observatory.release import read
 from observatory.web.data.areas import optional_rows
 from observatory.web.data.common import (
     LICENCE_URL,
@@ -16,7 +16,6 @@ from observatory.web.data.common import (
     area_lists,
     format_value,
     indicator,
-    one,
     parse_codes,
     rows,
     unit_label,
@@ -176,8 +175,7 @@ def indicator_page(
         for p in s["points"]
     ]
     main = durations.most_common(1)[0][0] if durations else None
-    built = one(cur, "SELECT created FROM release_info")
-    as_of = built["created"].date() if built else date.today()
+    as_of = read.release_info(cur).created.date()
     fresh = freshness(ind.get("source_date"), [p["period_start"] for s in series for p in s["points"]
                                                if p["period_duration"] == main], as_of)  # fmt: skip
     return {
