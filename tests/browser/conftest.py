@@ -56,6 +56,11 @@ PAGES: dict[str, str] = {
     "actions": "/strategy/actions",
     "invest": "/invest",
     "embed": f"/embed/indicators/{GVA}",
+    "business": "/business",
+    "business-area": "/business/E07000069",  # Castle Point
+    "commuting": "/commuting",
+    "commuting-area": f"/commuting/{SOUTHEND}",
+    "future-work": "/future-work",
     "not-found": "/indicators/no-such-indicator",
 }
 PAGE_IDS = list(PAGES)

@@ -7,10 +7,11 @@ from typing import Any
 
 import duckdb
 
+from observatory import format as nf
 from observatory.config import Config
 from observatory.release import read
 from observatory.release.schema import AggregateRow
-from observatory.web.data.common import Row, format_value, rows, with_equivalents_many
+from observatory.web.data.common import Row, all_indicators, rows, with_equivalents_many
 
 HEADLINES_PER_PROGRAMME = 3
 ENGLAND = "E92000001"
@@ -50,7 +51,7 @@ def _headline(cur: duckdb.DuckDBPyConnection, ind: Row, codes: list[str]) -> dic
                 "name": latest["name"],
                 "period": latest["period_label"],
                 "value": latest["value"],
-                "display": format_value(latest["value"], ind),
+                "display": nf.value(latest["value"], nf.unit_of(ind)),
                 "change_1": latest["change_1"],
                 "change_1_from": latest["change_1_from"],
                 "change_5": latest["change_5"],
@@ -78,7 +79,7 @@ def group_figure(cur: duckdb.DuckDBPyConnection, group: str, ind: Row) -> dict[s
     newest = max(found, key=lambda r: str(r.period))
     usable = newest.complete and newest.value is not None
     return {"period": newest.period_label, "value": newest.value if usable else None,
-            "display": format_value(newest.value, ind) if usable else None,
+            "display": nf.value(newest.value, nf.unit_of(ind)) if usable else None,
             "why_not": None if usable else why_no_group_figure(newest), "method": newest.method}  # fmt: skip
 
 
@@ -95,7 +96,7 @@ def why_no_group_figure(agg: AggregateRow) -> str:
 
 
 def home_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]:
-    indicators = {r["slug"]: r for r in rows(cur, "SELECT * FROM indicators")}
+    indicators = {r["slug"]: r for r in all_indicators(cur)}
     programmes: list[dict[str, Any]] = []
     table: list[dict[str, Any]] = []
     group = config.groups[0] if config.groups else None  # South Essex
