@@ -82,7 +82,9 @@ def _csrf(request: Request) -> str:
 
 async def _form(request: Request) -> FormData:
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > FORM_LIMIT):
+    if length is None:  # browsers always send it; without it the size could not be limited before reading
+        raise HTTPException(411, "A form must say its length (Content-Length).")
+    if not length.isdigit() or int(length) > FORM_LIMIT:
         raise HTTPException(413, f"The form is larger than {FORM_LIMIT:,} bytes.")
     return await request.form(max_files=1, max_fields=40)
 

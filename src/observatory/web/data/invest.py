@@ -266,9 +266,13 @@ def invest_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any
                      "neighbours_with_data": None, "source": fig["source_org"]}
                 )  # fmt: skip
         sections.append({"slug": key, "title": title, "figures": figures})
+    from observatory.web.data.business import business_base_summary, labour_pool
+
     return {
         "title": "Invest in South Essex: the evidence",
         "members": members,
+        "labour_pool": labour_pool(cur, config),
+        "business_base": business_base_summary(cur, config),
         "productivity_index": _productivity_index(cur, members),
         "sections": sections,
         "sectors": _sectors(cur),
