@@ -144,12 +144,24 @@ def test_period_labels_follow_the_publishers(release: Any) -> None:
 
 
 def test_no_day_labels_remain_for_annual_or_snapshot_statistics(release: Any) -> None:
-    """Systematic: every instant-dated indicator is labelled by year or month, never as a single day."""
+    """Systematic over every ONS ELS dataset (each reviewed against its metadata): an instant-dated indicator is
+    labelled by year or month, never as a single day (none of these is a one-day statistic, unlike Census Day)."""
+    els = sorted(p.name for p in ELS.iterdir() if p.is_dir())
     day = release.execute(
-        "SELECT DISTINCT indicator FROM observations WHERE period_duration IS NULL"
-        " AND regexp_matches(period_label, '^\\d{1,2} [A-Z][a-z]{2} \\d{4}$') AND indicator NOT LIKE 'imd%'"
+        "SELECT DISTINCT o.indicator FROM observations o JOIN indicators i ON i.slug = o.indicator"
+        " WHERE o.period_duration IS NULL AND i.dataset IN (SELECT unnest(?::VARCHAR[]))"
+        " AND regexp_matches(o.period_label, '^\\d{1,2} [A-Z][a-z]{2} \\d{4}$')",
+        [els],
     ).fetchall()
     assert day == []
+    assert (
+        release.execute(
+            "SELECT count(DISTINCT o.indicator) FROM observations o JOIN indicators i ON i.slug = o.indicator"
+            " WHERE o.period_duration IS NULL AND i.dataset IN (SELECT unnest(?::VARCHAR[]))",
+            [els],
+        ).fetchone()[0]
+        >= 10
+    )  # the check covers the instant-dated ELS indicators
 
 
 def test_one_duration_parser() -> None:
@@ -172,7 +184,7 @@ def test_mixed_period_types_are_flagged_and_latest_is_of_the_main_type() -> None
     obs.append(_obs("A", "2021-01-01/P3Y", 99.0))
     findings = check_period_types(obs)
     assert [f.rule for f in findings] == ["period.mixed-types"]
-    assert findings[0].value == "2021-01-01/P3Y" and "P1Y: 5" in findings[0].message
+    assert findings[0].value == "2021-01-01/P3Y" and "P1Y from Jan: 5" in findings[0].message
     con = duckdb.connect()
     schema.create(con, [schema.OBSERVATIONS, schema.LATEST_OBSERVATIONS])
     schema.insert(con, schema.OBSERVATIONS, [
@@ -463,7 +475,7 @@ def test_no_internal_labels_in_public_pages(client: TestClient, config: Config) 
 def test_home_changes_are_over_exact_periods_of_one_type(client: TestClient, release: Any) -> None:
     """Systematic: each change on the home page is latest − the value exactly 1 (or 5) periods of the same type
     earlier in the release; a gap gives no change rather than a change over a longer span."""
-    table = client.get("/.json").json()["table"]
+    table = client.get("/index.json").json()["table"]
     assert table
     for r in table:
         obs = release.execute(
@@ -475,6 +487,9 @@ def test_home_changes_are_over_exact_periods_of_one_type(client: TestClient, rel
         same = [o for o in obs if o[1] == latest[1]]
         starts = [o[0] for o in same]
         gaps = Counter((b.year * 12 + b.month) - (a.year * 12 + a.month) for a, b in itertools.pairwise(starts))
+        if not gaps:  # a single period: nothing to change from
+            assert r["change_since_previous"] is None and r["change_over_five_periods"] is None
+            continue
         step = min(g for g, n in gaps.items() if n == max(gaps.values()))  # the usual spacing
         for k, key in ((1, "change_since_previous"), (5, "change_over_five_periods")):
             months = latest[0].year * 12 + latest[0].month - 1 - k * step
@@ -483,3 +498,65 @@ def test_home_changes_are_over_exact_periods_of_one_type(client: TestClient, rel
                 assert r[key] is None, (r, k)
             else:
                 assert r[key] == pytest.approx(latest[3] - earlier[3]), (r, k)
+
+
+def test_no_page_gives_two_ranks_for_one_value(client: TestClient, release: Any) -> None:
+    """Systematic, every indicator: the ranked table's rank and peer count for each South Essex authority equal
+    the rank its comparison sentence states for the same period."""
+    slugs = [r[0] for r in release.execute("SELECT DISTINCT indicator FROM ranks ORDER BY 1").fetchall()]
+    checked = 0
+    for slug in slugs:
+        page = client.get(f"/indicators/{slug}.json").json()
+        if not page.get("latest"):
+            continue
+        period = page["latest"]["period"]
+        table = {r["code"]: (r["rank"], r["peers"]) for r in page["ranking"]}
+        for code in SOUTH_ESSEX_LTLAS:
+            said = release.execute(
+                "SELECT rank, peers FROM comparisons WHERE indicator = ? AND area_code = ? AND period = ?"
+                " AND rank IS NOT NULL AND method = 'rank-quintile-no-test'",  # the sentences that state a rank
+                [slug, code, period],
+            ).fetchall()
+            for rank, peers in set(said):
+                assert table[code] == (rank, peers), (slug, code)
+                assert re.search(rf"\b{rank}(st|nd|rd|th) of {peers} ", " ".join(
+                    s for (s,) in release.execute(
+                        "SELECT sentence FROM comparisons WHERE indicator = ? AND area_code = ? AND period = ?",
+                        [slug, code, period]).fetchall()))  # fmt: skip
+                checked += 1
+    assert checked > 100
+
+
+def test_mixed_period_corpus_is_flagged_at_build_time(tmp_path: Path) -> None:
+    """Broken input (tests/corpus/mixed-periods.csv): calendar years, a 3-year value and a financial year in one
+    series are read, flagged, and 'latest' stays the latest calendar-year value."""
+    from observatory.sources.ons_els import read_ons_els
+
+    corpus = Path(__file__).resolve().parent / "corpus"
+    folder = tmp_path / "ons-els" / "mixed-periods"
+    folder.mkdir(parents=True)
+    (folder / "mixed-periods.csv").write_bytes((corpus / "mixed-periods.csv").read_bytes())
+    (folder / "mixed-periods.json").write_bytes((corpus / "good.json").read_bytes())
+    result = read_ons_els(tmp_path / "ons-els", "ons-els")
+    assert len(result.observations) == 5
+    (finding,) = check_period_types(result.observations)
+    assert (finding.rule, finding.row, finding.column, finding.value) == (
+        "period.mixed-types",
+        6,  # the first row of a minority type: the financial year sorts before the three-year period
+        "period",
+        "2024-04-01/P1Y",
+    )
+    assert "P1Y from Jan: 3" in finding.message and "P1Y from Apr: 1" in finding.message
+    assert "P3Y from Jan: 1" in finding.message
+    assert finding.file.endswith("mixed-periods.csv")
+    con = duckdb.connect()
+    schema.create(con, [schema.OBSERVATIONS, schema.LATEST_OBSERVATIONS])
+    schema.insert(con, schema.OBSERVATIONS, [
+        schema.ObservationRow(o.indicator, o.area_code, o.period.iso, o.period.start, o.period.duration,
+                              o.period.label, o.value, None, None, None, None, None, None, None, None)
+        for o in result.observations
+    ])  # fmt: skip
+    schema.fill_latest_observations(con)
+    # the main type is calendar years (3 values): neither the later 3-year period nor the financial year 2024/25
+    # stands in for the latest calendar year
+    assert con.execute("SELECT period FROM latest_observations").fetchall() == [("2023-01-01/P1Y",)]

@@ -105,9 +105,21 @@ def duration_months(duration: str | None) -> int:
     return 12 * int(m["y"] or 0) + int(m["m"] or 0)
 
 
-def period_kind(duration: str | None) -> str:
-    """The type of a period, for keeping series of one type apart: ``instant``, ``P1Y``, ``P3Y``, ``P1M`` …"""
+def period_kind(duration: str | None, start: dt.date) -> str:
+    """The type of a period, for keeping series of one type apart: ``instant``, ``P1M``, and for whole years
+    the duration with its starting month, so calendar years (``P1Y from Jan``), financial years (``P1Y from
+    Apr``) and three-year periods (``P3Y from Jan``) are three types. Matches :data:`PERIOD_KIND_SQL`."""
+    if duration and duration.endswith("Y") and "M" not in duration and "D" not in duration:
+        return f"{duration} from {_MONTHS[start.month - 1]}"
     return duration or "instant"
+
+
+# The same as period_kind, in SQL over the observations table's columns.
+PERIOD_KIND_SQL = (
+    "CASE WHEN regexp_matches(coalesce({p}period_duration, ''), '^P[0-9]+Y$') "
+    "THEN {p}period_duration || ' from ' || strftime({p}period_start, '%b') "
+    "ELSE coalesce({p}period_duration, 'instant') END"
+)
 
 
 def main_period_kind(counts: Mapping[str, int]) -> str:

@@ -55,6 +55,7 @@ PAGES: dict[str, str] = {
     "strategy": "/strategy",
     "actions": "/strategy/actions",
     "invest": "/invest",
+    "embed": f"/embed/indicators/{GVA}",
     "business": "/business",
     "business-area": "/business/E07000069",  # Castle Point
     "commuting": "/commuting",

@@ -234,7 +234,7 @@ def check_period_types(observations: Iterable[Observation]) -> list[Finding]:
     per_series: dict[tuple[str, str], set[str]] = {}
     first_row: dict[tuple[str, str], Observation] = {}
     for o in observations:
-        kind = period_kind(o.period.duration)
+        kind = period_kind(o.period.duration, o.period.start)
         kinds.setdefault(o.indicator, Counter())[kind] += 1
         per_series.setdefault((o.indicator, o.area_code), set()).add(kind)
         key = (o.indicator, kind)

@@ -27,6 +27,8 @@ from typing import Any, Generic, TypeVar
 import duckdb
 import pyarrow as pa
 
+from observatory.periods import PERIOD_KIND_SQL
+
 SCHEMA_VERSION = 3  # 2: area_successors, ranges, neighbour_medians; location_quotients.exclusion; 3: business,
 # workforce, apprenticeship and travel-to-work detail tables (DETAIL_TABLES, BUSINESS_TABLES)
 
@@ -871,12 +873,12 @@ def fill_latest_observations(con: duckdb.DuckDBPyConnection) -> None:
     """
     con.execute(
         f"INSERT INTO latest_observations ({OBSERVATIONS.column_list()}) "  # noqa: S608
-        "WITH kinds AS (SELECT indicator, coalesce(period_duration, 'instant') AS kind, count(*) AS n "
+        f"WITH kinds AS (SELECT indicator, {PERIOD_KIND_SQL.format(p='')} AS kind, count(*) AS n "
         "FROM observations GROUP BY ALL), "
         "main AS (SELECT indicator, arg_min(kind, (-n, length(kind), kind)) AS kind FROM kinds GROUP BY indicator) "
         f"SELECT {OBSERVATIONS.column_list('o')} FROM observations o JOIN main m ON m.indicator = o.indicator "
         "QUALIFY row_number() OVER (PARTITION BY o.indicator, o.area_code ORDER BY "
-        "coalesce(o.period_duration, 'instant') = m.kind DESC, o.period_start DESC, o.period_duration DESC NULLS LAST)"
+        f"{PERIOD_KIND_SQL.format(p='o.')} = m.kind DESC, o.period_start DESC, o.period_duration DESC NULLS LAST)"
         f" = 1 ORDER BY {LATEST_OBSERVATIONS.order}"
     )
 

@@ -21,7 +21,7 @@ import duckdb
 from observatory import format as nf
 from observatory.config import Config
 from observatory.model import Finding, Severity
-from observatory.periods import main_period_kind, period_kind
+from observatory.periods import PERIOD_KIND_SQL, main_period_kind, period_kind
 from observatory.release import schema
 from observatory.sources.gva_itl3 import industry_letters, read_gva_itl3
 from observatory.stats import aggregate as agg
@@ -475,7 +475,7 @@ def _main_kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """Each indicator's main period type (the type most of its values have), see validate.main_period_kind."""
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for slug, kind, n in con.execute(
-        "SELECT indicator, coalesce(period_duration, 'instant'), count(*) FROM observations GROUP BY ALL"
+        f"SELECT indicator, {PERIOD_KIND_SQL.format(p='')}, count(*) FROM observations GROUP BY ALL"  # noqa: S608
     ).fetchall():
         counts[slug][kind] = n
     return {slug: main_period_kind(c) for slug, c in counts.items()}
@@ -497,7 +497,7 @@ def _write_trends(
         by_kind: dict[str, list[tr.Point]] = defaultdict(list)
         for o in obs_list:
             if o.value is not None:
-                by_kind[period_kind(o.duration)].append(
+                by_kind[period_kind(o.duration, o.start)].append(
                     tr.Point(o.period, o.label, o.start, o.duration, o.value, o.lci, o.uci)
                 )
         if not by_kind:

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from observatory import format as nf
 from observatory.sources.gva_itl3 import GvaRow, industry_letters
 
 METHOD_INDEX = "index-england-100"
@@ -78,7 +79,7 @@ def _exclusion(sic: str, share: float) -> str | None:
     if industry_letters(sic) == HOUSEHOLDS:
         return "activities of households as employers: not a business sector"
     if share < MIN_SHARE:
-        return f"{100 * share:.1f}% of the area's GVA, below the 1% threshold"
+        return f"{nf.number(100 * share, 1)}% of the area's GVA, below the 1% threshold"
     return None
 
 

@@ -260,9 +260,9 @@ def assess_trend(
         dispersion = test.chi2 / test.df if test.df > 0 else 0.0
         if test.scale > 1:
             reason += (
-                f" The values vary more than their sampling error allows (residual chi-square {test.chi2:.1f} on "
-                f"{test.df} degrees of freedom), so the standard error was scaled by √({dispersion:.2f}) = "
-                f"{test.scale:.2f}."
+                f" The values vary more than their sampling error allows (residual chi-square {nf.number(test.chi2, 1)}"
+                f" on {test.df} degrees of freedom), so the standard error was scaled by √({nf.number(dispersion, 2)})"
+                f" = {nf.number(test.scale, 2)}."
             )
         if cash:
             reason += f" {CASH_NOTE}"

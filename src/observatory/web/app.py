@@ -24,7 +24,7 @@ from observatory import __version__
 from observatory.config import Config, load_config
 from observatory.officers.service import Officers
 from observatory.store import Store, StoreError, default_store_path
-from observatory.web import api, pages
+from observatory.web import api, figure_pages, pages
 from observatory.web import officers as officers_routes
 from observatory.web.errors import BadRequest, NotFound
 from observatory.web.releases import ReleasePool
@@ -51,6 +51,7 @@ def create_app(store: Store | None = None, config: Config | None = None, officer
     templates.env.globals.update(site=config.deployment, themes=config.themes, version=__version__)
 
     app.include_router(pages.router)
+    app.include_router(figure_pages.router)
     app.include_router(officers_routes.router)
     api.install(app)
     _error_handlers(app, templates)

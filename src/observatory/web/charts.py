@@ -83,21 +83,30 @@ def _tick_periods(periods: list[tuple[int, str]], width: int) -> list[tuple[int,
     return list(reversed(periods[::-1][::step]))
 
 
-def _styles(series: Sequence[Series], highlight: Sequence[str]) -> list[dict[str, Any]]:
-    """Colour, dash and shape per series: highlighted areas solid in Okabe–Ito, comparators dashed greys."""
-    wanted = set(highlight)
+def _styles(
+    series: Sequence[Series], highlight: Sequence[str], comparators: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Colour, dash and shape per series: highlighted areas solid in Okabe–Ito, comparators dashed greys.
+
+    Each area keeps its own colour, dash and shape whatever else is selected: a highlighted area's style comes from
+    its place in ``highlight``, a comparator's from its place in ``comparators`` (others follow in order).
+    """
     out: list[dict[str, Any]] = []
-    n_high = n_comp = 0
-    for i, s in enumerate(series):
-        if s.code in wanted:
-            out.append({"colour": OKABE_ITO[n_high % len(OKABE_ITO)], "dash": [1, 0], "width": 2.5, "high": True})
-            n_high += 1
+    extra = 0
+    for s in series:
+        if s.code in highlight:
+            i = list(highlight).index(s.code)
+            out.append({"colour": OKABE_ITO[i % len(OKABE_ITO)], "dash": [1, 0], "width": 2.5, "high": True,
+                        "shape": SHAPES[i % len(SHAPES)]})  # fmt: skip
+            continue
+        if s.code in comparators:
+            j = list(comparators).index(s.code)
         else:
-            colour = COMPARATOR_COLOURS[n_comp % len(COMPARATOR_COLOURS)]
-            out.append({"colour": colour, "dash": list(COMPARATOR_DASHES[n_comp % len(COMPARATOR_DASHES)]),
-                        "width": 1.75, "high": False})  # fmt: skip
-            n_comp += 1
-        out[-1]["shape"] = SHAPES[i % len(SHAPES)]
+            j = len(comparators) + extra
+            extra += 1
+        out.append({"colour": COMPARATOR_COLOURS[j % len(COMPARATOR_COLOURS)],
+                    "dash": list(COMPARATOR_DASHES[j % len(COMPARATOR_DASHES)]), "width": 1.75, "high": False,
+                    "shape": SHAPES[(len(highlight) + j) % len(SHAPES)]})  # fmt: skip
     return out
 
 
@@ -132,16 +141,20 @@ def line_chart_spec(
     band_codes: Collection[str] | None = None,
     width: int = 600,
     height: int = 300,
+    comparators: Sequence[str] = (),
+    narrow: bool = False,
 ) -> dict[str, Any]:
     """The Vega-Lite spec of :func:`line_chart` (exposed so tests and the API can inspect what is drawn).
 
-    Areas with no values at all are left out of the drawing (the text alternative says so).
+    Areas with no values at all are left out of the drawing (the text alternative says so). ``narrow`` is the
+    phone variant: larger text, fewer ticks, a one-column legend (give it a small ``width``).
     """
+    font_size = 15 if narrow else 12
     import altair as alt  # here, not at the top: heavy (~1 s), and maps and sparklines do not need it
 
     series = [s for s in series if any(p.value is not None for p in s.points)]
     names = _legend_names(series)
-    styles = _styles(series, highlight)
+    styles = _styles(series, highlight, comparators)
     banded = set(band_series(series, highlight, band_codes))
     rows: list[dict[str, Any]] = []
     bands: list[dict[str, Any]] = []
@@ -154,7 +167,7 @@ def line_chart_spec(
             rows.append({"s": name, "x": day, "v": value, "h": int(style["high"])})
             if s.code in banded and _finite(p.lci) and _finite(p.uci):
                 bands.append({"s": name, "x": day, "lo": p.lci, "hi": p.uci})
-    ticks = _tick_periods(sorted(periods.items()), width)
+    ticks = _tick_periods(sorted(periods.items()), width // 2 if narrow else width)
     lookup = json.dumps({str(day): label for day, label in ticks}, ensure_ascii=False)
     fmt = _d3_format(decimals)
     y_label = f"{json.dumps(unit_prefix)} + format(datum.value, '{fmt}') + {json.dumps(unit_suffix)}"
@@ -162,7 +175,8 @@ def line_chart_spec(
     def scale(key: str) -> alt.Scale:
         return alt.Scale(domain=names, range=[st[key] for st in styles])
 
-    legend = alt.Legend(orient="bottom", columns=3, labelLimit=220, symbolSize=110, symbolOpacity=1, title=None)
+    legend = alt.Legend(orient="bottom", columns=1 if narrow else 3, labelLimit=width if narrow else 220,
+                        symbolSize=140 if narrow else 110, symbolOpacity=1, title=None)  # fmt: skip
     colour = alt.Color("s:N", sort=names, scale=scale("colour"), legend=None)
     x_domain = [min(periods), max(periods)] if periods else [0, 1]
     x = alt.X(
@@ -172,7 +186,7 @@ def line_chart_spec(
         axis=alt.Axis(values=[d for d, _ in ticks], labelExpr=f"{lookup}[datum.value]", grid=False, labelFlush=True),
     )
     y_scale = alt.Scale(zero=False, nice=True)
-    y = alt.Y("v:Q", title=y_title, scale=y_scale, axis=alt.Axis(labelExpr=y_label, tickCount=6))
+    y = alt.Y("v:Q", title=y_title, scale=y_scale, axis=alt.Axis(labelExpr=y_label, tickCount=4 if narrow else 6))
 
     # Named datasets filled in after to_dict(): altair deep-copies inline rows several times (most of its cost).
     base = alt.Chart(alt.NamedData(name="series"))
@@ -210,9 +224,9 @@ def line_chart_spec(
         "font": FONT,
         "background": "white",
         "view": {"stroke": None},
-        "axis": {"labelColor": TEXT, "titleColor": TEXT, "labelFontSize": 12, "titleFontSize": 12,
+        "axis": {"labelColor": TEXT, "titleColor": TEXT, "labelFontSize": font_size, "titleFontSize": font_size,
                  "domainColor": MUTED, "tickColor": MUTED, "gridColor": "#e5e6e7", "titleFontWeight": "normal"},
-        "legend": {"labelColor": TEXT, "labelFontSize": 12},
+        "legend": {"labelColor": TEXT, "labelFontSize": font_size},
     }  # fmt: skip
     return spec
 
@@ -280,6 +294,8 @@ def line_chart(
     band_codes: Collection[str] | None = None,
     width: int = 600,
     height: int = 300,
+    comparators: Sequence[str] = (),
+    narrow: bool = False,
 ) -> str:
     """One line per area over time, with 95% bands where published, as a self-contained accessible SVG.
 
@@ -297,6 +313,8 @@ def line_chart(
         band_codes=band_codes,
         width=width,
         height=height,
+        comparators=comparators,
+        narrow=narrow,
     )
     cid = chart_id or auto_id("chart", title, spec)
     drawn = [s for s in series if any(p.value is not None for p in s.points)]

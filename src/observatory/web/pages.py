@@ -8,6 +8,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import duckdb
 from fastapi import APIRouter, Request
@@ -18,9 +19,11 @@ from observatory.officers.uploads import LONDON
 from observatory.strategy import load_action_plan
 from observatory.web import charts, maps
 from observatory.web.catalog import indicator_jsonld
+from observatory.web.data.area_names import resolve_area_name
 from observatory.web.data.areas import area_index, area_page
 from observatory.web.data.changes import changes_page
-from observatory.web.data.compare import compare_page
+from observatory.web.data.common import parse_codes
+from observatory.web.data.compare import added_view, compare_page, parse_slugs
 from observatory.web.data.home import home_page
 from observatory.web.data.indicators import CURRENT_LTLA, indicator_list, indicator_page
 from observatory.web.data.neighbourhoods import map_title, neighbourhood_table
@@ -239,10 +242,23 @@ def areas(request: Request, fmt: str = "html") -> Response:
 @router.get("/areas/{name}")
 def area(request: Request, name: str) -> Response:
     cfg = config_of(request)
-    code, _ = split_format(name)
+    code, fmt = split_format(name)
+    if code != code.upper() and cfg.group(code) is None:  # a name (/areas/thurrock), not a code: redirect
+        query = f"?{request.url.query}" if request.url.query else ""
+        suffix = "" if fmt == "html" else f".{fmt}"
+        return RedirectResponse(f"/areas/{by_name(request, code)}{suffix}{query}", status_code=308)
     domain = request.query_params.get("domain")
     return page(request, name, "area.html", lambda cur: area_page(cur, cfg, code, domain), code,
                 extra=area_charts, cache_key=f"area:{code}:{domain or ''}")  # fmt: skip
+
+
+def by_name(request: Request, slug: str) -> str:
+    """The code of the area named by ``slug`` in the requested release (see ``data/area_names.py``)."""
+    cur = release_for(request).cursor()
+    try:
+        return resolve_area_name(cur, slug)
+    finally:
+        cur.close()
 
 
 @router.get("/areas/{code}/neighbourhoods.{fmt}")
@@ -262,8 +278,37 @@ def area_neighbourhoods(request: Request, code: str, fmt: str) -> Response:
 def compare(request: Request, fmt: str = "html") -> Response:
     cfg = config_of(request)
     codes, slugs = _joined(request, "areas", "area"), _joined(request, "indicators", "indicator")
+    adding = {k: (request.query_params.get(k) or "").strip() for k in ("names", "neighbours_of", "group", "theme")}
+    if any(adding.values()):
+        return compare_additions(request, fmt, codes, slugs, adding)
     return page(request, f"compare.{fmt}", "compare.html", lambda cur: compare_page(cur, cfg, codes, slugs),
                 "compare", cache_key=f"compare:{codes}:{slugs}")  # fmt: skip
+
+
+def compare_additions(request: Request, fmt: str, codes: str | None, slugs: str | None,
+                      adding: dict[str, str]) -> Response:  # fmt: skip
+    """Areas added by name, neighbours or group and indicators by theme: redirect (303) to the shareable view
+    (``/compare?areas=…&indicators=…``); a name that matches no area shows the page with suggestions instead."""
+    cfg = config_of(request)
+    cur = release_for(request).cursor()
+    try:
+        base_codes = parse_codes(codes, cur) or []
+        base_slugs = parse_slugs(slugs, cur) or []
+        new_codes, new_slugs, problems = added_view(cur, cfg, base_codes, base_slugs, names=adding["names"],
+                                                    neighbours_of=adding["neighbours_of"], group=adding["group"],
+                                                    theme=adding["theme"])  # fmt: skip
+    finally:
+        cur.close()
+    query = {"areas": ",".join(new_codes), "indicators": ",".join(new_slugs),
+             "release": request.query_params.get("release", "")}  # fmt: skip
+    shown = urlencode({k: v for k, v in query.items() if v}, safe=",")
+    if not problems:
+        return RedirectResponse(f"/compare{'' if fmt == 'html' else '.' + fmt}{'?' + shown if shown else ''}",
+                                status_code=303)  # fmt: skip
+    joined_codes, joined_slugs = query["areas"] or None, query["indicators"] or None
+    return page(request, f"compare.{fmt}", "compare.html",
+                lambda cur: {**compare_page(cur, cfg, joined_codes, joined_slugs), "problems": problems,
+                             "typed": adding["names"]}, "compare")  # fmt: skip
 
 
 @router.get("/themes")
@@ -326,10 +371,9 @@ def _unit(ind: dict[str, Any]) -> tuple[str, str, int]:
     return unit.prefix, unit.suffix, unit.decimals
 
 
-def indicator_charts(release: Release, payload: dict[str, Any], config: Any) -> dict[str, Any]:
-    """The line chart of the chosen areas and the map of every current authority, cached per release."""
-    ind = payload["indicator"]
-    prefix, suffix, decimals = _unit(ind)
+def chart_series(payload: dict[str, Any]) -> tuple[list[charts.Series], str | None, int]:
+    """The indicator page's series as chart input, on the page's most common period length only (mixing one-
+    and three-year figures on one line would mislead): (series, that duration, how many durations there are)."""
     durations: dict[str | None, int] = {}
     for s in payload["series"]:
         for p in s["points"]:
@@ -342,41 +386,86 @@ def indicator_charts(release: Release, payload: dict[str, Any], config: Any) -> 
         ])
         for s in payload["series"]
     ]  # fmt: skip
+    return series, main, len(durations)
+
+
+def chart_spec(payload: dict[str, Any], config: Any, *, narrow: bool = False) -> dict[str, Any]:
+    """The Vega-Lite spec of the indicator page's line chart (the page, the downloads and the embed share it).
+
+    Each South Essex authority keeps its colour (its place in ``areas_of_interest``), each comparator its grey.
+    """
+    ind = payload["indicator"]
+    prefix, suffix, decimals = _unit(ind)
+    series, _, _ = chart_series(payload)
+    return charts.line_chart_spec(
+        series, y_title=ind.get("unit_label") or "", unit_prefix=prefix, unit_suffix=suffix, decimals=decimals,
+        highlight=list(config.areas_of_interest), comparators=payload["comparators"],
+        width=300 if narrow else 600, height=260 if narrow else 300, narrow=narrow,
+    )  # fmt: skip
+
+
+def indicator_charts(release: Release, payload: dict[str, Any], config: Any) -> dict[str, Any]:
+    """The line chart of the chosen areas (wide, and narrow for phones) and the map of every current authority,
+    cached per release; the areas chosen that have no data for the indicator are named (``chart_missing``)."""
+    ind = payload["indicator"]
+    prefix, suffix, decimals = _unit(ind)
+    series, main, n_durations = chart_series(payload)
     chosen = ",".join(payload["selected"])
     scope = cache_scope(release, config)
-    chart = SVG.get_or_render(scope, f"line:{ind['slug']}:{chosen}", lambda: charts.line_chart(
-        series, title=f"{ind['label']} over time", y_title=ind.get("unit_label") or "", unit_prefix=prefix,
-        unit_suffix=suffix, decimals=decimals, highlight=list(config.areas_of_interest), chart_id="chart-over-time",
-    ))  # fmt: skip
+
+    def line(narrow: bool) -> str:
+        return charts.line_chart(
+            series, title=f"{ind['label']} over time", y_title=ind.get("unit_label") or "", unit_prefix=prefix,
+            unit_suffix=suffix, decimals=decimals, highlight=list(config.areas_of_interest),
+            comparators=payload["comparators"], chart_id="chart-over-time-narrow" if narrow else "chart-over-time",
+            width=300 if narrow else 600, height=260 if narrow else 300, narrow=narrow,
+        )  # fmt: skip
+
+    chart = SVG.get_or_render(scope, f"line:{ind['slug']}:{chosen}", lambda: line(False))
+    narrow = SVG.get_or_render(scope, f"line-narrow:{ind['slug']}:{chosen}", lambda: line(True))
     grid = {f"{s['code']}|{p['period']}": p for s in payload["series"] for p in s["points"]}  # table lookup
-    shown = {"chart_svg": chart, "grid": grid, "chart_duration": main if len(durations) > 1 else None}
+    missing = [s.name for s in series if not any(p.value is not None for p in s.points)]
+    shown = {"chart_svg": chart, "chart_narrow_svg": narrow, "grid": grid, "chart_missing": missing,
+             "chart_duration": main if n_durations > 1 else None}  # fmt: skip
     latest = payload.get("latest")
     if not latest:
         return {**shown, "map_svg": None}
+    drawn = SVG.get_or_render(scope, f"map:{ind['slug']}", lambda: indicator_map(release, payload, config))
+    return {**shown, "map_svg": drawn}
 
-    def render_map() -> str:
-        cur = release.cursor()
-        try:
-            cur.execute(
-                f"""
-                SELECT a.code, a.name, g.geojson, o.value, o.period_label
-                FROM areas a JOIN area_geometry g ON g.code = a.code
-                LEFT JOIN observations o ON o.area_code = a.code AND o.indicator = $slug AND o.period = $period
-                WHERE {CURRENT_LTLA} ORDER BY a.code
-                """,  # noqa: S608 (constant fragment)
-                {"slug": ind["slug"], "period": latest["period"]},
-            )
-            features = [maps.MapArea(*row) for row in cur.fetchall()]
-        finally:
-            cur.close()
-        ours = list(config.areas_of_interest)
-        return maps.choropleth(
-            features, title=f"{ind['label']} by local authority, {latest['period_label']}",
-            legend_title=ind.get("unit_label") or ind["label"], unit_prefix=prefix, unit_suffix=suffix,
-            decimals=decimals, outline=ours, inset=ours, chart_id="map-by-area",
-        )  # fmt: skip
 
-    return {**shown, "map_svg": SVG.get_or_render(scope, f"map:{ind['slug']}", render_map)}
+def map_features(release: Release, slug: str, period: str) -> list[maps.MapArea]:
+    """Every current local authority with its boundary and its value for ``period`` (None where missing)."""
+    cur = release.cursor()
+    try:
+        cur.execute(
+            f"""
+            SELECT a.code, a.name, g.geojson, o.value, o.period_label
+            FROM areas a JOIN area_geometry g ON g.code = a.code
+            LEFT JOIN observations o ON o.area_code = a.code AND o.indicator = $slug AND o.period = $period
+            WHERE {CURRENT_LTLA} ORDER BY a.code
+            """,  # noqa: S608 (constant fragment)
+            {"slug": slug, "period": period},
+        )
+        return [maps.MapArea(*row) for row in cur.fetchall()]
+    finally:
+        cur.close()
+
+
+def indicator_map_title(payload: dict[str, Any]) -> str:
+    return f"{payload['indicator']['label']} by local authority, {payload['latest']['period_label']}"
+
+
+def indicator_map(release: Release, payload: dict[str, Any], config: Any) -> str:
+    """The choropleth of the latest period's values, South Essex outlined and in an inset."""
+    ind, latest = payload["indicator"], payload["latest"]
+    prefix, suffix, decimals = _unit(ind)
+    ours = list(config.areas_of_interest)
+    return maps.choropleth(
+        map_features(release, ind["slug"], latest["period"]), title=indicator_map_title(payload),
+        legend_title=ind.get("unit_label") or ind["label"], unit_prefix=prefix, unit_suffix=suffix,
+        decimals=decimals, outline=ours, inset=ours, chart_id="map-by-area",
+    )  # fmt: skip
 
 
 LOCATOR_PARENTS = ("rgn", "ctry", "uk")  # siblings are drawn within the nearest of these parents

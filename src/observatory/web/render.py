@@ -12,6 +12,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,7 @@ def make_templates() -> Jinja2Templates:
     env.filters["prose"] = prose
     env.filters["sources"] = sources
     env.filters["thousands"] = lambda n: nf.number(n, 0) if nf.is_number(n) else n
-    env.filters["datefmt"] = lambda d: d.strftime("%-d %B %Y") if hasattr(d, "strftime") else (d or "")
+    env.filters["datefmt"] = _datefmt
     return templates
 
 
@@ -81,6 +82,16 @@ def _value_filter(value: float | None, ind: dict[str, Any], *, with_unit: bool =
     if not with_unit:
         return nf.number(value, unit.decimals, signed=signed)
     return nf.value(value, unit, signed=signed)
+
+
+def _datefmt(d: Any) -> str:
+    """A date (or an ISO date-time string such as a release's ``created``) as "30 November 2026"."""
+    if isinstance(d, str):
+        try:
+            d = date.fromisoformat(d[:10])
+        except ValueError:
+            return str(d)
+    return str(d.strftime("%-d %B %Y")) if hasattr(d, "strftime") else str(d or "")
 
 
 def split_format(name: str) -> tuple[str, str]:

@@ -18,12 +18,12 @@ from observatory import format as nf
 from observatory.config import Config, Group
 from observatory.release import read
 from observatory.release.schema import AggregateRow, ComparisonRow, TrendRow
+from observatory.stats.derive import PEER_SET
 from observatory.web.data.common import SOUTH_ESSEX, Row, all_indicators, area, rows, unit_label, with_equivalents_many
 from observatory.web.data.neighbourhoods import neighbourhoods, parse_domain, small_area
 
 ENGLAND = "E92000001"
-PEER_SQL = "list_contains(a.types, 'ltla') AND a.valid_to IS NULL AND regexp_matches(a.code, '^E0[6-9]')"
-PEERS = "English local authorities (current lower-tier codes E06, E07, E08, E09)"
+PEERS = PEER_SET  # the one peer set of every rank and range (stats.derive)
 
 RELATION_LABELS = {
     "member": "Group",

@@ -42,11 +42,12 @@ TRAINING_LABELS = {
 
 
 def _pct(value: float | None, decimals: int = 1) -> str:
-    return "–" if value is None else f"{100 * value:.{decimals}f}%"
+    """A share (0–1) as a percentage, through the one formatter."""
+    return nf.value(None if value is None else 100 * value, nf.Unit(suffix="%", decimals=decimals))
 
 
 def _count(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.0f}"
+    return nf.number(value, 0)
 
 
 def _choices(cur: duckdb.DuckDBPyConnection, config: Config) -> list[Row]:
@@ -126,7 +127,7 @@ def business_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str = SO
                 "total_value": t.get("count"),
                 "share": _pct(t.get("share")),
                 "england_share": _pct(t.get("england_share")),
-                "lq": None if t.get("lq") is None else f"{t['lq']:.2f}",
+                "lq": None if t.get("lq") is None else nf.number(t["lq"], 2),
                 "lq_value": t.get("lq"),
                 "representation": t.get("representation"),
                 "change": _change(changes.get((ind_code, "total"))),
@@ -506,7 +507,7 @@ def business_base_summary(cur: duckdb.DuckDBPyConnection, config: Config) -> dic
                 "count": _count(r["count"]),
                 "share": _pct(r["share"]),
                 "england_share": _pct(r["england_share"]),
-                "lq": None if r["lq"] is None else f"{r['lq']:.2f}",
+                "lq": None if r["lq"] is None else nf.number(r["lq"], 2),
             }
             for r in sectors
         ],

@@ -16,7 +16,15 @@ from observatory import format as nf
 from observatory.config import Config
 from observatory.release import read
 from observatory.web.data.areas import ENGLAND
-from observatory.web.data.common import Row, all_indicators, parse_codes, rows, unit_label, with_equivalents_many
+from observatory.web.data.common import (
+    Row,
+    all_indicators,
+    parse_codes,
+    rows,
+    suggest,
+    unit_label,
+    with_equivalents_many,
+)
 from observatory.web.errors import BadRequest
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -130,9 +138,10 @@ def _choices(
 ) -> dict[str, Any]:
     """What the form offers: South Essex and the comparators as checkboxes, every indicator by theme."""
     offered = [*config.areas_of_interest, *config.comparators]
-    names = read.area_names(cur, offered)
-    areas = [{"code": c, "name": names.get(c, c), "selected": c in codes} for c in offered if c in names]
+    names = dict(read.area_names(cur, offered))
     others = [c for c in codes if c not in offered]
+    names.update(read.area_names(cur, others))
+    areas = [{"code": c, "name": names.get(c, c), "selected": c in codes} for c in [*offered, *others] if c in names]
     themes = []
     placed: set[str] = set()
     for theme in config.themes:
@@ -142,9 +151,147 @@ def _choices(
     rest = [s for s in inds if s not in placed]
     if rest:
         themes.append(_theme_choice("other", "Other indicators", rest, inds, slugs))
-    return {"areas": areas, "other_areas": ",".join(others), "themes": [t for t in themes if t["indicators"]]}
+    authorities = [a for a in areas if a["code"] in config.areas_of_interest]
+    return {
+        "areas": areas,
+        "other_areas": ",".join(others),
+        "themes": [t for t in themes if t["indicators"]],
+        "names": area_names(cur),
+        "neighbour_choices": authorities,
+        "groups": group_choices(cur, config),
+    }
 
 
 def _theme_choice(slug: str, name: str, members: list[str], inds: dict[str, Row], chosen: list[str]) -> Row:
     items = [{"slug": s, "label": inds[s]["label"], "selected": s in chosen} for s in members]
     return {"slug": slug, "name": name, "indicators": items, "open": any(i["selected"] for i in items)}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Choosing without codes: names typed, statistical neighbours, whole groups, whole themes
+
+NAME_KINDS = ("ltla", "utla", "rgn", "ctry", "uk", "cauth")  # what people compare (not neighbourhoods)
+MAX_AREAS = 40
+
+
+def area_names(cur: duckdb.DuckDBPyConnection) -> list[Row]:
+    """Every current area people compare (authorities, counties, regions, nations), by name: the form's list."""
+    return rows(
+        cur,
+        "SELECT code, name, type FROM areas WHERE valid_to IS NULL AND type IN (SELECT unnest($k)) ORDER BY name, code",
+        {"k": list(NAME_KINDS)},
+    )
+
+
+def resolve_names(cur: duckdb.DuckDBPyConnection, text: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """Area names typed by a person, separated by commas, semicolons or new lines → (codes, problems).
+
+    A name matches exactly (case and punctuation aside, through the one name slug of ``area_names.py``); the
+    form's list shows each name with its code in brackets, "Thurrock (E06000034)", which is read too. A name that
+    matches nothing is a problem with up to five suggestions (label, code).
+    """
+    from observatory.web.data.area_names import area_code_for_name
+
+    known = {r["code"]: r["name"] for r in area_names(cur)}
+    codes: list[str] = []
+    problems: list[dict[str, Any]] = []
+    for raw in re.split(r"[,;\n]+", text):
+        name = " ".join(raw.split())[:100]
+        if not name:
+            continue
+        bracketed = re.fullmatch(r"(.*)\(([A-Za-z0-9-]{2,40})\)", name)
+        if bracketed and bracketed.group(2) in known:
+            codes.append(bracketed.group(2))
+            continue
+        code = area_code_for_name(cur, name)
+        if code is not None:
+            codes.append(code)
+            continue
+        choices = {c: f"{n} ({c})" for c, n in known.items()}
+        problems.append({"name": name, "suggestions": [(label, url.rsplit("/", 1)[-1])
+                                                       for label, url in suggest(name, choices, "/")]})  # fmt: skip
+    return codes, problems
+
+
+def statistical_neighbours(cur: duckdb.DuckDBPyConnection, code: str) -> list[str]:
+    """The authority and its statistical neighbours, nearest first (the release's ``neighbours`` table)."""
+    return [code, *(r.neighbour_code for r in sorted(read.neighbours(cur, code), key=lambda r: r.rank))]
+
+
+def group_members(cur: duckdb.DuckDBPyConnection, config: Config, key: str) -> list[str]:
+    """A configured group's members (``south-essex``), or the current local authorities within a county,
+    region or nation (by code, from ``area_relations``); [] when ``key`` is neither."""
+    group = config.group(key)
+    if group is not None:
+        return list(group.members)
+    found = rows(
+        cur,
+        "SELECT a.code FROM area_relations r JOIN areas a ON a.code = r.code "
+        "WHERE r.parent = $p AND a.type = 'ltla' AND a.valid_to IS NULL ORDER BY a.name",
+        {"p": key},
+    )
+    return [r["code"] for r in found]
+
+
+def group_choices(cur: duckdb.DuckDBPyConnection, config: Config) -> list[Row]:
+    """Groups offered in one action: the configured groups, then the counties and regions of the authorities."""
+    out = [{"key": g.slug, "name": f"{g.name} ({len(g.members)} authorities)"} for g in config.groups]
+    found = rows(
+        cur,
+        """
+        SELECT p.code, p.name, count(DISTINCT k.code) AS n FROM area_relations r JOIN areas p ON p.code = r.parent
+        JOIN area_relations k ON k.parent = p.code JOIN areas ka ON ka.code = k.code
+        WHERE r.code IN (SELECT unnest($c)) AND r.relation IN ('cty', 'utla', 'rgn') AND ka.type = 'ltla'
+          AND ka.valid_to IS NULL
+        GROUP BY p.code, p.name ORDER BY n, p.name
+        """,
+        {"c": list(config.areas_of_interest)},
+    )
+    out += [{"key": r["code"], "name": f"Every authority in {r['name']} ({r['n']})"} for r in found]
+    return out
+
+
+def theme_indicators(config: Config, slug: str, known: set[str]) -> list[str]:
+    theme = next((t for t in config.themes if t.slug == slug), None)
+    if theme is None:
+        raise BadRequest("theme", f"unknown theme {slug[:40]!r}", ", ".join(t.slug for t in config.themes))
+    return [s for s in theme.indicators if s in known]
+
+
+def added_view(
+    cur: duckdb.DuckDBPyConnection,
+    config: Config,
+    codes: list[str],
+    slugs: list[str],
+    *,
+    names: str | None = None,
+    neighbours_of: str | None = None,
+    group: str | None = None,
+    theme: str | None = None,
+) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+    """The chosen areas and indicators after the one-step additions: (codes, slugs, problems with names).
+
+    ``codes``/``slugs`` are the choices so far (already checked); additions keep their order and never repeat.
+    Raises BadRequest for an unknown group, theme or neighbours authority, or more than 40 areas.
+    """
+    problems: list[dict[str, Any]] = []
+    add: list[str] = []
+    if names:
+        found, problems = resolve_names(cur, names)
+        add += found
+    if neighbours_of:
+        parse_codes(neighbours_of, cur, "neighbours_of")
+        add += statistical_neighbours(cur, neighbours_of)
+    if group:
+        members = group_members(cur, config, group)
+        if not members:
+            raise BadRequest("group", f"unknown group {group[:40]!r}", "south-essex, or a county or region code")
+        add += members
+    out_codes = list(dict.fromkeys([*codes, *add]))
+    if len(out_codes) > MAX_AREAS:
+        raise BadRequest("areas", "too many areas", f"at most {MAX_AREAS} areas")
+    out_slugs = list(slugs)
+    if theme:
+        known = {r["slug"] for r in rows(cur, "SELECT slug FROM indicators")}
+        out_slugs = list(dict.fromkeys([*out_slugs, *theme_indicators(config, theme, known)]))[:MAX_INDICATORS]
+    return out_codes, out_slugs, problems

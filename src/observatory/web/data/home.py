@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import duckdb
 
 from observatory import format as nf
 from observatory.config import Config
+from observatory.release import read
+from observatory.release.schema import AggregateRow
 from observatory.web.data.common import Row, all_indicators, rows, with_equivalents_many
 
 HEADLINES_PER_PROGRAMME = 3
@@ -56,13 +59,47 @@ def _headline(cur: duckdb.DuckDBPyConnection, ind: Row, codes: list[str]) -> dic
                 "is_england": code == england,
             }
         )
-    return {"indicator": ind, "areas": areas}
+    return {"indicator": ind, "areas": areas, "since_1": _common(a["change_1_from"] for a in areas),
+            "since_5": _common(a["change_5_from"] for a in areas)}  # fmt: skip
+
+
+def _common(labels: Iterable[str | None]) -> str | None:
+    """The one period every area's change is measured from (for a plain heading: "Change since 2019"), else None."""
+    found = {label for label in labels if label is not None}
+    return found.pop() if len(found) == 1 else None
+
+
+def group_figure(cur: duckdb.DuckDBPyConnection, group: str, ind: Row) -> dict[str, Any] | None:
+    """The group's own figure for its newest period from the release's ``aggregates`` table: a value where the
+    rules allow (a sum, or summed numerators over summed denominators, all members with data), else the plain
+    sentence saying why not; None when the release has no group value row for the indicator."""
+    found = read.aggregates(cur, [group], indicators=[ind["slug"]])
+    if not found:
+        return None
+    newest = max(found, key=lambda r: str(r.period))
+    usable = newest.complete and newest.value is not None
+    return {"period": newest.period_label, "value": newest.value if usable else None,
+            "display": nf.value(newest.value, nf.unit_of(ind)) if usable else None,
+            "why_not": None if usable else why_no_group_figure(newest), "method": newest.method}  # fmt: skip
+
+
+def why_no_group_figure(agg: AggregateRow) -> str:
+    """Why a group has no figure, in plain words (the build's own ``reason`` names files and rules)."""
+    have, total = agg.members_with_data, agg.members_total
+    if agg.rule == "not-aggregable":
+        return "this measure cannot be added up from the authorities' own figures"
+    if agg.rule == "ratio" and have == 0:
+        return "the publisher does not give the counts behind the authorities' rates, and averaging rates is wrong"
+    if have < total:
+        return f"{total - have} of the {total} authorities have no figure for {agg.period_label}"
+    return "the figures needed to compute it are not in this release"
 
 
 def home_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]:
     indicators = {r["slug"]: r for r in all_indicators(cur)}
-    programmes = []
+    programmes: list[dict[str, Any]] = []
     table: list[dict[str, Any]] = []
+    group = config.groups[0] if config.groups else None  # South Essex
     for theme in (t for t in config.themes if t.programme):
         headlines: list[dict[str, Any]] = []
         for slug in theme.indicators:
@@ -70,6 +107,8 @@ def home_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]:
                 continue
             headline = _headline(cur, indicators[slug], list(config.areas_of_interest))
             if headline:
+                headline["group"] = group_figure(cur, group.slug, indicators[slug]) if group else None
+                headline["group_name"] = group.name if group else None
                 headlines.append(headline)
                 table += [
                     {"programme": theme.name, "indicator": slug, "area_code": a["code"], "area_name": a["name"],
@@ -78,4 +117,7 @@ def home_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]:
                     for a in headline["areas"]
                 ]  # fmt: skip
         programmes.append({"slug": theme.slug, "name": theme.name, "aim": theme.aim, "headlines": headlines})
-    return {"title": config.deployment.name, "programmes": programmes, "table": table}
+    groups = [h["group"] for prog in programmes for h in prog["headlines"] if h.get("group")]
+    group_counts = {"name": group.name if group else None, "with_figure": sum(g["value"] is not None for g in groups),
+                    "headlines": len(groups)}  # fmt: skip
+    return {"title": config.deployment.name, "programmes": programmes, "table": table, "group_counts": group_counts}

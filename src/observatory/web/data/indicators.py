@@ -22,6 +22,7 @@ from observatory.web.data.common import (
     unit_label,
     with_equivalents_many,
 )
+from observatory.web.data.freshness import freshness
 
 CURRENT_LTLA = "list_contains(a.types, 'ltla') AND a.valid_to IS NULL"
 
@@ -169,8 +170,13 @@ def indicator_page(
         for s in series
         for p in s["points"]
     ]
+    main = durations.most_common(1)[0][0] if durations else None
+    as_of = read.release_info(cur).created.date()
+    fresh = freshness(ind.get("source_date"), [p["period_start"] for s in series for p in s["points"]
+                                               if p["period_duration"] == main], as_of)  # fmt: skip
     return {
         "title": ind["label"],
+        "freshness": fresh,
         "indicator": {**ind, "unit_label": unit_label(ind), "licence_url": LICENCE_URL},
         "selected": chosen,
         "choices": choices,

@@ -214,7 +214,7 @@ def _sectors(cur: duckdb.DuckDBPyConnection) -> list[Row]:
         )
         if r["exclusion"] is not None:
             entry["excluded"].append({"sic_code": r["sic_code"], "description": r["sic_description"],
-                                      "lq_display": f"{r['lq']:.2f}", "reason": r["exclusion"]})  # fmt: skip
+                                      "lq_display": nf.number(r["lq"], 2), "reason": r["exclusion"]})  # fmt: skip
         elif len(entry["sectors"]) < TOP_SECTORS:
             entry["sectors"].append(
                 {"sic_code": r["sic_code"], "description": r["sic_description"], "lq": r["lq"],

@@ -91,14 +91,21 @@ def _shares(cur: duckdb.DuckDBPyConnection, authorities: list[Row], domain: str)
     return out
 
 
-def _sum_shares(name: str, code: str, shares: list[Row]) -> Row | None:
-    """A group's shares as a ratio of its members' counts; None unless every member has them."""
-    if not shares or any(s["in10"] is None or s["in20"] is None or not s["total"] for s in shares):
+def _group_shares(cur: duckdb.DuckDBPyConnection, name: str, code: str, domain: str) -> Row | None:
+    """A group's shares from the build's ``aggregates`` (ratio of its members' summed counts); None unless both
+    are complete."""
+    found = rows(
+        cur,
+        'SELECT indicator, value, numerator, denominator FROM aggregates WHERE "group" = $g AND indicator IN ($a, $b)'
+        " AND complete AND value IS NOT NULL AND numerator IS NOT NULL AND denominator IS NOT NULL",
+        {"g": code, "a": share_slug(domain, 10), "b": share_slug(domain, 20)},
+    )
+    by = {r["indicator"]: r for r in found}
+    s10, s20 = by.get(share_slug(domain, 10)), by.get(share_slug(domain, 20))
+    if s10 is None or s20 is None:
         return None
-    total = sum(s["total"] for s in shares)
-    in10, in20 = sum(s["in10"] for s in shares), sum(s["in20"] for s in shares)
-    return {"code": code, "name": name, "in10": in10, "in20": in20, "total": total,
-            "share10": 100.0 * in10 / total, "share20": 100.0 * in20 / total}  # fmt: skip
+    return {"code": code, "name": name, "in10": int(s10["numerator"]), "in20": int(s20["numerator"]),
+            "total": int(s10["denominator"]), "share10": s10["value"], "share20": s20["value"]}  # fmt: skip
 
 
 def _change(cur: duckdb.DuckDBPyConnection, authorities: list[Row], domain: str) -> list[Row]:
@@ -127,7 +134,7 @@ def neighbourhoods(
         return None
     deciles = [sum(1 for r in lsoas if r["decile"] == d) for d in range(1, 11)]
     shares = _shares(cur, authorities, domain)
-    total = _sum_shares(a["name"], a["code"], shares) if group else None
+    total = _group_shares(cur, a["name"], a["code"], domain) if group else None
     return {
         "domain": domain,
         "domain_label": DOMAIN_LABELS[domain],

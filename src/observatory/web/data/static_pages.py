@@ -157,6 +157,16 @@ GENERAL = (
         "downloadable in full. Older releases stay available for a time, so a figure quoted earlier can be traced.",
     ),
     (
+        "age-of-figures",
+        "How old a figure is, and the next release",
+        "Each indicator page gives the time from the producer's publication date to the date this release was "
+        "built, and how often the series is usually updated: the most common gap between the starts of its "
+        "successive periods (yearly, quarterly, monthly). A figure older than that cycle is flagged, because a "
+        "newer edition is probably out. The next release date is the producer's own where its metadata announces "
+        "one; otherwise the page says it is not announced and gives the date the usual cycle would imply, as an "
+        "estimate only.",
+    ),
+    (
         "rounding",
         "Rounding and how numbers are written",
         "Every figure is stored exactly as the producer published it and shown to the producer's own number of "
