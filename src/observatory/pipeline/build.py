@@ -38,6 +38,7 @@ from observatory.model import (
 from observatory.pipeline import publish, validate
 from observatory.pipeline.areas import combine_areas
 from observatory.pipeline.fetch import file_url, load_manifest
+from observatory.pipeline.places import PlaceSources, read_place_sources, write_places
 from observatory.pipeline.schema import LATEST_OBSERVATIONS_SQL, SCHEMA, content_hash_sql
 from observatory.sources.boundaries import read_boundaries
 from observatory.sources.lookups import read_lookups
@@ -47,7 +48,7 @@ from observatory.stats.judgements import default_metadata_dir, load_judgements
 from observatory.store import Store, StoreError
 
 Progress = Callable[[str], None]
-DATA_SUFFIXES = (".csv", ".json")
+DATA_SUFFIXES = (".csv", ".json", ".geojson")
 
 
 class BuildFailed(RuntimeError):
@@ -254,7 +255,8 @@ def read_sources(config: Config, sources_dir: Path, progress: Progress) -> Reade
             from observatory.sources.small_areas import read_small_area_boundaries
 
             small_areas.extend(read_small_area_boundaries(folder, source.name))
-        # "ons-gva-itl3" (GVA by industry) is read by the statistics (stats/derive.py), not as observations
+        # "ons-gva-itl3" (GVA by industry) is read by the statistics (stats/derive.py), not as observations;
+        # the place formats (pipeline/places.py FORMATS) by read_place_sources
     areas = combine_areas(boundaries, lookups)
     data.areas = areas.areas
     data.relations = areas.relations
@@ -306,6 +308,9 @@ def build_release(
         report.files += _metadata_inputs()
         report.findings.extend(findings)
         result = read_sources(config, sources_dir, say)
+        say("reading places")
+        places = read_place_sources(config, sources_dir)
+        result.extend(places.reader_result())
         report.findings.extend(result.findings)
         report.rows_read, report.rows_skipped = result.rows_read, result.rows_skipped
 
@@ -337,7 +342,17 @@ def build_release(
         tmp_path = store.tmp / f"build-{os.getpid()}-{int(time.time() * 1000)}.duckdb"
         try:
             release_id = _write(
-                tmp_path, store, config, created, report, indicators, areas, relations, result.geometries, observations
+                tmp_path,
+                store,
+                config,
+                created,
+                report,
+                indicators,
+                areas,
+                relations,
+                result.geometries,
+                observations,
+                places,
             )
         except BuildFailed:
             tmp_path.unlink(missing_ok=True)
@@ -371,6 +386,7 @@ def _write(
     relations: list[AreaRelation],
     geometries: dict[str, str],
     observations: list[Observation],
+    places: PlaceSources | None = None,
 ) -> str:
     themes: dict[str, list[str]] = {}
     for theme in config.themes:
@@ -466,6 +482,7 @@ def _write(
         )
         con.execute(LATEST_OBSERVATIONS_SQL)  # each series' latest period: the API's hot path
         derived = derive(con, config, Path(report.sources_dir) if report.sources_dir else None)
+        derived += write_places(con, places or PlaceSources(), config)
         report.findings.extend(derived)
         errors = [f for f in derived if f.severity is Severity.ERROR]
         if errors:  # e.g. an invalid metadata/indicators.toml: nothing is published

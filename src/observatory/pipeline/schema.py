@@ -57,6 +57,14 @@ _PARTS = {
         "concat_ws('|', indicator, polarity, aggregation, comparison, numerator, denominator, multiplier, weight,"
         " note, reviewed)",
     ),
+    "lsoa21": ("code", "concat_ws('|', code, name, msoa21, ward, ward_share, authority, geojson)"),
+    "lsoa11_to_lsoa21": ("lsoa11", "concat_ws('|', lsoa11, lsoa21)"),
+    "postcodes": ("postcode", "concat_ws('|', postcode, lat, long, lsoa21, msoa21, ward, authority, in_scope)"),
+    "named_places": ("slug", "concat_ws('|', slug, name, origin, authority, wards::VARCHAR, neighbourhoods::VARCHAR)"),
+    "place_search": (
+        "key, kind, url, name, code",
+        "concat_ws('|', key, name, kind, code, url, authority, south_essex)",
+    ),
     "observations": (
         "indicator, area_code, period",
         "concat_ws('|', indicator, area_code, period, value, lci_95, uci_95, numerator, denominator, status, notes)",
