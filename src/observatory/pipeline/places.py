@@ -72,8 +72,11 @@ KIND_LABELS = {
 
 def normalise(text: str) -> str:
     """The search key of a name: no accents, lower case, "&" as "and", punctuation as spaces, single spaces."""
-    plain = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in plain if not unicodedata.combining(c)).lower()
+    if text.isascii():
+        plain = text.lower()
+    else:
+        plain = unicodedata.normalize("NFKD", text)
+        plain = "".join(c for c in plain if not unicodedata.combining(c)).lower()
     plain = plain.replace("&", " and ").replace("'", "").replace("’", "").replace(".", "")
     return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
 
@@ -360,12 +363,11 @@ def _words(text: str) -> str:
     return f" {normalise(text)} "
 
 
-def _components(
-    name: str, wards: list[tuple[str, str, str]], msoas: list[tuple[str, str, str]]
-) -> tuple[list[str], list[str]]:
-    """The wards and neighbourhoods whose names contain ``name`` as whole words."""
+def _components(name: str, wards: list[tuple[str, str, str]], msoas: list[tuple[str, str, str]]
+                ) -> tuple[list[str], list[str]]:  # fmt: skip
+    """The wards and neighbourhoods whose names (already as ``_words``) contain ``name`` as whole words."""
     key = _words(name)
-    return ([c for c, n, _ in wards if key in _words(n)], [c for c, n, _ in msoas if key in _words(n)])
+    return ([c for c, n, _ in wards if key in n], [c for c, n, _ in msoas if key in n])
 
 
 def _write_named_places(
@@ -381,8 +383,8 @@ def _write_named_places(
         "SELECT a.code, a.name, a.type, r.parent FROM areas a JOIN area_relations r ON r.code = a.code "
         "AND r.relation = 'ltla' WHERE a.type IN ('ward', 'msoa') ORDER BY a.code"
     ).fetchall()
-    wards = [(c, n, p) for c, n, t, p in area_rows if t == "ward" and p in scope]
-    msoas = [(c, n, p) for c, n, t, p in area_rows if t == "msoa" and p in scope]
+    wards = [(c, _words(n), p) for c, n, t, p in area_rows if t == "ward" and p in scope]
+    msoas = [(c, _words(n), p) for c, n, t, p in area_rows if t == "msoa" and p in scope]
     authority_of = {c: p for c, _, p in wards + msoas}
     rows: dict[str, tuple[str, str, str, str | None, list[str], list[str], str | None]] = {}
     for named in getattr(config, "named_areas", []):
@@ -428,7 +430,7 @@ def _write_named_places(
         in_wards, in_msoas = _components(name, wards, msoas)
         if origin == "bua22":  # a Built-up Area has no parent here: it must lead a component's name, not be it
             key = normalise(name)
-            leads = [c for c, n, _ in wards + msoas if c in in_wards + in_msoas and normalise(n).startswith(key + " ")]
+            leads = [c for c, n, _ in wards + msoas if c in in_wards + in_msoas and n.startswith(f" {key} ")]
             if not leads:
                 continue
         if parish_lad is not None:  # a parish is in one authority: only its components there
@@ -503,6 +505,7 @@ def _write_search(con: duckdb.DuckDBPyConnection, sources: PlaceSources, config:
             if key:
                 out.append((key, name, kind, code, url, lad, names.get(lad or ""), se, detail))
 
+    ons_names = {p.code: p.ons_name for p in sources.names.of_kind("msoa21")} if sources.names else {}
     for code, name, welsh in con.execute(
         "SELECT code, name, welsh_name FROM areas WHERE list_contains(types, 'ltla') AND valid_to IS NULL"
     ).fetchall():
@@ -513,9 +516,7 @@ def _write_search(con: duckdb.DuckDBPyConnection, sources: PlaceSources, config:
         "SELECT a.code, a.name, a.type, r.parent, a.welsh_name FROM areas a JOIN area_relations r ON r.code = a.code"
         " AND r.relation = 'ltla' WHERE a.type IN ('ward', 'msoa')"
     ).fetchall():
-        ons_name = None
-        if kind == "msoa" and sources.names is not None:
-            ons_name = next((p.ons_name for p in sources.names.of_kind("msoa21") if p.code == code), None)
+        ons_name = ons_names.get(code) if kind == "msoa" else None
         add(
             name,
             "ward" if kind == "ward" else "neighbourhood",
@@ -550,6 +551,9 @@ def _write_search(con: duckdb.DuckDBPyConnection, sources: PlaceSources, config:
                     p.parent,
                     f"{'Parish' if kind == 'parish' else 'Ward'} in {names[p.parent]}",
                 )
-    con.executemany(
-        "INSERT INTO place_search VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", sorted(out, key=lambda r: (r[0], r[2], r[4]))
-    )
+    ordered = sorted(out, key=lambda r: (r[0], r[2], r[4], r[1], r[3] or ""))
+    columns = ("key", "name", "kind", "code", "url", "authority", "authority_name", "south_essex", "detail")
+    table = pa.table({c: [r[i] for r in ordered] for i, c in enumerate(columns)})
+    con.register("search_in", table)
+    con.execute("INSERT INTO place_search SELECT * FROM search_in")  # executemany is row by row: slow
+    con.unregister("search_in")
