@@ -29,36 +29,17 @@ from urllib.parse import urlencode
 
 import duckdb
 import numpy as np
-import pyarrow as pa
 import shapely
 
 from observatory.config import Config
 from observatory.model import Area, AreaRelation, Finding, ReaderResult, Severity
+from observatory.release import schema
 from observatory.sources.geography_2021 import BestFit, Geography2021, read_best_fit, read_geography_2021
 from observatory.sources.place_names import PlaceNames, read_place_names
 from observatory.sources.postcodes import Postcodes, read_postcodes
 
 FORMATS = ("boundaries-2021", "ons-geography-lookups-2021", "ons-places", "nspl-postcodes")
 
-PLACES_SCHEMA = """
-CREATE TABLE lsoa21 (
-  code VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, msoa21 VARCHAR, ward VARCHAR, ward_share DOUBLE,
-  authority VARCHAR NOT NULL, geojson VARCHAR NOT NULL
-);
-CREATE TABLE lsoa11_to_lsoa21 (lsoa11 VARCHAR PRIMARY KEY, lsoa21 VARCHAR NOT NULL);
-CREATE TABLE postcodes (
-  postcode VARCHAR PRIMARY KEY, district VARCHAR NOT NULL, sector VARCHAR NOT NULL, lat DOUBLE NOT NULL,
-  long DOUBLE NOT NULL, lsoa21 VARCHAR, msoa21 VARCHAR, ward VARCHAR, authority VARCHAR, in_scope BOOLEAN NOT NULL
-);
-CREATE TABLE named_places (
-  slug VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, origin VARCHAR NOT NULL, authority VARCHAR,
-  wards VARCHAR[] NOT NULL, neighbourhoods VARCHAR[] NOT NULL, note VARCHAR
-);
-CREATE TABLE place_search (
-  key VARCHAR NOT NULL, name VARCHAR NOT NULL, kind VARCHAR NOT NULL, code VARCHAR, url VARCHAR NOT NULL,
-  authority VARCHAR, authority_name VARCHAR, south_essex BOOLEAN NOT NULL, detail VARCHAR
-);
-"""
 KIND_LABELS = {
     "authority": "Local authority",
     "town": "Town or village",
@@ -196,7 +177,7 @@ def _locate(tree: shapely.STRtree, xs: np.ndarray, ys: np.ndarray) -> np.ndarray
 def write_places(con: duckdb.DuckDBPyConnection, sources: PlaceSources, config: Config) -> list[Finding]:
     """Create and fill the place tables in an open release (after areas and observations are written)."""
     findings: list[Finding] = []
-    con.execute(PLACES_SCHEMA)
+    schema.create(con, schema.PLACE_TABLES)
     geo = sources.geography
     if geo is None:
         return findings
@@ -243,7 +224,7 @@ def write_places(con: duckdb.DuckDBPyConnection, sources: PlaceSources, config: 
             f"ward of May 2025; {split} straddle wards and are given the ward holding most of them",
         )
     )
-    con.executemany("INSERT INTO lsoa21 VALUES (?, ?, ?, ?, ?, ?, ?)", lsoa_rows)
+    schema.insert(con, schema.LSOA21, lsoa_rows)
     lsoa_info = {r[0]: r for r in lsoa_rows}
 
     if sources.best_fit is not None:
@@ -268,7 +249,7 @@ def write_places(con: duckdb.DuckDBPyConnection, sources: PlaceSources, config: 
                     f"{len(outside)} map to a 2021 LSOA outside the 2021 boundaries",
                 )
             )
-        con.executemany("INSERT INTO lsoa11_to_lsoa21 VALUES (?, ?)", pairs)
+        schema.insert(con, schema.LSOA11_TO_LSOA21, pairs)
         reached = {p[1] for p in pairs}
         unreached = sorted(set(lsoa_info) - reached)
         findings.append(
@@ -285,8 +266,8 @@ def write_places(con: duckdb.DuckDBPyConnection, sources: PlaceSources, config: 
         shapes = [exact[r[0]] for r in lsoa_rows]
         ward_shapes = [(w.code, w.exact) for w in wards]
         findings += _write_postcodes(con, sources.postcodes, lsoa_rows, shapes, ward_shapes, scope)
-    _write_named_places(con, sources, config, names, findings)
-    _write_search(con, sources, config, names)
+    parishes = _write_named_places(con, sources, config, names, findings)
+    _write_search(con, sources, config, names, parishes)
     return findings
 
 
@@ -343,9 +324,7 @@ def _write_postcodes(
             ("in_scope", bool(row) and authority in scope),
         ):
             table[key].append(value)
-    con.register("pc_in", pa.table(table))
-    con.execute("INSERT INTO postcodes SELECT * FROM pc_in ORDER BY postcode")
-    con.unregister("pc_in")
+    schema.insert_columns(con, schema.POSTCODES, table)
     inside = int((idx >= 0).sum())
     return [
         Finding(
@@ -376,7 +355,7 @@ def _write_named_places(
     config: Config,
     names: dict[str, str],
     findings: list[Finding],
-) -> None:
+) -> list[SearchRow]:
     """Towns and villages of South Essex resolved to the wards or neighbourhoods named after them."""
     scope = set(config.areas_of_interest)
     area_rows = con.execute(
@@ -452,22 +431,15 @@ def _write_named_places(
         )
         rows[slug] = (slug, name, origin, lads[0] if len(lads) == 1 else None, in_wards, in_msoas, note)
         taken.add(normalise(name))
-    con.executemany("INSERT INTO named_places VALUES (?, ?, ?, ?, ?, ?, ?)", list(rows.values()))
-    con.executemany(
-        "INSERT INTO place_search VALUES (?, ?, 'parish', NULL, ?, ?, ?, true, ?)",
-        [
-            (
-                normalise(n),
-                n,
-                f"/areas/{lad}",
-                lad,
-                names.get(lad),
-                f"Parish in {names.get(lad, lad)}; no ward or "
-                "neighbourhood of its own, so its figures are its authority's",
-            )
-            for n, lad in sorted(unplaced)
-        ],
-    )
+    schema.insert(con, schema.NAMED_PLACES, list(rows.values()))
+    return [
+        (normalise(n), n, "parish", None, f"/areas/{lad}", lad, names.get(lad), True,
+         f"Parish in {names.get(lad, lad)}; no ward or neighbourhood of its own, so its figures are its authority's")
+        for n, lad in sorted(unplaced)
+    ]  # fmt: skip
+
+
+SearchRow = tuple[str, str, str, str | None, str, str | None, str | None, bool, str | None]
 
 
 def custom_url(name: str | None, wards: list[str], neighbourhoods: list[str]) -> str:
@@ -487,9 +459,15 @@ def place_url(wards: list[str], neighbourhoods: list[str], name: str) -> str:
     return custom_url(name, wards, neighbourhoods)
 
 
-def _write_search(con: duckdb.DuckDBPyConnection, sources: PlaceSources, config: Config, names: dict[str, str]) -> None:
+def _write_search(
+    con: duckdb.DuckDBPyConnection,
+    sources: PlaceSources,
+    config: Config,
+    names: dict[str, str],
+    parishes: list[SearchRow],
+) -> None:
     scope = set(config.areas_of_interest)
-    out: list[tuple[str, str, str, str | None, str, str | None, str | None, bool, str | None]] = []
+    out: list[SearchRow] = list(parishes)
 
     def add(
         name: str,
@@ -551,9 +529,4 @@ def _write_search(con: duckdb.DuckDBPyConnection, sources: PlaceSources, config:
                     p.parent,
                     f"{'Parish' if kind == 'parish' else 'Ward'} in {names[p.parent]}",
                 )
-    ordered = sorted(out, key=lambda r: (r[0], r[2], r[4], r[1], r[3] or ""))
-    columns = ("key", "name", "kind", "code", "url", "authority", "authority_name", "south_essex", "detail")
-    table = pa.table({c: [r[i] for r in ordered] for i, c in enumerate(columns)})
-    con.register("search_in", table)
-    con.execute("INSERT INTO place_search SELECT * FROM search_in")  # executemany is row by row: slow
-    con.unregister("search_in")
+    schema.insert(con, schema.PLACE_SEARCH, out)
