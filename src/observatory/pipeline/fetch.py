@@ -57,7 +57,7 @@ CHUNK_SIZE = 1 << 16
 MANIFEST_NAME = "manifest.json"
 REPORT_NAME = "fetch-report.json"
 SIDECAR_SUFFIX = PROVENANCE_SUFFIX
-DATA_SUFFIXES = (".csv", ".json")
+DATA_SUFFIXES = (".csv", ".json", ".geojson")
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 USER_AGENT = "south-essex-data-observatory-fetch/0.1"
 
@@ -94,6 +94,23 @@ REMOTE_NAMES: dict[str, dict[str, str]] = {
             "IndicesOfDeprivation/IoD2025/local_authority_district/indices_of_deprivation_2025_lad.csv"
         ),
     },
+    # The place sources: see each folder's PROVENANCE.md. Only the files the build reads are listed (the
+    # layouts below); these are the ones whose upstream path differs from the local one.
+    "south-essex-boundaries-2021": {
+        f"{local}/{lad}.geojson": f"boundaries/{remote}/{lad}.geojson"
+        for local, remote in (("lsoa21", "lsoa"), ("msoa21", "msoa"), ("wards2025", "ward"))
+        for lad in ("E06000033", "E06000034", "E07000066", "E07000068", "E07000069", "E07000075")
+    },
+    "ons-geography-lookups-2021": {
+        "lsoa11_to_lsoa21_best_fit_lookup_england_wales_v2.csv": (
+            "hds_reference_data/lsoa_mapping/lsoa11_to_lsoa21_best_fit_lookup_england_wales_v2.csv"
+        ),
+    },
+    "ons-places": {  # two repositories under one download base (https://raw.githubusercontent.com/)
+        "ap_places.csv": "ONSvisual/geo-scripts/c1bcd2109e2a0200333dc18e95968169b955f206/output/lists/ap_places.csv",
+        "bua22.csv": "ONSvisual/geo-scripts/c1bcd2109e2a0200333dc18e95968169b955f206/output/lists/bua22.csv",
+        "msoa21_names.csv": "ONSvisual/census-od-data/5cb48cce2107e3bc8657d1818a252fc735fb0cef/input/msoa21_names.csv",
+    },
 }
 
 GZIP = "gzip"
@@ -128,6 +145,13 @@ REMOTE_LAYOUTS: dict[str, RemoteLayout] = {
         re.compile(r"lsoa11/[EW]0[6-9]\d{6}\.json"),
         "json/statistical/eng/lsoa_by_lad/{name}",
     ),
+    # The place sources: the files the build reads; their upstream paths are in REMOTE_NAMES.
+    "south-essex-boundaries-2021": RemoteLayout(re.compile(r"(lsoa21|msoa21|wards2025)/E0[6-9]\d{6}\.geojson"), ""),
+    "ons-geography-lookups-2021": RemoteLayout(
+        re.compile(r"lsoa11_to_lsoa21_best_fit_lookup_england_wales_v2\.csv"), ""
+    ),
+    "ons-places": RemoteLayout(re.compile(r"(ap_places|bua22|msoa21_names)\.csv"), ""),
+    "postcodes-nspl-latlon": RemoteLayout(re.compile(r"[A-Z]{1,2}\.csv"), "{name}"),
 }
 
 Manifest = dict[str, list[dict[str, object]]]
@@ -199,7 +223,8 @@ def build_manifest(sources_dir: Path, config: Config) -> Manifest:
             if layout is not None:
                 if not layout.include.fullmatch(rel):
                     continue  # not the publisher's file (see RemoteLayout)
-                entry["remote"] = layout.remote.format(path=rel, name=file.name)
+                named = (renames or {}).get(rel)
+                entry["remote"] = named if named is not None else layout.remote.format(path=rel, name=file.name)
                 if layout.compression is not None:
                     entry["compression"] = layout.compression
             elif renames is not None:

@@ -407,9 +407,13 @@ def _write_named_places(
         if normalise(name) in taken:
             continue
         in_wards, in_msoas = _components(name, wards, msoas)
-        if origin == "bua22":  # a Built-up Area has no parent here: it must lead a component's name, not be it
+        if origin == "bua22":  # no parent here: it must lead a component's name ("Grays Riverside"), not be it
             key = normalise(name)
-            leads = [c for c, n, _ in wards + msoas if c in in_wards + in_msoas and n.startswith(f" {key} ")]
+            leads = [
+                c
+                for c, n, _ in wards + msoas
+                if c in in_wards + in_msoas and n.startswith(f" {key} ") and n != f" {key} "
+            ]
             if not leads:
                 continue
         if parish_lad is not None:  # a parish is in one authority: only its components there

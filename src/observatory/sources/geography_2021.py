@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from observatory.model import Finding, Severity
-from observatory.sources.small_areas import _Bad, compact_geometry
+from observatory.sources.small_areas import _Bad, compact_geometry, feature_list
 
 LAYERS = {  # folder -> (layer, code property, name property, code pattern)
     "lsoa21": ("lsoa21", "LSOA21CD", "LSOA21NM", re.compile(r"^E01\d{6}$")),
@@ -109,26 +109,10 @@ def read_geography_2021(folder: Path, display_prefix: str) -> Geography2021:
                 )
                 continue
             lad = m.group(1)
-            try:
-                data: Any = json.loads(path.read_bytes().decode("utf-8-sig"))
-            except UnicodeDecodeError as exc:
-                error("encoding", display, f"not UTF-8 text: {exc.reason} at byte {exc.start}")
-                continue
-            except json.JSONDecodeError as exc:
-                out.findings.append(
-                    Finding(
-                        "geography-2021.invalid-json",
-                        Severity.ERROR,
-                        display,
-                        f"invalid JSON: {exc.msg}",
-                        row=exc.lineno,
-                        column=f"char {exc.colno}",
-                    )
-                )
-                continue
-            features = data.get("features") if isinstance(data, dict) else None
-            if not isinstance(features, list):
-                error("not-a-feature-collection", display, "expected a GeoJSON FeatureCollection with 'features'")
+            features, problem = feature_list(path, display, "geography-2021")
+            if features is None:
+                assert problem is not None
+                out.findings.append(problem)
                 continue
             for i, feature in enumerate(features):
                 out.rows_read += 1

@@ -145,6 +145,7 @@ class _Layout:
     legend_at: tuple[float, float]
     inset: _Inset | None = None
     names: dict[str, str] = field(default_factory=dict)
+    grid: _Grid | None = None  # world metres → viewBox units, for labels
 
 
 _layouts: OrderedDict[str, _Layout] = OrderedDict()
@@ -305,6 +306,7 @@ def _build_layout(
         legend_at=(legend[0], legend[1]),
         inset=inset_layout,
         names=names,
+        grid=grid,
     )
 
 
@@ -755,10 +757,13 @@ def class_map(
     steps: int = SMALL_AREA_STEPS,
     links: dict[str, str] | None = None,
     svg_legend: bool = True,
+    places: Sequence[tuple[str, float, float]] = (),
 ) -> str:
     """A map whose ``value`` is already a class (1 to ``len(colours)``), with a fixed legend: no quantiles.
 
     ``svg_legend=False`` leaves the legend to the page (HTML text stays legible when a phone shrinks the map).
+    ``places``: (name, longitude, latitude) of towns to write on the map, largest first; a label that would
+    overlap one already written is left out.
 
     One ``<path>`` with a ``<title>`` (from ``titles``) per area that has geometry; areas without a class
     are hatched as "no data". ``labels`` name the classes in the legend.
@@ -802,7 +807,35 @@ def class_map(
         entries.append(("none", f"url(#{nd})", "No data"))
     if svg_legend:
         out.append(_legend_box(layout, legend_title, entries))
+    if places and layout.grid is not None:
+        out.append(_place_names(layout.grid, places, font * 1.5, (ox, oy, vw, vh)))
     out.append("</svg>")
+    return "".join(out)
+
+
+def _place_names(
+    grid: _Grid, places: Sequence[tuple[str, float, float]], font: float, frame: tuple[float, float, float, float]
+) -> str:
+    """Town names on a map, with a white halo, skipping any that would overlap another or leave the frame."""
+    out = [f'<g class="place-names" font-size="{font:.0f}" font-weight="bold" text-anchor="middle" '
+           f'stroke="#fff" stroke-width="{font / 4:.1f}" paint-order="stroke" aria-hidden="true">']  # fmt: skip
+    taken: list[tuple[float, float, float, float]] = []
+    ox, oy, vw, vh = frame
+    for name, lon, lat in places:
+        x, y = grid.point(*TO_BNG.transform(lon, lat))
+        w, h = len(name) * font * 0.55, font * 1.1
+        box = (x - w / 2, y - h, w, h)
+        if (
+            box[0] < ox
+            or box[0] + w > ox + vw
+            or box[1] < oy
+            or box[1] + h > oy + vh
+            or any(_box_overlap(box, t) > 0 for t in taken)
+        ):
+            continue
+        taken.append(box)
+        out.append(f'<text x="{x:.0f}" y="{y:.0f}">{escape(name)}</text>')
+    out.append("</g>")
     return "".join(out)
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import duckdb
+import shapely
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -453,6 +454,38 @@ def _lsoa_shapes(release: Release, authorities: list[str]) -> dict[str, tuple[st
 DECILE_LABELS = ("1: most deprived 10%", *(str(d) for d in range(2, 10)), "10: least deprived 10%")
 
 
+TOWN_LABELS = 10  # at most this many town names on a neighbourhood map, largest first
+
+
+def town_labels(release: Release, authorities: list[str]) -> list[tuple[str, float, float]]:
+    """(name, longitude, latitude) of the main towns of some authorities: the named places with the most 2021
+    LSOAs (about 1,500 residents each), placed inside their largest ward or neighbourhood."""
+    cur = release.cursor()
+    try:
+        cur.execute(
+            """
+            WITH parts AS (
+              SELECT n.name, u.code FROM named_places n, unnest(list_concat(n.wards, n.neighbourhoods)) u(code)
+              WHERE n.authority IN (SELECT unnest($l))),
+            sizes AS (
+              SELECT p.name, count(DISTINCT l.code) AS n FROM parts p
+              JOIN lsoa21 l ON l.ward = p.code OR l.msoa21 = p.code GROUP BY p.name)
+            SELECT p.name, s.n, list(g.geojson) FROM parts p JOIN sizes s ON s.name = p.name
+            JOIN area_geometry g ON g.code = p.code GROUP BY p.name, s.n ORDER BY s.n DESC, p.name
+            """,
+            {"l": authorities},
+        )
+        found = cur.fetchall()[:TOWN_LABELS]
+    finally:
+        cur.close()
+    towns = []
+    for name, _n, shapes in found:
+        parts = [shapely.make_valid(shapely.from_geojson(g)) for g in shapes]
+        point = max(parts, key=lambda g: g.area).representative_point()  # inside the town's largest part
+        towns.append((name, point.x, point.y))
+    return towns
+
+
 def neighbourhood_map(release: Release, payload: dict[str, Any]) -> str | None:
     """The area's LSOAs coloured by decile on the chosen domain (fixed classes, not quantiles)."""
     hood = payload.get("neighbourhoods")
@@ -479,6 +512,7 @@ def neighbourhood_map(release: Release, payload: dict[str, Any]) -> str | None:
         title=f"{hood['domain_label']} 2019 by neighbourhood in {a['name']}",
         legend_title=f"{hood['domain_name']} decile (England)", description=description,
         chart_id="map-neighbourhoods", links={code: f"/areas/{code}" for code in shapes}, svg_legend=False,
+        places=town_labels(release, authorities),
     )  # fmt: skip
 
 
