@@ -137,10 +137,11 @@ def deprivation_profile(cur: duckdb.DuckDBPyConnection, lsoa11: list[str]) -> di
 def place_page(
     cur: duckdb.DuckDBPyConnection, wards: list[str], msoas: list[str], name: str | None = None,
     postcode: str | None = None,
+    custom: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
     """A ward, a neighbourhood or a custom set: members, 2021 LSOAs with IoD2019 carried, profile, method."""
     members = _members(cur, wards + msoas)
-    single = members[0] if len(members) == 1 and not name else None
+    single = members[0] if len(members) == 1 and not name and not custom else None
     lsoas = _lsoas(cur, wards, msoas)
     lsoa11 = sorted({x["code"] for r in lsoas for x in r["lsoa11"]})
     profile = deprivation_profile(cur, lsoa11)
@@ -245,7 +246,7 @@ def custom_page(
     if not w and not m:
         return {"title": "Build your own area", "kind": "picker", "picker": list(picker.values()), "named": named,
                 "name": label, "table": []}  # fmt: skip
-    data = place_page(cur, w, m, label or "Your area")
+    data = place_page(cur, w, m, label, custom=True)
     data["picker"] = list(picker.values())
     data["named"] = named
     data["name"] = label
