@@ -29,9 +29,14 @@ SourceFormat = Literal[
     "small-area-boundaries",
     "ons-gva-itl3",
     "boundaries-2021",
-    "ons-geography-lookups-2021",
     "ons-places",
     "nspl-postcodes",
+    "ons-geography-lookups-2021",
+    "nomis-uk-business-counts",
+    "nomis-aps",
+    "nomis-api-population",
+    "dfe-apprenticeships",
+    "census-od-travel-to-work",
 ]
 
 

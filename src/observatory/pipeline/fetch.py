@@ -57,7 +57,7 @@ CHUNK_SIZE = 1 << 16
 MANIFEST_NAME = "manifest.json"
 REPORT_NAME = "fetch-report.json"
 SIDECAR_SUFFIX = PROVENANCE_SUFFIX
-DATA_SUFFIXES = (".csv", ".json", ".geojson")
+DATA_SUFFIXES = (".csv", ".json", ".xlsx", ".parquet", ".gz", ".geojson")
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 USER_AGENT = "south-essex-data-observatory-fetch/0.1"
 
@@ -101,15 +101,45 @@ REMOTE_NAMES: dict[str, dict[str, str]] = {
         for local, remote in (("lsoa21", "lsoa"), ("msoa21", "msoa"), ("wards2025", "ward"))
         for lad in ("E06000033", "E06000034", "E07000066", "E07000068", "E07000069", "E07000075")
     },
-    "ons-geography-lookups-2021": {
+    "ons-geography-lookups-2021": {  # two repositories under one download base (https://raw.githubusercontent.com/)
         "lsoa11_to_lsoa21_best_fit_lookup_england_wales_v2.csv": (
-            "hds_reference_data/lsoa_mapping/lsoa11_to_lsoa21_best_fit_lookup_england_wales_v2.csv"
+            "bhfdschds/hds_jf_pipeline_dev/ceb00bd4dc4a75bc7026cda8fabac46fcd30d969/hds_reference_data/lsoa_mapping/"
+            "lsoa11_to_lsoa21_best_fit_lookup_england_wales_v2.csv"
         ),
+        **{
+            name: f"open-innovations/jrf-insight/f99f04c1d1b6ec56135cf9819d3d1244e2aa3197/data-raw/geo/{name}"
+            for name in (
+                "Ward_to_Local_Authority_District_to_County_to_Region_to_Country_(December_2022)_Lookup_in_United_"
+                "Kingdom.csv",
+            )
+        },
     },
     "ons-places": {  # two repositories under one download base (https://raw.githubusercontent.com/)
         "ap_places.csv": "ONSvisual/geo-scripts/c1bcd2109e2a0200333dc18e95968169b955f206/output/lists/ap_places.csv",
         "bua22.csv": "ONSvisual/geo-scripts/c1bcd2109e2a0200333dc18e95968169b955f206/output/lists/bua22.csv",
         "msoa21_names.csv": "ONSvisual/census-od-data/5cb48cce2107e3bc8657d1818a252fc735fb0cef/input/msoa21_names.csv",
+    },
+}
+
+# Sources whose folder also holds files the build does not read: only these files are listed, each with its
+# path in the publisher's (GitHub snapshot) repository (see each folder's PROVENANCE.md).
+REMOTE_ONLY: dict[str, dict[str, str]] = {
+    "nomis-uk-business-counts": {
+        "UBC_enterprises_by_sizeband__nomis_2023_04_24_151111.xlsx": "Data/2-3_UBCempent/nomis_2023_04_24_151111.xlsx",
+        "UBC_enterprises_by_industry_and_sizeband__nomis_2023_04_24_152639.xlsx": (
+            "Data/2-4_UBCempentind/nomis_2023_04_24_152639.xlsx"
+        ),
+    },
+    "nomis-aps-employment": {
+        "APS_T01_economic_activity_16-64__nomis_2023_04_24_143523.xlsx": (
+            "Data/2-2_APSempRate/nomis_2023_04_24_143523.xlsx"
+        ),
+    },
+    "nomis-samples": {"nomis_NM_2002_1_mid2021_lad.csv": "data-raw/population-estimates/lad.csv"},
+    "dfe-apprenticeships": {"lad_map_data_0.parquet": "data/lad_map_data_0.parquet"},
+    "census2021-origin-destination": {
+        "ODWP01EW_LTLA.csv.gz": "input/ODWP01EW_LTLA.csv.gz",
+        "ODMG01EW_LTLA.csv.gz": "input/ODMG01EW_LTLA.csv.gz",
     },
 }
 
@@ -147,8 +177,9 @@ REMOTE_LAYOUTS: dict[str, RemoteLayout] = {
     ),
     # The place sources: the files the build reads; their upstream paths are in REMOTE_NAMES.
     "south-essex-boundaries-2021": RemoteLayout(re.compile(r"(lsoa21|msoa21|wards2025)/E0[6-9]\d{6}\.geojson"), ""),
-    "ons-geography-lookups-2021": RemoteLayout(
-        re.compile(r"lsoa11_to_lsoa21_best_fit_lookup_england_wales_v2\.csv"), ""
+    "ons-geography-lookups-2021": RemoteLayout(  # not the LSOA 2011 → ward 2021 workbook, which nothing reads
+        re.compile(r"lsoa11_to_lsoa21_best_fit_lookup_england_wales_v2\.csv|Ward_to_.*_Lookup_in_United_Kingdom\.csv"),
+        "",
     ),
     "ons-places": RemoteLayout(re.compile(r"(ap_places|bua22|msoa21_names)\.csv"), ""),
     "postcodes-nspl-latlon": RemoteLayout(re.compile(r"[A-Z]{1,2}\.csv"), "{name}"),
@@ -216,11 +247,16 @@ def build_manifest(sources_dir: Path, config: Config) -> Manifest:
             raise FileNotFoundError(f"{folder}: no folder for source {source.name!r}")
         renames = REMOTE_NAMES.get(source.name)
         layout = REMOTE_LAYOUTS.get(source.name)
+        only = REMOTE_ONLY.get(source.name)
         entries: list[dict[str, object]] = []
         for file in sorted(p for p in folder.rglob("*") if _is_data_file(p)):
             rel = file.relative_to(folder).as_posix()
             entry: dict[str, object] = {"path": rel}
-            if layout is not None:
+            if only is not None:
+                if rel not in only:
+                    continue  # in the folder, but not a file the build reads
+                entry["remote"] = only[rel]
+            elif layout is not None:
                 if not layout.include.fullmatch(rel):
                     continue  # not the publisher's file (see RemoteLayout)
                 named = (renames or {}).get(rel)
@@ -234,8 +270,8 @@ def build_manifest(sources_dir: Path, config: Config) -> Manifest:
             else:
                 entry["remote"] = rel
             entries.append({**entry, "size": file.stat().st_size, "sha256": _sha256_file(file)})
-        if renames is not None:
-            missing = sorted(set(renames) - {str(e["path"]) for e in entries})
+        if renames is not None or only is not None:
+            missing = sorted(set(renames or only or {}) - {str(e["path"]) for e in entries})
             if missing:
                 raise FileNotFoundError(f"{folder}: missing {', '.join(missing)}")
         if layout is not None and not entries:

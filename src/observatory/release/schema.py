@@ -27,7 +27,9 @@ from typing import Any, Generic, TypeVar
 import duckdb
 import pyarrow as pa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4  # 2: area_successors, ranges, neighbour_medians; location_quotients.exclusion; 3: business,
+# workforce, apprenticeship and travel-to-work detail tables (DETAIL_TABLES, BUSINESS_TABLES); 4: place tables
+# (PLACE_TABLES: lsoa21, lsoa11_to_lsoa21, postcodes, named_places, place_search)
 
 R = TypeVar("R")
 
@@ -186,13 +188,15 @@ class ReleaseInfoRow:
 
 @dataclass(frozen=True, slots=True)
 class InputRow:
-    """One input file: its source, path relative to the sources folder, size in bytes, sha256 and URL."""
+    """One input file: its source, path relative to the sources folder, size in bytes, sha256 and URL;
+    ``provenance`` (JSON) for an officer's upload: who uploaded it, when, its organisation and embargo."""
 
     source: str | None
     path: str | None
     size: int | None
     sha256: str | None
     url: str | None
+    provenance: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -541,6 +545,41 @@ class LocationQuotientRow:
     lq: float | None
     prices: str
     method: str
+    exclusion: str | None  # why the industry is not offered as a sector strength (None: it may be)
+
+
+@dataclass(frozen=True, slots=True)
+class AreaSuccessorRow:
+    """An ended English lower-tier GSS code and the code that succeeded it (same name, starting the next year)."""
+
+    code: str
+    successor: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RangeRow:
+    """Spread of the rank peers' values (English lower-tier authorities) for one indicator and period."""
+
+    indicator: str
+    period: str
+    min: float
+    p25: float
+    p75: float
+    max: float
+    n: int
+    peer_set: str
+
+
+@dataclass(frozen=True, slots=True)
+class NeighbourMedianRow:
+    """Median of an area's statistical neighbours' values for one indicator and period (``neighbours`` of them)."""
+
+    area_code: str
+    indicator: str
+    period: str
+    median: float
+    neighbours: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -583,6 +622,9 @@ PRODUCTIVITY_INDEX = declare("productivity_index", ProductivityIndexRow, order="
 GVA_INDUSTRY = declare("gva_industry", GvaIndustryRow, order="prices, itl3_code, year, source_row NULLS LAST, sic_code")
 LOCATION_QUOTIENTS = declare("location_quotients", LocationQuotientRow, order="itl3_code, year, sic_code")
 SHIFT_SHARE = declare("shift_share", ShiftShareRow, order="itl3_code, base_year, end_year, sic_code")
+AREA_SUCCESSORS = declare("area_successors", AreaSuccessorRow, order="code", primary_key=("code",))
+RANGES = declare("ranges", RangeRow, order="indicator, period")
+NEIGHBOUR_MEDIANS = declare("neighbour_medians", NeighbourMedianRow, order="area_code, indicator, period")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -696,14 +738,185 @@ PLACE_SEARCH = declare(
 PLACE_TABLES: tuple[Table[Any], ...] = (LSOA21, LSOA11_TO_LSOA21, POSTCODES, NAMED_PLACES, PLACE_SEARCH)
 
 DERIVED_TABLES: tuple[Table[Any], ...] = (
-    INDICATOR_JUDGEMENTS, METHODS, RANKS, COMPARISONS, TRENDS, CHANGES, AGGREGATES, NEIGHBOURS, NEIGHBOUR_EXCLUSIONS,
-    NEIGHBOUR_INDICATORS, PRODUCTIVITY_INDEX,
+    INDICATOR_JUDGEMENTS, METHODS, AREA_SUCCESSORS, RANKS, RANGES, COMPARISONS, TRENDS, CHANGES, AGGREGATES,
+    NEIGHBOURS, NEIGHBOUR_EXCLUSIONS, NEIGHBOUR_INDICATORS, NEIGHBOUR_MEDIANS, PRODUCTIVITY_INDEX,
 )  # fmt: skip
 GVA_TABLES: tuple[Table[Any], ...] = (GVA_INDUSTRY, LOCATION_QUOTIENTS, SHIFT_SHARE)
 
+
+# ---------------------------------------------------------------------------------------------------------------
+# Business, workforce, apprenticeships and travel to work (issue 13): detail tables written from the readers'
+# ``ReaderResult.tables`` (pipeline/detail.py) and the business structure derived from them (stats/business.py)
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessCountRow:
+    """UK Business Counts: enterprises of an area by year, Nomis broad industry group (``00`` all) and size band."""
+
+    area_code: str
+    year: int
+    industry_code: str
+    industry: str
+    size_band: str  # total, micro, small, medium, large
+    count: float
+    source_file: str
+    source_row: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApsCountRow:
+    """APS T01 (16–64) counts with their published 95% half-width; a Nomis symbol's status where no number."""
+
+    area_code: str
+    period: str
+    period_label: str
+    variable: str  # all, active, employment, employees, self-employed, unemployed, inactive
+    value: float | None
+    conf: float | None
+    status: str | None
+    source_file: str
+    source_row: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApprenticeshipFlowRow:
+    """DfE starts/achievements/enrolments by learner home × delivery authority (rounded to 10)."""
+
+    period: str
+    period_label: str
+    provisional: bool
+    home_code: str | None
+    home_name: str
+    delivery_code: str | None
+    delivery_name: str
+    starts: float
+    achievements: float
+    enrolments: float
+
+
+@dataclass(frozen=True, slots=True)
+class ApprenticeshipTrainingRow:
+    """Where an authority's residents start apprenticeships: own, group, elsewhere, unknown (rounded to 10)."""
+
+    period: str
+    period_label: str
+    provisional: bool
+    home_code: str
+    category: str
+    starts: float
+
+
+@dataclass(frozen=True, slots=True)
+class CommutingFlowRow:
+    """Census 2021 ODWP01EW flow with an end in the group; place_of_work -8, 1, 2 or 3."""
+
+    origin_code: str
+    destination_code: str
+    place_of_work: int
+    count: float
+
+
+@dataclass(frozen=True, slots=True)
+class CommutingSummaryRow:
+    """Where an area's employed residents work (direction residents) or its workers live (workers)."""
+
+    area_code: str
+    direction: str
+    category: str
+    count: float
+    share: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationFlowRow:
+    """Census 2021 ODMG01EW: address one year before (origin; -8, 999999999 special) → usual residence."""
+
+    origin_code: str
+    destination_code: str
+    count: float
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessStructureRow:
+    """Sector × size cell of an area (areas of interest, groups, England) with shares and quotient vs England."""
+
+    area_code: str
+    year: int
+    industry_code: str
+    industry: str
+    size_band: str
+    count: float
+    area_total: float | None
+    share: float | None
+    england_count: float | None
+    england_total: float | None
+    england_share: float | None
+    lq: float | None
+    representation: str | None  # over, under (stats/business.METHOD) or None
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessChangeRow:
+    """Change in an area's enterprises of an industry and size band between the first and last year."""
+
+    area_code: str
+    industry_code: str
+    industry: str
+    size_band: str
+    from_year: int
+    to_year: int
+    from_count: float
+    to_count: float
+    change: float
+    change_pct: float | None
+    england_change_pct: float | None
+
+
+BUSINESS_COUNTS = declare(
+    "business_counts", BusinessCountRow, order="area_code, year, industry_code, size_band",
+    hashed="area_code year industry_code industry size_band count",
+    hash_order="area_code, year, industry_code, size_band",
+)  # fmt: skip
+APS_COUNTS = declare(
+    "aps_counts", ApsCountRow, order="area_code, period, variable",
+    hashed="area_code period variable value conf status", hash_order="area_code, period, variable",
+)  # fmt: skip
+APPRENTICESHIP_FLOWS = declare(
+    "apprenticeship_flows", ApprenticeshipFlowRow, order="period, home_name, delivery_name",
+    hashed="period home_code home_name delivery_code delivery_name starts achievements enrolments",
+    hash_order="period, home_name, delivery_name",
+)  # fmt: skip
+APPRENTICESHIP_TRAINING = declare(
+    "apprenticeship_training", ApprenticeshipTrainingRow, order="period, home_code, category",
+    hashed="period home_code category starts", hash_order="period, home_code, category",
+)  # fmt: skip
+COMMUTING_FLOWS = declare(
+    "commuting_flows", CommutingFlowRow, order="origin_code, destination_code, place_of_work",
+    hashed="origin_code destination_code place_of_work count",
+    hash_order="origin_code, destination_code, place_of_work",
+)  # fmt: skip
+COMMUTING_SUMMARY = declare(
+    "commuting_summary", CommutingSummaryRow, order="area_code, direction, category",
+    hashed="area_code direction category count", hash_order="area_code, direction, category",
+)  # fmt: skip
+MIGRATION_FLOWS = declare(
+    "migration_flows", MigrationFlowRow, order="origin_code, destination_code",
+    hashed="origin_code destination_code count", hash_order="origin_code, destination_code",
+)  # fmt: skip
+BUSINESS_STRUCTURE = declare(
+    "business_structure", BusinessStructureRow, order="area_code, year, industry_code, size_band"
+)
+BUSINESS_CHANGE = declare("business_change", BusinessChangeRow, order="area_code, industry_code, size_band")
+DETAIL_TABLES: tuple[Table[Any], ...] = (
+    BUSINESS_COUNTS, APS_COUNTS, APPRENTICESHIP_FLOWS, APPRENTICESHIP_TRAINING, COMMUTING_FLOWS, COMMUTING_SUMMARY,
+    MIGRATION_FLOWS,
+)  # fmt: skip
+BUSINESS_TABLES: tuple[Table[Any], ...] = (BUSINESS_STRUCTURE, BUSINESS_CHANGE)
+
 # What "the same content" means: the data users see, not where or when it was built (fixed order).
 HASHED_TABLES: tuple[Table[Any], ...] = (
-    INDICATORS, AREAS, AREA_RELATIONS, AREA_GEOMETRY, INDICATOR_JUDGEMENTS, OBSERVATIONS, *PLACE_TABLES
+    INDICATORS, AREAS, AREA_RELATIONS, AREA_GEOMETRY, INDICATOR_JUDGEMENTS, OBSERVATIONS, *DETAIL_TABLES,
+    *PLACE_TABLES,
 )  # fmt: skip
 
 
@@ -763,12 +976,21 @@ def insert(con: duckdb.DuckDBPyConnection, table: Table[R], rows: Iterable[R | S
 
 
 def fill_latest_observations(con: duckdb.DuckDBPyConnection) -> None:
-    """Fill ``latest_observations``: each series' latest period (longest duration first on a tie)."""
+    """Fill ``latest_observations``: each series' latest period of its indicator's main period type.
+
+    The main type is the one most of the indicator's values have (ties as ``periods.main_period_kind``), so a
+    stray three-year value never stands in for an annual series' latest; a series with no value of the main
+    type gets its own latest. Within a type, the latest start wins (longest duration first on a tie).
+    """
     con.execute(
-        f"INSERT INTO latest_observations ({OBSERVATIONS.column_list()}) SELECT {OBSERVATIONS.column_list()} "  # noqa: S608
-        "FROM observations QUALIFY row_number() OVER "
-        "(PARTITION BY indicator, area_code ORDER BY period_start DESC, period_duration DESC NULLS LAST) = 1 "
-        f"ORDER BY {LATEST_OBSERVATIONS.order}"
+        f"INSERT INTO latest_observations ({OBSERVATIONS.column_list()}) "  # noqa: S608
+        "WITH kinds AS (SELECT indicator, coalesce(period_duration, 'instant') AS kind, count(*) AS n "
+        "FROM observations GROUP BY ALL), "
+        "main AS (SELECT indicator, arg_min(kind, (-n, length(kind), kind)) AS kind FROM kinds GROUP BY indicator) "
+        f"SELECT {OBSERVATIONS.column_list('o')} FROM observations o JOIN main m ON m.indicator = o.indicator "
+        "QUALIFY row_number() OVER (PARTITION BY o.indicator, o.area_code ORDER BY "
+        "coalesce(o.period_duration, 'instant') = m.kind DESC, o.period_start DESC, o.period_duration DESC NULLS LAST)"
+        f" = 1 ORDER BY {LATEST_OBSERVATIONS.order}"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import threading
 from collections import OrderedDict
@@ -13,6 +14,7 @@ import shapely
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from observatory.officers.uploads import LONDON
 from observatory.strategy import load_action_plan
 from observatory.web import charts, maps
 from observatory.web.catalog import indicator_jsonld
@@ -132,16 +134,19 @@ def page(
     filename: str,
     extra: ExtraFn | None = None,
     cache_key: str | None = None,
+    version: str = "",
 ) -> Response:
     """Validate the format, pick the release, run the data function on a fresh cursor, render.
 
     With ``cache_key`` the data (and the HTML-only extras) are kept per release under that key.
+    ``version`` names what else the page depends on besides the release (it is part of the ETag and of
+    the cache keys).
     """
     _, fmt = split_format(name)
     release = release_for(request)
-    scope = cache_scope(release, config_of(request))
+    scope = cache_scope(release, config_of(request)) + (f"|{version}" if version else "")
     key = (scope, request.url.path, request.url.query)
-    if cache_key is not None and not _revalidating(request, etag(release, request, fmt)):
+    if cache_key is not None and not _revalidating(request, etag(release, request, fmt, version)):
         hit = RESPONSES.get(key)
         if hit is not None:
             return _cached(request, *hit)
@@ -157,7 +162,7 @@ def page(
                 fn = extra
                 more = CACHE.get_or_compute(scope, f"{cache_key}|extra", lambda: fn(release, payload))
         response = respond(request, request.app.state.templates, release, fmt, template, payload,
-                           filename=filename, extra=more)  # fmt: skip
+                           filename=filename, extra=more, version=version)  # fmt: skip
     finally:
         cur.close()
     if cache_key is not None and response.status_code == 200:
@@ -663,6 +668,75 @@ def strategy(request: Request, fmt: str = "html") -> Response:
 @router.get("/strategy/actions")
 @router.get("/strategy/actions.{fmt}")
 def strategy_actions(request: Request, fmt: str = "html") -> Response:
+    """The tracker: the plan (reviewed file), progress recorded by editors (officers' database), today."""
     plan = load_action_plan()
-    return page(request, f"actions.{fmt}", "actions.html", lambda cur: actions_page(cur, plan), "strategy-actions",
-                cache_key=f"strategy-actions:{plan.digest}")  # fmt: skip
+    today = dt.datetime.now(LONDON).date()
+    officers = getattr(request.app.state, "officers", None)
+    progress, seen = officers.public_progress() if officers is not None else ({}, 0)
+    version = f"{today.isoformat()}|{seen}"
+    return page(request, f"actions.{fmt}", "actions.html", lambda cur: actions_page(cur, plan, progress, today),
+                "strategy-actions", cache_key=f"strategy-actions:{plan.digest}", version=version)  # fmt: skip
+
+
+# The business base, where people work, and Future Work's apprenticeships and employment (issue 13)
+
+
+@router.get("/business")
+@router.get("/business.{fmt}")
+def business(request: Request, fmt: str = "html") -> Response:
+    from observatory.web.data.business import business_page
+
+    cfg = config_of(request)
+    return page(request, f"business.{fmt}", "business.html", lambda cur: business_page(cur, cfg),
+                "business-south-essex", cache_key="business:south-essex")  # fmt: skip
+
+
+@router.get("/business/{name}")
+def business_area(request: Request, name: str) -> Response:
+    from observatory.web.data.business import business_page
+
+    cfg = config_of(request)
+    code, _ = split_format(name)
+    return page(request, name, "business.html", lambda cur: business_page(cur, cfg, code), f"business-{code}",
+                cache_key=f"business:{code}")  # fmt: skip
+
+
+@router.get("/commuting")
+@router.get("/commuting.{fmt}")
+def commuting(request: Request, fmt: str = "html") -> Response:
+    from observatory.web.data.business import commuting_page
+
+    cfg = config_of(request)
+    return page(request, f"commuting.{fmt}", "commuting.html", lambda cur: commuting_page(cur, cfg),
+                "commuting-south-essex", extra=commuting_map, cache_key="commuting:south-essex")  # fmt: skip
+
+
+@router.get("/commuting/{name}")
+def commuting_area(request: Request, name: str) -> Response:
+    from observatory.web.data.business import commuting_page
+
+    cfg = config_of(request)
+    code, _ = split_format(name)
+    return page(request, name, "commuting.html", lambda cur: commuting_page(cur, cfg, code), f"commuting-{code}",
+                extra=commuting_map, cache_key=f"commuting:{code}")  # fmt: skip
+
+
+def commuting_map(release: Release, data: dict[str, Any]) -> dict[str, Any]:
+    """The flow map's SVG (HTML only), drawn once per release and area."""
+    from observatory.web.flowmap import flow_map_svg
+
+    cur = release.cursor()
+    try:
+        return {"flow_map": flow_map_svg(cur, data)}
+    finally:
+        cur.close()
+
+
+@router.get("/future-work")
+@router.get("/future-work.{fmt}")
+def future_work(request: Request, fmt: str = "html") -> Response:
+    from observatory.web.data.business import future_work_page
+
+    cfg = config_of(request)
+    return page(request, f"future-work.{fmt}", "future_work.html", lambda cur: future_work_page(cur, cfg),
+                "future-work", cache_key="future-work")  # fmt: skip
