@@ -14,6 +14,7 @@ import shapely
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from observatory import format as nf
 from observatory.officers.uploads import LONDON
 from observatory.strategy import load_action_plan
 from observatory.web import charts, maps
@@ -339,9 +340,8 @@ def accessibility(request: Request, fmt: str = "html") -> Response:
 
 
 def _unit(ind: dict[str, Any]) -> tuple[str, str, int]:
-    suffix = ind.get("suffix") or ("%" if ind.get("unit") == "%" else "")
-    decimals = ind.get("decimals")
-    return ind.get("prefix") or "", suffix, 1 if decimals is None else int(decimals)
+    unit = nf.unit_of(ind)
+    return unit.prefix, unit.suffix, unit.decimals
 
 
 def indicator_charts(release: Release, payload: dict[str, Any], config: Any) -> dict[str, Any]:
@@ -585,8 +585,8 @@ def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
                 first, last = r["history"][0], r["history"][-1]
                 label = (
                     f"{r['label']} in {name}, {first['period_label']} to {last['period_label']}: from "
-                    f"{charts.format_value(first['value'], fmt['prefix'], fmt['suffix'], fmt['decimals'])} to "
-                    f"{charts.format_value(last['value'], fmt['prefix'], fmt['suffix'], fmt['decimals'])}"
+                    f"{nf.value(first['value'], nf.unit_of(fmt))} to "
+                    f"{nf.value(last['value'], nf.unit_of(fmt))}"
                 )
                 sparks[r["slug"]] = charts.sparkline(values, label=label)
             england = next((b for b in r["benchmarks"] if b["role"] == "england"), None)
