@@ -28,9 +28,12 @@ def test_repository_config_is_valid() -> None:
     ]
     assert {s.name for s in cfg.sources} == {
         "ons-els", "ons-boundaries", "ons-geography-lookups", "ons-gva-itl3-by-industry", "imd2019-lsoa",
-        "iod-lad-summaries", "essex-small-area-boundaries", "ons-geography-lookups-2021", "nomis-uk-business-counts",
-        "nomis-aps-employment", "nomis-samples", "dfe-apprenticeships", "census2021-origin-destination",
+        "iod-lad-summaries", "essex-small-area-boundaries", "south-essex-boundaries-2021", "ons-geography-lookups-2021",
+        "nomis-uk-business-counts", "nomis-aps-employment", "nomis-samples", "dfe-apprenticeships",
+        "census2021-origin-destination", "ons-places", "postcodes-nspl-latlon",
     }  # fmt: skip
+    assert [n.slug for n in cfg.named_areas] == ["leigh-on-sea", "benfleet", "hadleigh-essex", "shoeburyness",
+                                                 "corringham"]  # fmt: skip
     assert len(cfg.hash) == 64
 
 

@@ -28,6 +28,9 @@ SourceFormat = Literal[
     "iod-lad-summaries",
     "small-area-boundaries",
     "ons-gva-itl3",
+    "boundaries-2021",
+    "ons-places",
+    "nspl-postcodes",
     "ons-geography-lookups-2021",
     "nomis-uk-business-counts",
     "nomis-aps",
@@ -60,6 +63,22 @@ class Theme(_Strict):
     indicators: list[Annotated[str, Field(pattern=SLUG)]] = []
 
 
+class NamedArea(_Strict):
+    """A place made of wards (May 2025) and/or neighbourhoods (MSOA 2021) of the six authorities."""
+
+    slug: Annotated[str, Field(pattern=SLUG)]
+    name: str
+    wards: list[Annotated[str, Field(pattern=r"^E05\d{6}$")]] = []
+    neighbourhoods: list[Annotated[str, Field(pattern=r"^E02\d{6}$")]] = []
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> NamedArea:
+        if not self.wards and not self.neighbourhoods:
+            raise ValueError("a named area needs at least one ward or neighbourhood")
+        return self
+
+
 class Source(_Strict):
     name: Annotated[str, Field(pattern=SLUG)]  # also the folder name under the sources directory
     format: SourceFormat
@@ -84,6 +103,7 @@ class Config(_Strict):
     small_area_scope: list[Annotated[str, Field(pattern=AREA_CODE)]] = []  # empty: keep every small area
     groups: list[Group] = []
     themes: list[Theme] = []
+    named_areas: list[NamedArea] = []
     sources: Annotated[list[Source], Field(min_length=1)]
     hash: str = ""  # filled by load_config: sha256 of the normalised content
 

@@ -384,7 +384,7 @@ def test_search_finds_southend_even_misspelt(site: Site, page: Any) -> None:
 def test_search_from_the_header_box(site: Site, page: Any) -> None:
     site.need_page("search")
     open_page(page, site, "/")
-    page.get_by_label("Search indicators and areas").first.fill("Thurrock")
+    page.get_by_label("Search places, postcodes and indicators").first.fill("Thurrock")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/search\?q=Thurrock"))
     assert page.locator("main a[href='/areas/E06000034']").count() >= 1

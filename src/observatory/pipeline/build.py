@@ -38,6 +38,7 @@ from observatory.pipeline import publish, validate
 from observatory.pipeline.areas import combine_areas
 from observatory.pipeline.detail import write_detail
 from observatory.pipeline.fetch import file_url, load_manifest
+from observatory.pipeline.places import PlaceSources, read_place_sources, write_places
 from observatory.release import schema
 from observatory.sources.boundaries import read_boundaries
 from observatory.sources.lookups import read_lookups
@@ -51,7 +52,7 @@ Progress = Callable[[str], None]
 LAD22_LOOKUP = (
     "Ward_to_Local_Authority_District_to_County_to_Region_to_Country_(December_2022)_Lookup_in_United_Kingdom.csv"
 )
-DATA_SUFFIXES = (".csv", ".json", ".xlsx", ".parquet", ".gz")
+DATA_SUFFIXES = (".csv", ".json", ".xlsx", ".parquet", ".gz", ".geojson")
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +268,8 @@ def read_sources(config: Config, sources_dir: Path, progress: Progress) -> Reade
 
             small_areas.extend(read_small_area_boundaries(folder, source.name))
         # "ons-gva-itl3" (GVA by industry) is read by the statistics (stats/derive.py), not as observations;
-        # the name-joined formats below need the combined areas first.
+        # the place formats (pipeline/places.py FORMATS) by read_place_sources; the name-joined formats below
+        # need the combined areas first.
     areas = combine_areas(boundaries, lookups)
     data.areas = areas.areas
     data.relations = areas.relations
@@ -396,6 +398,9 @@ def build_release(
         report.files += _metadata_inputs()
         report.findings.extend(findings)
         result = read_sources(config, sources_dir, say)
+        say("reading places")
+        places = read_place_sources(config, sources_dir)
+        result.extend(places.reader_result())
         for item in extra:
             say(f"reading {item.file.path}")
             report.files.append(item.file)
@@ -446,6 +451,7 @@ def build_release(
                 result.geometries,
                 observations,
                 result.tables,
+                places,
             )
         except BuildFailed:
             tmp_path.unlink(missing_ok=True)
@@ -480,6 +486,7 @@ def _write(
     geometries: dict[str, str],
     observations: list[Observation],
     tables: dict[str, list[tuple[Any, ...]]],
+    places: PlaceSources | None = None,
 ) -> str:
     themes: dict[str, list[str]] = {}
     for theme in config.themes:
@@ -579,6 +586,7 @@ def _write(
         write_detail(con, tables)
         write_business(con, config)
         derived = derive(con, config, Path(report.sources_dir) if report.sources_dir else None)
+        derived += write_places(con, places or PlaceSources(), config)
         report.findings.extend(derived)
         errors = [f for f in derived if f.severity is Severity.ERROR]
         if errors:  # e.g. an invalid metadata/indicators.toml: nothing is published

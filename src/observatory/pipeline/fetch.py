@@ -57,7 +57,7 @@ CHUNK_SIZE = 1 << 16
 MANIFEST_NAME = "manifest.json"
 REPORT_NAME = "fetch-report.json"
 SIDECAR_SUFFIX = PROVENANCE_SUFFIX
-DATA_SUFFIXES = (".csv", ".json", ".xlsx", ".parquet", ".gz")
+DATA_SUFFIXES = (".csv", ".json", ".xlsx", ".parquet", ".gz", ".geojson")
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 USER_AGENT = "south-essex-data-observatory-fetch/0.1"
 
@@ -94,6 +94,31 @@ REMOTE_NAMES: dict[str, dict[str, str]] = {
             "IndicesOfDeprivation/IoD2025/local_authority_district/indices_of_deprivation_2025_lad.csv"
         ),
     },
+    # The place sources: see each folder's PROVENANCE.md. Only the files the build reads are listed (the
+    # layouts below); these are the ones whose upstream path differs from the local one.
+    "south-essex-boundaries-2021": {
+        f"{local}/{lad}.geojson": f"boundaries/{remote}/{lad}.geojson"
+        for local, remote in (("lsoa21", "lsoa"), ("msoa21", "msoa"), ("wards2025", "ward"))
+        for lad in ("E06000033", "E06000034", "E07000066", "E07000068", "E07000069", "E07000075")
+    },
+    "ons-geography-lookups-2021": {  # two repositories under one download base (https://raw.githubusercontent.com/)
+        "lsoa11_to_lsoa21_best_fit_lookup_england_wales_v2.csv": (
+            "bhfdschds/hds_jf_pipeline_dev/ceb00bd4dc4a75bc7026cda8fabac46fcd30d969/hds_reference_data/lsoa_mapping/"
+            "lsoa11_to_lsoa21_best_fit_lookup_england_wales_v2.csv"
+        ),
+        **{
+            name: f"open-innovations/jrf-insight/f99f04c1d1b6ec56135cf9819d3d1244e2aa3197/data-raw/geo/{name}"
+            for name in (
+                "Ward_to_Local_Authority_District_to_County_to_Region_to_Country_(December_2022)_Lookup_in_United_"
+                "Kingdom.csv",
+            )
+        },
+    },
+    "ons-places": {  # two repositories under one download base (https://raw.githubusercontent.com/)
+        "ap_places.csv": "ONSvisual/geo-scripts/c1bcd2109e2a0200333dc18e95968169b955f206/output/lists/ap_places.csv",
+        "bua22.csv": "ONSvisual/geo-scripts/c1bcd2109e2a0200333dc18e95968169b955f206/output/lists/bua22.csv",
+        "msoa21_names.csv": "ONSvisual/census-od-data/5cb48cce2107e3bc8657d1818a252fc735fb0cef/input/msoa21_names.csv",
+    },
 }
 
 # Sources whose folder also holds files the build does not read: only these files are listed, each with its
@@ -115,12 +140,6 @@ REMOTE_ONLY: dict[str, dict[str, str]] = {
     "census2021-origin-destination": {
         "ODWP01EW_LTLA.csv.gz": "input/ODWP01EW_LTLA.csv.gz",
         "ODMG01EW_LTLA.csv.gz": "input/ODMG01EW_LTLA.csv.gz",
-    },
-    "ons-geography-lookups-2021": {
-        name: f"data-raw/geo/{name}"
-        for name in (
-            "Ward_to_Local_Authority_District_to_County_to_Region_to_Country_(December_2022)_Lookup_in_United_Kingdom.csv",
-        )
     },
 }
 
@@ -156,6 +175,14 @@ REMOTE_LAYOUTS: dict[str, RemoteLayout] = {
         re.compile(r"lsoa11/[EW]0[6-9]\d{6}\.json"),
         "json/statistical/eng/lsoa_by_lad/{name}",
     ),
+    # The place sources: the files the build reads; their upstream paths are in REMOTE_NAMES.
+    "south-essex-boundaries-2021": RemoteLayout(re.compile(r"(lsoa21|msoa21|wards2025)/E0[6-9]\d{6}\.geojson"), ""),
+    "ons-geography-lookups-2021": RemoteLayout(  # not the LSOA 2011 → ward 2021 workbook, which nothing reads
+        re.compile(r"lsoa11_to_lsoa21_best_fit_lookup_england_wales_v2\.csv|Ward_to_.*_Lookup_in_United_Kingdom\.csv"),
+        "",
+    ),
+    "ons-places": RemoteLayout(re.compile(r"(ap_places|bua22|msoa21_names)\.csv"), ""),
+    "postcodes-nspl-latlon": RemoteLayout(re.compile(r"[A-Z]{1,2}\.csv"), "{name}"),
 }
 
 Manifest = dict[str, list[dict[str, object]]]
@@ -232,7 +259,8 @@ def build_manifest(sources_dir: Path, config: Config) -> Manifest:
             elif layout is not None:
                 if not layout.include.fullmatch(rel):
                     continue  # not the publisher's file (see RemoteLayout)
-                entry["remote"] = layout.remote.format(path=rel, name=file.name)
+                named = (renames or {}).get(rel)
+                entry["remote"] = named if named is not None else layout.remote.format(path=rel, name=file.name)
                 if layout.compression is not None:
                     entry["compression"] = layout.compression
             elif renames is not None:

@@ -29,8 +29,9 @@ import pyarrow as pa
 
 from observatory.periods import PERIOD_KIND_SQL
 
-SCHEMA_VERSION = 3  # 2: area_successors, ranges, neighbour_medians; location_quotients.exclusion; 3: business,
-# workforce, apprenticeship and travel-to-work detail tables (DETAIL_TABLES, BUSINESS_TABLES)
+SCHEMA_VERSION = 4  # 2: area_successors, ranges, neighbour_medians; location_quotients.exclusion; 3: business,
+# workforce, apprenticeship and travel-to-work detail tables (DETAIL_TABLES, BUSINESS_TABLES); 4: place tables
+# (PLACE_TABLES: lsoa21, lsoa11_to_lsoa21, postcodes, named_places, place_search)
 
 R = TypeVar("R")
 
@@ -627,6 +628,117 @@ AREA_SUCCESSORS = declare("area_successors", AreaSuccessorRow, order="code", pri
 RANGES = declare("ranges", RangeRow, order="indicator, period")
 NEIGHBOUR_MEDIANS = declare("neighbour_medians", NeighbourMedianRow, order="area_code, indicator, period")
 
+
+# ---------------------------------------------------------------------------------------------------------------
+# Places (pipeline/places.py): 2021 geography, postcodes, named places and the place search index
+
+
+@dataclass(frozen=True, slots=True)
+class Lsoa21Row:
+    """A 2021 LSOA of the six authorities: its MSOA (ONS numbering), its ward (largest share of area)."""
+
+    code: str
+    name: str
+    msoa21: str | None
+    ward: str | None
+    ward_share: float | None  # share of the LSOA's area in that ward, 0–1
+    authority: str
+    geojson: str  # WGS84, 5 decimals
+
+
+@dataclass(frozen=True, slots=True)
+class Lsoa11ToLsoa21Row:
+    """The ONS best-fit lookup for the 2011 LSOAs of the six authorities."""
+
+    lsoa11: str
+    lsoa21: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostcodeRow:
+    """An NSPL postcode centroid placed by point-in-polygon (``in_scope``: inside the six authorities' LSOAs)."""
+
+    postcode: str  # "SS1 1AA"
+    district: str  # "SS1"
+    sector: str  # "SS1 1"
+    lat: float
+    long: float
+    lsoa21: str | None
+    msoa21: str | None
+    ward: str | None
+    authority: str | None
+    in_scope: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NamedPlaceRow:
+    """A town, village or declared area made of wards (May 2025) and/or neighbourhoods (MSOA 2021)."""
+
+    slug: str
+    name: str
+    origin: str  # config, parish, bua22
+    authority: str | None  # None when it spans authorities
+    wards: list[str]
+    neighbourhoods: list[str]
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceSearchRow:
+    """One searchable name: normalised ``key``, where it leads (``url``) and whether it is in South Essex."""
+
+    key: str
+    name: str
+    kind: str  # authority, town, named, ward, neighbourhood, parish, elsewhere
+    code: str | None
+    url: str
+    authority: str | None
+    authority_name: str | None
+    south_essex: bool
+    detail: str | None
+
+
+LSOA21 = declare(
+    "lsoa21",
+    Lsoa21Row,
+    order="code",
+    primary_key=("code",),
+    hashed="code name msoa21 ward ward_share authority geojson",
+    hash_order="code",
+)
+LSOA11_TO_LSOA21 = declare(
+    "lsoa11_to_lsoa21",
+    Lsoa11ToLsoa21Row,
+    order="lsoa11",
+    primary_key=("lsoa11",),
+    hashed="lsoa11 lsoa21",
+    hash_order="lsoa11",
+)
+POSTCODES = declare(
+    "postcodes",
+    PostcodeRow,
+    order="postcode",
+    primary_key=("postcode",),
+    hashed="postcode lat long lsoa21 msoa21 ward authority in_scope",
+    hash_order="postcode",
+)
+NAMED_PLACES = declare(
+    "named_places",
+    NamedPlaceRow,
+    order="slug",
+    primary_key=("slug",),
+    hashed="slug name origin authority wards neighbourhoods note",
+    hash_order="slug",
+)
+PLACE_SEARCH = declare(
+    "place_search",
+    PlaceSearchRow,
+    order="key, kind, url, name, code",
+    hashed="key name kind code url authority south_essex detail",
+    hash_order="key, kind, url, name, code",
+)
+PLACE_TABLES: tuple[Table[Any], ...] = (LSOA21, LSOA11_TO_LSOA21, POSTCODES, NAMED_PLACES, PLACE_SEARCH)
+
 DERIVED_TABLES: tuple[Table[Any], ...] = (
     INDICATOR_JUDGEMENTS, METHODS, AREA_SUCCESSORS, RANKS, RANGES, COMPARISONS, TRENDS, CHANGES, AGGREGATES,
     NEIGHBOURS, NEIGHBOUR_EXCLUSIONS, NEIGHBOUR_INDICATORS, NEIGHBOUR_MEDIANS, PRODUCTIVITY_INDEX,
@@ -805,7 +917,8 @@ BUSINESS_TABLES: tuple[Table[Any], ...] = (BUSINESS_STRUCTURE, BUSINESS_CHANGE)
 
 # What "the same content" means: the data users see, not where or when it was built (fixed order).
 HASHED_TABLES: tuple[Table[Any], ...] = (
-    INDICATORS, AREAS, AREA_RELATIONS, AREA_GEOMETRY, INDICATOR_JUDGEMENTS, OBSERVATIONS, *DETAIL_TABLES
+    INDICATORS, AREAS, AREA_RELATIONS, AREA_GEOMETRY, INDICATOR_JUDGEMENTS, OBSERVATIONS, *DETAIL_TABLES,
+    *PLACE_TABLES,
 )  # fmt: skip
 
 

@@ -94,6 +94,23 @@ def compact_geometry(geometry: Any) -> str:
     return json.dumps(out, separators=(",", ":"))
 
 
+def feature_list(path: Path, display: str, rule_prefix: str) -> tuple[list[Any] | None, Finding | None]:
+    """The ``features`` of a GeoJSON FeatureCollection file, or None and an error finding naming the file."""
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        return None, Finding(f"{rule_prefix}.encoding", Severity.ERROR, display,
+                             f"not UTF-8 text: {exc.reason} at byte {exc.start}")  # fmt: skip
+    except json.JSONDecodeError as exc:
+        return None, Finding(f"{rule_prefix}.invalid-json", Severity.ERROR, display, f"invalid JSON: {exc.msg}",
+                             row=exc.lineno, column=f"char {exc.colno}")  # fmt: skip
+    features = data.get("features") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection" or not isinstance(features, list):
+        return None, Finding(f"{rule_prefix}.not-a-feature-collection", Severity.ERROR, display,
+                             "expected a GeoJSON FeatureCollection with a 'features' list")  # fmt: skip
+    return features, None
+
+
 def read_small_area_boundaries(folder: Path, display_prefix: str) -> ReaderResult:
     """Read ``lsoa11/<LAD>.json`` into LSOA areas (valid from 2011), LSOA → LAD relations and geometry."""
     result = ReaderResult()
@@ -125,26 +142,10 @@ def read_small_area_boundaries(folder: Path, display_prefix: str) -> ReaderResul
             )
             continue
         lad = path.stem
-        try:
-            data = json.loads(path.read_bytes().decode("utf-8-sig"))
-        except UnicodeDecodeError as exc:
-            find("encoding", display, f"not UTF-8 text: {exc.reason} at byte {exc.start}")
-            continue
-        except json.JSONDecodeError as exc:
-            result.findings.append(
-                Finding(
-                    "small-areas.invalid-json",
-                    Severity.ERROR,
-                    display,
-                    f"invalid JSON: {exc.msg}",
-                    row=exc.lineno,
-                    column=f"char {exc.colno}",
-                )
-            )
-            continue
-        features = data.get("features") if isinstance(data, dict) else None
-        if not isinstance(data, dict) or data.get("type") != "FeatureCollection" or not isinstance(features, list):
-            find("not-a-feature-collection", display, "expected a GeoJSON FeatureCollection with a 'features' list")
+        features, problem = feature_list(path, display, "small-areas")
+        if features is None:
+            assert problem is not None
+            result.findings.append(problem)
             continue
         for i, feature in enumerate(features):
             result.rows_read += 1

@@ -146,6 +146,7 @@ class _Layout:
     legend_at: tuple[float, float]
     inset: _Inset | None = None
     names: dict[str, str] = field(default_factory=dict)
+    grid: _Grid | None = None  # world metres → viewBox units, for labels
 
 
 _layouts: OrderedDict[str, _Layout] = OrderedDict()
@@ -288,9 +289,11 @@ def _build_layout(
         inset_layout = _build_inset(codes, geoms, set(inset), names, grid, frame, mask)
         boxes += [inset_layout.box, inset_layout.extent]
 
-    legend_size = (font * LEGEND_CHARS * 0.6, font * 1.5 * legend_rows)
-    legend = _place(mask, frame, legend_size, boxes, ("left", "right"))
-    boxes.append(legend)
+    legend: Box = (0.0, 0.0, 0.0, 0.0)
+    if legend_rows:  # none: the page gives the legend
+        legend_size = (font * LEGEND_CHARS * 0.6, font * 1.5 * legend_rows)
+        legend = _place(mask, frame, legend_size, boxes, ("left", "right"))
+        boxes.append(legend)
     pad = font / 2
     x0 = min([0.0] + [b[0] for b in boxes]) - pad
     y0 = min([0.0] + [b[1] for b in boxes]) - pad
@@ -304,6 +307,7 @@ def _build_layout(
         legend_at=(legend[0], legend[1]),
         inset=inset_layout,
         names=names,
+        grid=grid,
     )
 
 
@@ -657,18 +661,34 @@ def _describe(
 # Area map
 
 
+def _linked(path: str, code: str, name: str, links: dict[str, str] | None) -> str:
+    """A shape, wrapped in a link to its page (with the area's name as the link's accessible name) if it has one."""
+    href = (links or {}).get(code)
+    if href is None:
+        return path
+    return f'<a href="{escape(href)}" aria-label="{escape(name, {chr(34): "&quot;"})}">{path}</a>'
+
+
 def area_map(
     features: Sequence[MapArea],
     *,
-    code: str,
+    code: str | Collection[str],
     title: str,
     chart_id: str | None = None,
     width: int = 320,
+    links: dict[str, str] | None = None,
+    labels: bool = False,
 ) -> str:
-    """One area highlighted among its neighbours (e.g. the other districts of its county), for an area page."""
+    """Areas highlighted among their neighbours (e.g. a district among the others of its county).
+
+    ``code`` is the highlighted area (or areas). With ``links`` (code → URL) every shape is a link named by
+    its area, and the SVG is a group of links rather than one image; ``labels`` writes the highlighted
+    areas' names on the map (text at least 12 px when the map is 343 px wide, a phone's column).
+    """
+    chosen = {code} if isinstance(code, str) else set(code)
     projected = [(f, project(f.geojson)) for f in features]
     drawn = [(f, g) for f, g in projected if g is not None]
-    cid = chart_id or auto_id("areamap", code, _layout_key(features, ()))
+    cid = chart_id or auto_id("areamap", ",".join(sorted(chosen)), _layout_key(features, ()))
     if not drawn:
         return (
             f'<svg xmlns="{SVG_NS}" id="{cid}" width="{width}" height="40" role="img" aria-labelledby="{cid}-title">'
@@ -681,22 +701,36 @@ def area_map(
     vw, vh = math.ceil((maxx - minx) / step), math.ceil((maxy - miny) / step)
     pad = 4
     height = round(width * (vh + 2 * pad) / (vw + 2 * pad))
-    name = next((f.name for f, _ in drawn if f.code == code), code)
-    others = len(drawn) - 1
+    names = [f.name for f, _ in drawn if f.code in chosen]
+    name = ", ".join(names) if len(names) <= 3 else f"{len(names)} areas"
+    others = len(drawn) - len(names)
+    role = 'role="group"' if links else 'role="img"'
     out = [
         f'<svg xmlns="{SVG_NS}" id="{cid}" class="area-map" width="{width}" height="{height}" '
-        f'viewBox="{-pad} {-pad} {vw + 2 * pad} {vh + 2 * pad}" role="img" aria-labelledby="{cid}-title" '
-        f'aria-describedby="{cid}-desc" focusable="false">',
+        f'viewBox="{-pad} {-pad} {vw + 2 * pad} {vh + 2 * pad}" {role} aria-labelledby="{cid}-title" '
+        f'aria-describedby="{cid}-desc"{"" if links else " focusable=" + chr(34) + "false" + chr(34)}>',
         f'<title id="{cid}-title">{escape(title)}</title>',
         f'<desc id="{cid}-desc">{escape(f"Map of {name} (dark) among {others} neighbouring areas (light).")}</desc>',
         f'<g stroke="#fff" stroke-width="{vw / 300:.1f}" stroke-linejoin="round" fill-rule="evenodd">',
     ]
-    ordered = sorted(zip(drawn, simplified, strict=True), key=lambda item: item[0][0].code == code)
+    ordered = sorted(zip(drawn, simplified, strict=True), key=lambda item: item[0][0].code in chosen)
     for (f, _), g in ordered:
-        fill = PALETTE[-1] if f.code == code else "#dee0e2"
-        extra = f' stroke="{OUTLINE}" stroke-width="{vw / 150:.1f}"' if f.code == code else ""
-        out.append(f'<path d="{grid.path(g)}" fill="{fill}"{extra}><title>{escape(f.name)}</title></path>')
-    out.append("</g></svg>")
+        fill = PALETTE[-1] if f.code in chosen else "#dee0e2"
+        extra = f' stroke="{OUTLINE}" stroke-width="{vw / 150:.1f}"' if f.code in chosen else ""
+        shape = f'<path d="{grid.path(g)}" fill="{fill}"{extra}><title>{escape(f.name)}</title></path>'
+        out.append(_linked(shape, f.code, f.name, links))
+    out.append("</g>")
+    if labels:
+        font = (vw + 2 * pad) * 13 / 343  # 13 px on a 343 px wide phone column
+        out.append(f'<g font-family="{FONT}" font-size="{font:.0f}" text-anchor="middle" fill="{TEXT}" '
+                   f'stroke="#fff" stroke-width="{font / 4:.1f}" paint-order="stroke" aria-hidden="true">')  # fmt: skip
+        for (f, g), s in zip(drawn, simplified, strict=True):
+            if f.code in chosen and len(chosen) <= 6:
+                pt = s.representative_point() if not s.is_empty else g.representative_point()
+                x, y = grid.point(pt.x, pt.y)
+                out.append(f'<text x="{x:.0f}" y="{y:.0f}">{escape(f.name)}</text>')
+        out.append("</g>")
+    out.append("</svg>")
     return "".join(out)
 
 
@@ -722,13 +756,20 @@ def class_map(
     chart_id: str | None = None,
     width: int = 560,
     steps: int = SMALL_AREA_STEPS,
+    links: dict[str, str] | None = None,
+    svg_legend: bool = True,
+    places: Sequence[tuple[str, float, float]] = (),
 ) -> str:
     """A map whose ``value`` is already a class (1 to ``len(colours)``), with a fixed legend: no quantiles.
+
+    ``svg_legend=False`` leaves the legend to the page (HTML text stays legible when a phone shrinks the map).
+    ``places``: (name, longitude, latitude) of towns to write on the map, largest first; a label that would
+    overlap one already written is left out.
 
     One ``<path>`` with a ``<title>`` (from ``titles``) per area that has geometry; areas without a class
     are hatched as "no data". ``labels`` name the classes in the legend.
     """
-    layout = _layout(features, (), legend_rows=len(colours) + 3, steps=steps)
+    layout = _layout(features, (), legend_rows=len(colours) + 3 if svg_legend else 0, steps=steps)
     cid = chart_id or auto_id("classmap", title, _layout_key(features, (), steps))
     by_class: dict[int | None, list[MapArea]] = {}
     for f in features:
@@ -742,8 +783,9 @@ def class_map(
     nd = f"{cid}-nd"
     out: list[str] = [
         f'<svg xmlns="{SVG_NS}" id="{cid}" class="map class-map" width="{width}" height="{height}" '
-        f'viewBox="{ox} {oy} {vw} {vh}" role="img" aria-labelledby="{cid}-title" aria-describedby="{cid}-desc" '
-        f'focusable="false" font-family="{FONT}" fill="{TEXT}">',
+        f'viewBox="{ox} {oy} {vw} {vh}" role="{"group" if links else "img"}" aria-labelledby="{cid}-title" '
+        f'aria-describedby="{cid}-desc"{"" if links else " focusable=" + chr(34) + "false" + chr(34)} '
+        f'font-family="{FONT}" fill="{TEXT}">',
         f'<title id="{cid}-title">{escape(title)}</title>',
         f'<desc id="{cid}-desc">{escape(description)}</desc>',
         f"<defs>{_hatch(nd, font * 0.45)}</defs>",
@@ -757,14 +799,44 @@ def class_map(
         out.append(f'<g fill="{fill}" data-class="{"none" if k is None else k}">')
         for f in members:
             tip = escape(titles.get(f.code, f"{f.name}: no data"))
-            out.append(f'<path d="{layout.paths[f.code]}" data-code="{escape(f.code)}"><title>{tip}</title></path>')
+            shape = f'<path d="{layout.paths[f.code]}" data-code="{escape(f.code)}"><title>{tip}</title></path>'
+            out.append(_linked(shape, f.code, titles.get(f.code, f.name), links))
         out.append("</g>")
     out.append("</g>")
     entries = [(str(k + 1), c, label) for k, (c, label) in enumerate(zip(colours, labels, strict=True))]
     if None in by_class:
         entries.append(("none", f"url(#{nd})", "No data"))
-    out.append(_legend_box(layout, legend_title, entries))
+    if svg_legend:
+        out.append(_legend_box(layout, legend_title, entries))
+    if places and layout.grid is not None:
+        out.append(_place_names(layout.grid, places, font * 1.5, (ox, oy, vw, vh)))
     out.append("</svg>")
+    return "".join(out)
+
+
+def _place_names(
+    grid: _Grid, places: Sequence[tuple[str, float, float]], font: float, frame: tuple[float, float, float, float]
+) -> str:
+    """Town names on a map, with a white halo, skipping any that would overlap another or leave the frame."""
+    out = [f'<g class="place-names" font-size="{font:.0f}" font-weight="bold" text-anchor="middle" '
+           f'stroke="#fff" stroke-width="{font / 4:.1f}" paint-order="stroke" aria-hidden="true">']  # fmt: skip
+    taken: list[tuple[float, float, float, float]] = []
+    ox, oy, vw, vh = frame
+    for name, lon, lat in places:
+        x, y = grid.point(*TO_BNG.transform(lon, lat))
+        w, h = len(name) * font * 0.55, font * 1.1
+        box = (x - w / 2, y - h, w, h)
+        if (
+            box[0] < ox
+            or box[0] + w > ox + vw
+            or box[1] < oy
+            or box[1] + h > oy + vh
+            or any(_box_overlap(box, t) > 0 for t in taken)
+        ):
+            continue
+        taken.append(box)
+        out.append(f'<text x="{x:.0f}" y="{y:.0f}">{escape(name)}</text>')
+    out.append("</g>")
     return "".join(out)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import duckdb
+import shapely
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -27,6 +28,7 @@ from observatory.web.data.compare import added_view, compare_page, parse_slugs
 from observatory.web.data.home import home_page
 from observatory.web.data.indicators import CURRENT_LTLA, indicator_list, indicator_page
 from observatory.web.data.neighbourhoods import map_title, neighbourhood_table
+from observatory.web.data.places import MSOA, WARD, custom_page, place_page
 from observatory.web.data.search import search_page
 from observatory.web.data.static_pages import about_page, accessibility_page, methodology_page
 from observatory.web.data.strategy import actions_page, strategy_page
@@ -239,10 +241,25 @@ def areas(request: Request, fmt: str = "html") -> Response:
     return page(request, f"areas.{fmt}", "areas.html", lambda cur: area_index(cur, cfg), "areas", cache_key="areas")
 
 
+@router.get("/areas/custom")
+@router.get("/areas/custom.{fmt}")
+def custom_area(request: Request, fmt: str = "html") -> Response:
+    """Your own area: wards and/or neighbourhoods chosen from a list (checkboxes, no script needed)."""
+    wards, hoods = _joined(request, "wards", "ward"), _joined(request, "neighbourhoods", "neighbourhood")
+    name = request.query_params.get("name")
+    return page(request, f"custom.{fmt}", "place.html", lambda cur: custom_page(cur, wards, hoods, name),
+                "custom-area", extra=place_maps, cache_key=f"custom:{wards}:{hoods}:{name}")  # fmt: skip
+
+
 @router.get("/areas/{name}")
 def area(request: Request, name: str) -> Response:
     cfg = config_of(request)
     code, fmt = split_format(name)
+    if WARD.match(code) or MSOA.match(code):  # wards (May 2025) and named neighbourhoods (MSOA 2021)
+        pc = request.query_params.get("postcode")
+        wards, hoods = ([code], []) if WARD.match(code) else ([], [code])
+        return page(request, name, "place.html", lambda cur: place_page(cur, wards, hoods, postcode=pc), code,
+                    extra=place_maps, cache_key=f"place:{code}:{pc or ''}")  # fmt: skip
     if code != code.upper() and cfg.group(code) is None:  # a name (/areas/thurrock), not a code: redirect
         query = f"?{request.url.query}" if request.url.query else ""
         suffix = "" if fmt == "html" else f".{fmt}"
@@ -327,6 +344,7 @@ def theme(request: Request, name: str) -> Response:
 @router.get("/search")
 @router.get("/search.{fmt}")
 def search(request: Request, fmt: str = "html") -> Response:
+    """Places and postcodes first (the first result is the place meant), then indicators and areas."""
     q = request.query_params.get("q")
     return page(request, f"search.{fmt}", "search.html", lambda cur: search_page(cur, q), "search")
 
@@ -530,6 +548,38 @@ def _lsoa_shapes(release: Release, authorities: list[str]) -> dict[str, tuple[st
 DECILE_LABELS = ("1: most deprived 10%", *(str(d) for d in range(2, 10)), "10: least deprived 10%")
 
 
+TOWN_LABELS = 10  # at most this many town names on a neighbourhood map, largest first
+
+
+def town_labels(release: Release, authorities: list[str]) -> list[tuple[str, float, float]]:
+    """(name, longitude, latitude) of the main towns of some authorities: the named places with the most 2021
+    LSOAs (about 1,500 residents each), placed inside their largest ward or neighbourhood."""
+    cur = release.cursor()
+    try:
+        cur.execute(
+            """
+            WITH parts AS (
+              SELECT n.name, u.code FROM named_places n, unnest(list_concat(n.wards, n.neighbourhoods)) u(code)
+              WHERE n.authority IN (SELECT unnest($l))),
+            sizes AS (
+              SELECT p.name, count(DISTINCT l.code) AS n FROM parts p
+              JOIN lsoa21 l ON l.ward = p.code OR l.msoa21 = p.code GROUP BY p.name)
+            SELECT p.name, s.n, list(g.geojson) FROM parts p JOIN sizes s ON s.name = p.name
+            JOIN area_geometry g ON g.code = p.code GROUP BY p.name, s.n ORDER BY s.n DESC, p.name
+            """,
+            {"l": authorities},
+        )
+        found = cur.fetchall()[:TOWN_LABELS]
+    finally:
+        cur.close()
+    towns = []
+    for name, _n, shapes in found:
+        parts = [shapely.make_valid(shapely.from_geojson(g)) for g in shapes]
+        point = max(parts, key=lambda g: g.area).representative_point()  # inside the town's largest part
+        towns.append((name, point.x, point.y))
+    return towns
+
+
 def neighbourhood_map(release: Release, payload: dict[str, Any]) -> str | None:
     """The area's LSOAs coloured by decile on the chosen domain (fixed classes, not quantiles)."""
     hood = payload.get("neighbourhoods")
@@ -555,7 +605,8 @@ def neighbourhood_map(release: Release, payload: dict[str, Any]) -> str | None:
         features, titles=titles, labels=DECILE_LABELS,
         title=f"{hood['domain_label']} 2019 by neighbourhood in {a['name']}",
         legend_title=f"{hood['domain_name']} decile (England)", description=description,
-        chart_id="map-neighbourhoods",
+        chart_id="map-neighbourhoods", links={code: f"/areas/{code}" for code in shapes}, svg_legend=False,
+        places=town_labels(release, authorities),
     )  # fmt: skip
 
 
@@ -571,6 +622,37 @@ def lsoa_locator(release: Release, payload: dict[str, Any]) -> tuple[str, str] |
     title = f"Map: where {a['name']} is in {authority['name']}"
     caption = f"{a['name']} (dark) among the other {len(features) - 1} neighbourhoods of {authority['name']} (light)."
     return maps.area_map(features, code=a["code"], title=title, chart_id="locator"), caption
+
+
+def place_maps(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
+    """A place among the wards (or neighbourhoods) of its authorities; every shape links to its page."""
+    if payload.get("kind") == "picker" or not payload.get("members"):
+        return {}
+    authorities = [a["code"] for a in payload["authorities"]]
+    layer = "ward" if payload["wards"] else "msoa"
+    cur = release.cursor()
+    try:
+        cur.execute(
+            """
+            SELECT a.code, a.name, g.geojson FROM areas a JOIN area_geometry g ON g.code = a.code
+            JOIN area_relations r ON r.code = a.code AND r.relation = 'ltla'
+            WHERE a.type = $t AND r.parent IN (SELECT unnest($l)) ORDER BY a.code
+            """,
+            {"t": layer, "l": authorities},
+        )
+        found = cur.fetchall()
+    finally:
+        cur.close()
+    chosen = set(payload["wards"] if layer == "ward" else payload["neighbourhoods"])
+    features = [maps.MapArea(code, name, geojson, None) for code, name, geojson in found]
+    where = " and ".join(a["name"] for a in payload["authorities"])
+    kind = "wards" if layer == "ward" else "neighbourhoods"
+    title = f"Map: {payload['title']} among the {kind} of {where}"
+    svg = maps.area_map(features, code=chosen, title=title, chart_id="place-map", width=560,
+                        links={c: f"/areas/{c}" for c, _, _ in found}, labels=True)  # fmt: skip
+    caption = (f"{payload['title']} (dark) among the other {kind} of {where} (light). Select any {kind[:-1]} "
+               "to open its page.")  # fmt: skip
+    return {"place_svg": svg, "place_caption": caption}
 
 
 def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:

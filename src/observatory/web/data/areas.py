@@ -54,6 +54,8 @@ TYPE_LABELS = {
     "pfa": "Police force area",
     "soa": "Super output area (Northern Ireland)",
     "lsoa": "Neighbourhood (LSOA 2011)",
+    "ward": "Ward (May 2025)",
+    "msoa": "Neighbourhood (MSOA 2021)",
     "other": "Other statistical area",
 }
 LTLA_PREFIX_LABELS = {
@@ -341,6 +343,9 @@ def area_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str, domain:
     hood = neighbourhoods(cur, a, [a], chosen) if a["type"] == "ltla" else None
     if hood is not None:  # the neighbourhood table links every LSOA: not listed again under "Areas within"
         children = [g for g in children if g["type_label"] != TYPE_LABELS["lsoa"]]
+    places = _wards_and_neighbourhoods(cur, code) if a["type"] == "ltla" else None
+    if places:  # listed near the top of the page instead
+        children = [g for g in children if g["type_label"] not in (TYPE_LABELS["ward"], TYPE_LABELS["msoa"])]
     benchmarks = _benchmarks(cur, config, a, parents)
     indicators = {r["slug"]: r for r in all_indicators(cur)}
     found = rows(
@@ -431,7 +436,24 @@ def area_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str, domain:
         "has_trends": any(r["trend"] for r in rows_by_slug.values()),
         "peers": PEERS,
         "neighbourhoods": hood,
+        "places": places,
         "table": table,
+    }
+
+
+def _wards_and_neighbourhoods(cur: duckdb.DuckDBPyConnection, code: str) -> dict[str, list[Row]] | None:
+    """An authority's wards (May 2025) and named neighbourhoods (MSOA 2021), each linking to its page."""
+    found = rows(
+        cur,
+        "SELECT a.code, a.name, a.type FROM areas a JOIN area_relations r ON r.code = a.code AND r.relation = 'ltla' "
+        "WHERE r.parent = $c AND a.type IN ('ward', 'msoa') ORDER BY a.name",
+        {"c": code},
+    )
+    if not found:
+        return None
+    return {
+        "wards": [r for r in found if r["type"] == "ward"],
+        "neighbourhoods": [r for r in found if r["type"] == "msoa"],
     }
 
 

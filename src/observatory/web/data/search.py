@@ -20,6 +20,7 @@ from rapidfuzz import fuzz, process, utils
 from observatory.release import read
 from observatory.web.data.areas import type_label
 from observatory.web.data.common import rows
+from observatory.web.data.places import POSTCODE_NOTE, load_places, place_results, postcode_area, postcode_lookup
 from observatory.web.errors import BadRequest
 
 MAX_QUERY = 100
@@ -65,6 +66,9 @@ TYPE_BOOST = {"group": 4.0, "ltla": 3.0, "utla": 3.0, "ctry": 3.0, "uk": 3.0, "r
               "other": -6.0}  # fmt: skip
 
 
+HIDDEN_TYPES = ("soa", "ward", "msoa")
+
+
 @dataclass(frozen=True, slots=True)
 class _Index:
     indicators: list[dict[str, Any]]
@@ -73,6 +77,7 @@ class _Index:
     ind_owner: list[int]
     area_texts: list[str]
     area_norm: list[str]  # names lower-cased without punctuation, for prefix matching
+    places: list[dict[str, Any]]  # the release's place search index (towns, wards, neighbourhoods, parishes)
 
 
 _CACHE: OrderedDict[str, _Index] = OrderedDict()
@@ -93,7 +98,7 @@ def _build(cur: duckdb.DuckDBPyConnection) -> _Index:
     for a in areas:
         a["type_label"] = type_label(a) + (" (former)" if a["valid_to"] is not None else "")
     names = [a["name"] for a in areas]
-    return _Index(inds, areas, texts, owner, names, [utils.default_process(n) for n in names])
+    return _Index(inds, areas, texts, owner, names, [utils.default_process(n) for n in names], load_places(cur))
 
 
 def _index(cur: duckdb.DuckDBPyConnection) -> _Index:
@@ -118,12 +123,35 @@ def _clean(q: str | None) -> str:
     return text
 
 
+def _place_part(cur: duckdb.DuckDBPyConnection, idx: _Index, text: str) -> dict[str, Any]:
+    """Places, a postcode or a postcode district/sector for ``text``, and where a confident match leads."""
+    if not text or not idx.places:
+        return {"places": [], "postcode": None, "postcode_area": None, "go": None}
+    postcode = postcode_lookup(cur, text)
+    district = None if postcode else postcode_area(cur, text)
+    places = [] if postcode or (district and district["total"]) else place_results(idx.places, text)
+    go = None
+    if postcode and postcode.get("found") and postcode.get("in_scope") and postcode.get("ward"):
+        go = f"/areas/{postcode['ward']}?postcode={postcode['postcode'].replace(' ', '+')}"
+    else:
+        exact = [p for p in places if p["exact"] and p["south_essex"]]
+        if len(exact) == 1:
+            go = exact[0]["url"]
+    return {"places": places, "postcode": postcode, "postcode_area": district, "go": go,
+            "postcode_note": POSTCODE_NOTE if postcode or district else None}  # fmt: skip
+
+
 def search_page(cur: duckdb.DuckDBPyConnection, q: str | None, limit: int = LIMIT) -> dict[str, Any]:
-    """Indicators and areas matching ``q``, best first; an empty query returns the empty form."""
+    """Places, postcodes, indicators and areas matching ``q``, best first; an empty query returns the form.
+
+    ``go`` is the page a confident match leads to (a South Essex postcode, or one exact place name), which
+    the results page offers first.
+    """
     text = _clean(q)
     idx = _index(cur)
     indicators: list[dict[str, Any]] = []
     areas: list[dict[str, Any]] = []
+    found = _place_part(cur, idx, text)
     if utils.default_process(text) or text:
         ind_scores, area_scores = _indicator_scores(idx, text), _area_scores(idx, text)
         # one floor for both lists: an exact area name makes weak indicator matches noise, and vice versa
@@ -140,7 +168,15 @@ def search_page(cur: duckdb.DuckDBPyConnection, q: str | None, limit: int = LIMI
              "score": round(min(area_scores[i], 100.0), 1)}
             for i in _keep(area_scores, floor, order, limit)
         ]  # fmt: skip
-    table = sorted(
+    place_rows = [{"kind": "place", "label": p["name"],
+                   "detail": ", ".join(filter(None, [p["kind_label"], p["authority_name"]])), "code": p["code"] or "",
+                   "url": p["url"], "score": None} for p in found["places"]]  # fmt: skip
+    pc = found["postcode"]
+    if pc and pc.get("found") and pc.get("ward"):
+        place_rows.insert(0, {"kind": "postcode", "label": pc["postcode"],
+                              "detail": f"{pc['ward_name']}, {pc['authority_name']}", "code": pc["postcode"],
+                              "url": found["go"] or f"/areas/{pc['ward']}", "score": None})  # fmt: skip
+    table = place_rows + sorted(
         [{"kind": "indicator", "label": r["label"], "detail": r["subtitle"] or "", "code": r["slug"],
           "url": r["url"], "score": r["score"]} for r in indicators]
         + [{"kind": "area", "label": r["name"], "detail": f"{r['type_label']}, {r['code']}", "code": r["code"],
@@ -148,7 +184,8 @@ def search_page(cur: duckdb.DuckDBPyConnection, q: str | None, limit: int = LIMI
         key=lambda r: -float(r["score"]),
     )  # fmt: skip
     title = f"Search results for “{text}”" if text else "Search"
-    return {"title": title, "q": text, "indicators": indicators, "areas": areas, "count": len(table), "table": table}
+    return {"title": title, "q": text, **found, "indicators": indicators, "areas": areas, "count": len(table),
+            "table": table}  # fmt: skip
 
 
 def _keep(scores: dict[int, float], floor: float, order: Callable[[int], tuple[Any, ...]], limit: int) -> list[int]:
@@ -190,6 +227,8 @@ def _area_scores(idx: _Index, text: str) -> dict[int, float]:
     matches += process.extract(query, prefixes, scorer=fuzz.ratio, processor=None, limit=50, score_cutoff=CUTOFF)
     for _match, score, pos in matches:
         best[pos] = max(best.get(pos, 0.0), float(score))
+    for i in [i for i in best if idx.areas[i]["type"] in HIDDEN_TYPES and best[i] < 120.0]:
+        del best[i]  # NI small areas only by their code, never for a town's name; wards and MSOAs are places
     for i in best:
         best[i] += TYPE_BOOST.get(idx.areas[i]["type"], 0.0) - (3.0 if idx.areas[i]["valid_to"] is not None else 0.0)
     return best

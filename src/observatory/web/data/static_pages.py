@@ -196,6 +196,21 @@ GENERAL = (
         "Wales, Scotland and Northern Ireland appear on maps and in ranked tables after the English ones, unranked. "
         "Totals (counts of businesses, £ million) are never set beside England's total as a benchmark.",
     ),
+    (
+        "places",
+        "Postcodes, wards and named neighbourhoods",
+        "Wards are those of May 2025 and neighbourhoods the 2021 middle-layer super output areas (MSOAs), named by "
+        "the House of Commons Library with the ONS code beside. A postcode is placed by its centroid in the ONS "
+        "National Statistics Postcode Lookup (May 2025), by point-in-polygon in the 2021 boundaries, so a postcode "
+        "near a boundary can straddle it. The Indices of Deprivation 2019 were published for 2011 LSOAs: each is "
+        "carried to a 2021 LSOA by the ONS best-fit lookup, and each 2021 LSOA belongs to its MSOA and to the ward "
+        "holding most of its area. A ward's or neighbourhood's share of residents in England's most deprived 10% is "
+        "the mid-2015 population (the IoD2019 denominators) of its 2011 LSOAs in decile 1 over the population of all "
+        "of them: a ratio of sums. The deciles describe the 2011 LSOAs, not the ward as a whole. Seven 2021 LSOAs "
+        "split from a 2011 LSOA are the best fit of none and carry no value of their own. Towns without a ward or "
+        "parish of their own (Leigh-on-Sea, Benfleet, Hadleigh, Shoeburyness, Corringham) are the wards or "
+        "neighbourhoods named after them, declared in the observatory's configuration.",
+    ),
 )
 
 

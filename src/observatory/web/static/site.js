@@ -58,7 +58,8 @@
         li.setAttribute("aria-selected", "false");
         li.appendChild(document.createTextNode(r.label));
         hint.className = "hint";
-        hint.textContent = (r.kind === "area" ? "Area: " : "Indicator: ") + (r.detail || "");
+        var kinds = {area: "Area: ", indicator: "Indicator: ", place: "Place: ", postcode: "Postcode: "};
+        hint.textContent = (kinds[r.kind] || "") + (r.detail || "");
         li.appendChild(hint);
         li.addEventListener("mousedown", function (e) { e.preventDefault(); window.location.href = r.url; });
         list.appendChild(li);
