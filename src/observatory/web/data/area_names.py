@@ -53,13 +53,17 @@ def area_code_for_name(cur: duckdb.DuckDBPyConnection, slug: str) -> str | None:
 
 
 def name_suggestions(cur: duckdb.DuckDBPyConnection, slug: str) -> list[tuple[str, str]]:
-    """Likely meant areas for a name slug nobody has (typo-tolerant), as (label, url); neighbourhoods left out
-    (their names repeat the authority's, "Thurrock 001A", and would crowd out the authority itself)."""
-    choices = {
-        r["code"]: f"{r['name']} ({r['code']})"
-        for r in rows(cur, "SELECT code, name FROM areas WHERE valid_to IS NULL AND type NOT IN ('lsoa', 'soa')")
-    }
-    return suggest(slug.replace("-", " "), choices, "/areas/")
+    """Likely meant areas for a name slug nobody has (typo-tolerant), as (label, url): authorities and larger
+    areas first, then wards and named neighbourhoods (whose names often contain an authority's, "Little Thurrock
+    North", and would otherwise crowd out the authority itself); LSOAs left out ("Thurrock 001A")."""
+    text = slug.replace("-", " ")
+    current = rows(cur, "SELECT code, name, type FROM areas WHERE valid_to IS NULL AND type NOT IN ('lsoa', 'soa')")
+    small = {"ward", "msoa", "msoa21", "lsoa21"}
+    large = suggest(
+        text, {r["code"]: f"{r['name']} ({r['code']})" for r in current if r["type"] not in small}, "/areas/"
+    )
+    local = suggest(text, {r["code"]: f"{r['name']} ({r['code']})" for r in current if r["type"] in small}, "/areas/")
+    return (large + [s for s in local if s not in large])[:5]
 
 
 def resolve_area_name(cur: duckdb.DuckDBPyConnection, slug: str) -> str:
