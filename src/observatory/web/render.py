@@ -7,7 +7,6 @@ Every response names the release that served it and is cacheable until the next 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from collections.abc import Callable, Iterable
@@ -18,13 +17,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from observatory.web import httpcache
 from observatory.web.data.common import format_value, jsonable
 from observatory.web.errors import BadRequest
+from observatory.web.httpcache import CACHE_CONTROL
 from observatory.web.releases import Release
 
 TEMPLATES = Path(__file__).parent / "templates"
 FORMATS = ("html", "json", "csv")
-CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=60"
 
 
 def make_templates() -> Jinja2Templates:
@@ -50,13 +50,13 @@ def split_format(name: str) -> tuple[str, str]:
 
 
 def etag(release: Release, request: Request, fmt: str) -> str:
-    digest = hashlib.sha256(f"{release.id}|{fmt}|{request.url.path}?{request.url.query}".encode()).hexdigest()
-    return f'"{digest[:32]}"'
+    """The page's ETag (``observatory.web.httpcache.etag`` of release, format and URL)."""
+    return httpcache.etag(release.id, fmt, request.url.path, request.url.query)
 
 
-def _not_modified(request: Request, tag: str) -> bool:
-    sent = request.headers.get("if-none-match", "")
-    return tag in [t.strip() for t in sent.split(",")] or sent.strip() == "*"
+def not_modified(request: Request, tag: str) -> bool:
+    """``If-None-Match`` names this tag (weak comparison, lists, ``*``)."""
+    return httpcache.matches(request.headers.get("if-none-match"), tag)
 
 
 def csv_text(table: Iterable[dict[str, Any]]) -> str:
@@ -90,7 +90,7 @@ def respond(
 ) -> Response:
     tag = etag(release, request, fmt)
     headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL, "X-Observatory-Release": release.id}
-    if _not_modified(request, tag):
+    if not_modified(request, tag):
         return Response(status_code=304, headers=headers)
     payload = data() if callable(data) else data
     if fmt == "json":
