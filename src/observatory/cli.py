@@ -107,9 +107,17 @@ def build(
     config: ConfigOpt = None,
     store: StoreOpt = None,
     show: Annotated[int, typer.Option("--show", help="How many findings to list")] = 15,
+    accept_loss: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--accept-loss",
+            help="A source (or file) allowed to lose observations against the current release without a new "
+            "edition; recorded in the release. Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Build a release from the sources, validate it and publish it (nothing is published on error)."""
-    from observatory.pipeline.build import BuildFailed, build_release
+    from observatory.pipeline.build import BuildFailed, NoSpace, build_release
 
     sources = sources or (Path(os.environ["OBSERVATORY_SOURCES"]) if os.environ.get("OBSERVATORY_SOURCES") else None)
     if sources is None:
@@ -120,7 +128,10 @@ def build(
         previous = target.current_id()
         try:
             with err.status("building…") as status:
-                report = build_release(cfg, sources, target, progress=lambda m: status.update(f"{m}…"))
+                report = build_release(cfg, sources, target, progress=lambda m: status.update(f"{m}…"),
+                                       accept_loss=accept_loss or [])  # fmt: skip
+        except NoSpace as exc:
+            fail(str(exc))  # one line: where, that nothing was published, where the failed report is
         except BuildFailed as exc:
             _print_findings(exc.report.findings, show, errors_first=True)
             serving = f"release {previous} is still serving" if previous else "no release is published yet"
@@ -330,9 +341,13 @@ def serve(
     with reasons():
         cfg_path = config or None
         target = _store(store)
-        load_config(cfg_path)  # fail early with a one-line reason
+        cfg = load_config(cfg_path)  # fail early with a one-line reason
         target.resolve(None)
     os.environ["OBSERVATORY_STORE"] = str(target.root)
+    if not cfg.deployment.base_url and not os.environ.get("OBSERVATORY_BASE_URL"):
+        # absolute URLs come from configuration, never from a request's Host header
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 (compared, not bound)
+        os.environ["OBSERVATORY_BASE_URL"] = f"http://{shown}:{port}"
     if config is not None:
         os.environ["OBSERVATORY_CONFIG"] = str(config)
     out.print(f"Serving {target.current_id()} on http://{host}:{port}/")

@@ -178,6 +178,24 @@ def _is_data_file(path: Path) -> bool:
     return path.is_file() and path.suffix in DATA_SUFFIXES and not path.name.endswith(SIDECAR_SUFFIX)
 
 
+def files_under(folder: Path) -> list[Path]:
+    """Every file below ``folder``, sorted, following symlinked folders (each real folder once, so no loops).
+
+    ``Path.rglob`` before Python 3.13 does not descend into symlinked folders: a sources directory made of
+    links to the publishers' folders would otherwise be read but not recorded in the release's inputs.
+    """
+    found: list[Path] = []
+    seen: set[str] = set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        found.extend(Path(root) / n for n in names if (Path(root) / n).is_file())
+    return sorted(found)
+
+
 def build_manifest(sources_dir: Path, config: Config) -> Manifest:
     """Compute the manifest of every configured source from a local copy laid out as ``<dir>/<source>/``.
 
@@ -193,7 +211,7 @@ def build_manifest(sources_dir: Path, config: Config) -> Manifest:
         renames = REMOTE_NAMES.get(source.name)
         layout = REMOTE_LAYOUTS.get(source.name)
         entries: list[dict[str, object]] = []
-        for file in sorted(p for p in folder.rglob("*") if _is_data_file(p)):
+        for file in (p for p in files_under(folder) if _is_data_file(p)):
             rel = file.relative_to(folder).as_posix()
             entry: dict[str, object] = {"path": rel}
             if layout is not None:

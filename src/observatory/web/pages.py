@@ -179,7 +179,7 @@ def indicator(request: Request, name: str) -> Response:
     return page(request, name, "indicator.html", lambda cur: indicator_page(cur, cfg, slug, areas or None), slug,
                 extra=lambda release, payload: {
                     **indicator_charts(release, payload, cfg),
-                    "jsonld": indicator_jsonld(payload["indicator"], base=str(request.base_url),
+                    "jsonld": indicator_jsonld(payload["indicator"], base=request.app.state.base_url,
                                                site=cfg.deployment.name, release_id=release.id,
                                                created=release.created),
                 },

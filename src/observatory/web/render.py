@@ -22,6 +22,7 @@ from observatory.web.data.common import format_value, jsonable
 from observatory.web.errors import BadRequest
 from observatory.web.httpcache import CACHE_CONTROL
 from observatory.web.releases import Release
+from observatory.web.security import safe_link
 
 TEMPLATES = Path(__file__).parent / "templates"
 FORMATS = ("html", "json", "csv")
@@ -34,6 +35,7 @@ def make_templates() -> Jinja2Templates:
     env.trim_blocks = True
     env.lstrip_blocks = True
     env.filters["value"] = format_value
+    env.filters["link"] = safe_link  # every URL that comes from data goes through it before an href
     env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int | float) else n
     env.filters["datefmt"] = lambda d: d.strftime("%-d %B %Y") if hasattr(d, "strftime") else (d or "")
     return templates

@@ -30,7 +30,7 @@ class JsonLDResponse(JSONResponse):
 @catalog_router.get("/catalog.jsonld", include_in_schema=False, response_class=JsonLDResponse)
 async def catalog(request: Request, release: ReleaseParam = None) -> Response:
     rel = get_release(request, release)
-    base = str(request.base_url).rstrip("/")
+    base = request.app.state.base_url
 
     def build(cur: duckdb.DuckDBPyConnection) -> Rendered:
         body = dcat_catalog(all_indicators(cur), base=base, title=request.app.title, release_id=rel.id,

@@ -15,16 +15,19 @@ from observatory.web.api.models import (
 from observatory.web.api.params import (
     GVA,
     SOUTHEND,
+    Limit,
+    Offset,
     ReleaseParam,
     get_release,
     router,
 )
 from observatory.web.api.serving import (
     Rendered,
+    _link_header,
     as_json,
+    page_links,
     serve,
 )
-from observatory.web.errors import BadRequest
 
 
 @router.get("/methods", response_model=MethodList, summary="Every statistical method behind a judgement, explained")
@@ -53,11 +56,11 @@ async def judgements(
     area: Annotated[str | None, Query(max_length=40, pattern=r"^[A-Za-z0-9-]+$", description="Area code",
                                       examples=[SOUTHEND])] = None,
     latest: Annotated[bool, Query(description="Only each series' latest period (default true)")] = True,
+    limit: Limit = 1000,
+    offset: Offset = 0,
     release: ReleaseParam = None,
 ) -> Response:  # fmt: skip
     rel = get_release(request, release)
-    if indicator is None and area is None:
-        raise BadRequest("indicator", "give an indicator, an area or both", "indicator=<slug>, area=<code>")
 
     def build(cur: duckdb.DuckDBPyConnection) -> Rendered:
         params = {"i": indicator, "a": area, "latest": latest}
@@ -89,6 +92,11 @@ async def judgements(
              "sentence": r[8], "method_url": f"/methodology#{r[4]}"}
             for r in trends
         ]  # fmt: skip
-        return as_json({"count": len(found), "judgements": found}, rel)
+        following, previous = page_links(request, offset, limit, len(found))
+        body = {"count": len(found), "limit": limit, "offset": offset, "next": following,
+                "judgements": found[offset : offset + limit]}  # fmt: skip
+        rendered = as_json(body, rel)
+        rendered.headers.update(_link_header(following, previous))
+        return rendered
 
     return await serve(request, rel, release, "json", build)

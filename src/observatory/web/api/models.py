@@ -361,6 +361,9 @@ class Judgement(BaseModel):
 
 class JudgementList(BaseModel):
     count: int
+    limit: int
+    offset: int
+    next: str | None
     judgements: list[Judgement]
     release: str
 

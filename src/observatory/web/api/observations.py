@@ -72,9 +72,11 @@ from observatory.web.releases import Release
 )
 async def observations(
     request: Request,
-    indicator: Annotated[str | None, Query(max_length=20_000, description="Indicator slug(s), comma-separated",
+    indicator: Annotated[str | None, Query(max_length=6000, pattern=r"^[a-z0-9, -]*$",
+                                           description="Indicator slug(s), comma-separated",
                                            examples=[GVA])] = None,
-    area: Annotated[str | None, Query(max_length=20_000, description="Area code(s), comma-separated",
+    area: Annotated[str | None, Query(max_length=6000, pattern=r"^[A-Za-z0-9, -]*$",
+                                      description="Area code(s), comma-separated",
                                       examples=[SOUTHEND])] = None,
     area_type: Annotated[str | None, Query(max_length=200, description="Area type(s), comma-separated, e.g. ltla",
                                            examples=["ltla"])] = None,
@@ -98,8 +100,7 @@ async def observations(
         types = data.split_list(qp.getlist("area_type")) if area_type is not None else []
         start = data.parse_when(from_, "from", end=False)
         end = data.parse_when(to, "to", end=True)
-        if start is not None and end is not None and start > end:
-            raise BadRequest("from", f"from ({from_}) is after to ({to})", "from on or before to")
+        # from after to is a valid request (by the API's description) that no observation matches
         known = data.facts(cur, rel.id)
         return data.ObservationQuery(
             indicators=data.check_indicators(cur, inds, known_facts=known) if inds else None,

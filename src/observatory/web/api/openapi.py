@@ -106,10 +106,7 @@ def docs_html(doc: dict[str, Any]) -> str:
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{esc(doc['info']['title'])} – documentation</title>"
         "<link rel='stylesheet' href='/static/site.css'>"
-        "<style>.op{border-top:1px solid #ccc;padding:1em 0}code{word-break:break-all}"
-        "table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}"
-        ".try label{display:block;margin-top:.4em}</style></head><body><main class='width' id='main'>",
+        "</head><body class='api-docs'><main class='width' id='main'>",
         f"<p><a href='/'>Home</a></p><h1>{esc(doc['info']['title'])}</h1>"
         f"<p>{esc(doc['info'].get('description', ''))}</p>",
         "<p>Machine-readable description: <a href='/api/v1/openapi.json'>OpenAPI 3.1</a>. "

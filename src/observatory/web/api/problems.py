@@ -20,6 +20,10 @@ class Problem(BaseModel):
 
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
-    400: {"model": Problem, "description": "A parameter cannot be used; `allowed` says what it accepts"},
-    404: {"model": Problem, "description": "No such indicator, area or release (with suggestions)"},
+    400: {
+        "model": Problem,
+        "description": "A parameter cannot be used (or the query string is longer than "
+        "40,000 bytes); `allowed` says what it accepts",
+    },
+    404: {"model": Problem, "description": "No such indicator, area, area type, theme, period or release"},
 }

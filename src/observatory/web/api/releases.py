@@ -33,7 +33,7 @@ from observatory.web.api.serving import (
     serve,
 )
 from observatory.web.data import api_data as data
-from observatory.web.errors import BadRequest
+from observatory.web.errors import UnknownValue
 from observatory.web.formats import (
     CSV_MEDIA_TYPE,
     csv_bytes,
@@ -116,7 +116,7 @@ async def release_diff(
         try:
             old_id, new_id, changes = diff_rows(store, older.id, newer.id, indicator)
         except UnknownIndicator as exc:
-            raise BadRequest("indicator", str(exc), "a slug listed at /api/v1/indicators") from exc
+            raise UnknownValue("indicator", str(exc), "a slug listed at /api/v1/indicators") from exc
         summary = summarise_diff(changes)
         names = [
             "change", "indicator", "area_code", "area_name", "period", "old_value", "new_value", "old_lci_95",
