@@ -306,6 +306,14 @@ def fetch(
     config: ConfigOpt = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request")] = 30.0,
     retries: Annotated[int, typer.Option("--retries", help="Attempts per file on transient errors")] = 3,
+    allow_redirect_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-redirect-host",
+            help="A host that redirects may lead to (repeatable); by default "
+            "only redirects within the same site are followed",
+        ),
+    ] = None,
 ) -> None:
     """Download the configured sources from their publishers (sha256 and provenance recorded)."""
     from observatory.pipeline.fetch import fetch_sources
@@ -319,7 +327,8 @@ def fetch(
             def progress(label: str, done: int, total: int) -> None:
                 bar.update(task, description=label[-60:], completed=done, total=total)
 
-            report = fetch_sources(cfg, dest, base_url=base_url, timeout=timeout, retries=retries, progress=progress)
+            report = fetch_sources(cfg, dest, base_url=base_url, timeout=timeout, retries=retries, progress=progress,
+                                   redirect_hosts=allow_redirect_host or [])  # fmt: skip
     out.print(f"Fetched {report.files} files ({report.bytes:,} bytes) into {dest} in {report.duration:.1f} s")
     if report.changed:
         out.print(f"{len(report.changed)} file(s) differ from the manifest (changed upstream):")
