@@ -15,17 +15,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from observatory.web.api import (  # noqa: F401  (importing a routes module registers its routes)
-    areas,
-    bulk,
-    catalog,
-    index,
-    indicators,
-    judgements,
-    observations,
-    openapi,
-    releases,
-)
+from observatory.web.api import areas, bulk, catalog, index, indicators, judgements, observations, openapi, releases  # noqa: F401  (importing a routes module registers its routes)
 from observatory.web.api.middleware import ApiMiddleware
 from observatory.web.api.params import PREFIX, catalog_router, router
 from observatory.web.api.serving import CACHE

@@ -8,34 +8,12 @@ import duckdb
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from observatory.web.api.models import (
-    AreaDetail,
-    AreaList,
-    AreaProfile,
-    GeoFeature,
-)
-from observatory.web.api.params import (
-    PREFIX,
-    Code,
-    ReleaseParam,
-    TableFormat,
-    get_release,
-    router,
-)
-from observatory.web.api.serving import (
-    Rendered,
-    _config,
-    as_csv,
-    as_json,
-    serve,
-)
+from observatory.web.api.models import AreaDetail, AreaList, AreaProfile, GeoFeature
+from observatory.web.api.params import PREFIX, Code, ReleaseParam, TableFormat, get_release, router
+from observatory.web.api.serving import Rendered, _config, as_csv, as_json, serve
 from observatory.web.data import api_data as data
 from observatory.web.data.areas import area_page
-from observatory.web.formats import (
-    GEOJSON_MEDIA_TYPE,
-    dumps,
-    geojson_feature,
-)
+from observatory.web.formats import GEOJSON_MEDIA_TYPE, dumps, geojson_feature
 
 
 @router.get(

@@ -9,30 +9,11 @@ from fastapi import Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from observatory.web.api.models import (
-    CsvwMetadata,
-    DataPackage,
-)
-from observatory.web.api.params import (
-    PARQUET_MEDIA_TYPE,
-    PREFIX,
-    ReleaseId,
-    get_release,
-    router,
-)
-from observatory.web.api.serving import (
-    Rendered,
-    as_json,
-    base_headers,
-    not_modified,
-    serve,
-)
+from observatory.web.api.models import CsvwMetadata, DataPackage
+from observatory.web.api.params import PARQUET_MEDIA_TYPE, PREFIX, ReleaseId, get_release, router
+from observatory.web.api.serving import Rendered, as_json, base_headers, not_modified, serve
 from observatory.web.data import api_data as data
-from observatory.web.formats import (
-    EXPORT_SCHEMA,
-    csvw_metadata,
-    dumps,
-)
+from observatory.web.formats import EXPORT_SCHEMA, csvw_metadata, dumps
 from observatory.web.releases import Release
 
 

@@ -6,21 +6,11 @@ import duckdb
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
-from observatory.web.api.params import (
-    JSONLD_MEDIA_TYPE,
-    ReleaseParam,
-    catalog_router,
-    get_release,
-)
-from observatory.web.api.serving import (
-    Rendered,
-    serve,
-)
+from observatory.web.api.params import JSONLD_MEDIA_TYPE, ReleaseParam, catalog_router, get_release
+from observatory.web.api.serving import Rendered, serve
 from observatory.web.catalog import dcat_catalog
 from observatory.web.data.common import all_indicators
-from observatory.web.formats import (
-    dumps,
-)
+from observatory.web.formats import dumps
 
 
 class JsonLDResponse(JSONResponse):

@@ -7,22 +7,9 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from observatory import __version__
-from observatory.web.api.models import (
-    ApiIndex,
-)
-from observatory.web.api.params import (
-    GVA,
-    PREFIX,
-    SOUTHEND,
-    ReleaseParam,
-    get_release,
-    router,
-)
-from observatory.web.api.serving import (
-    Rendered,
-    as_json,
-    serve,
-)
+from observatory.web.api.models import ApiIndex
+from observatory.web.api.params import GVA, PREFIX, SOUTHEND, ReleaseParam, get_release, router
+from observatory.web.api.serving import Rendered, as_json, serve
 
 
 @router.get("", response_model=ApiIndex, summary="What the API offers, with links")

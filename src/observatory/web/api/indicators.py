@@ -8,27 +8,9 @@ import duckdb
 from fastapi import Query, Request
 from fastapi.responses import Response
 
-from observatory.web.api.models import (
-    IndicatorDetail,
-    IndicatorList,
-    IndicatorMap,
-    MapValue,
-)
-from observatory.web.api.params import (
-    PREFIX,
-    ReleaseParam,
-    Slug,
-    TableFormat,
-    get_release,
-    router,
-)
-from observatory.web.api.serving import (
-    Rendered,
-    _config,
-    as_csv,
-    as_json,
-    serve,
-)
+from observatory.web.api.models import IndicatorDetail, IndicatorList, IndicatorMap, MapValue
+from observatory.web.api.params import PREFIX, ReleaseParam, Slug, TableFormat, get_release, router
+from observatory.web.api.serving import Rendered, _config, as_csv, as_json, serve
 from observatory.web.data import api_data as data
 
 SUMMARY_KEYS = ("slug", "label", "subtitle", "unit", "experimental", "first_period", "last_period", "observations")

@@ -8,26 +8,9 @@ import duckdb
 from fastapi import Query, Request
 from fastapi.responses import Response
 
-from observatory.web.api.models import (
-    JudgementList,
-    MethodList,
-)
-from observatory.web.api.params import (
-    GVA,
-    SOUTHEND,
-    Limit,
-    Offset,
-    ReleaseParam,
-    get_release,
-    router,
-)
-from observatory.web.api.serving import (
-    Rendered,
-    _link_header,
-    as_json,
-    page_links,
-    serve,
-)
+from observatory.web.api.models import JudgementList, MethodList
+from observatory.web.api.params import GVA, SOUTHEND, Limit, Offset, ReleaseParam, get_release, router
+from observatory.web.api.serving import Rendered, _link_header, as_json, page_links, serve
 
 
 @router.get("/methods", response_model=MethodList, summary="Every statistical method behind a judgement, explained")

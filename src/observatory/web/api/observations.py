@@ -11,10 +11,7 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from observatory.queries import EXPORT_COLUMNS
-from observatory.web.api.models import (
-    JsonStatDataset,
-    ObservationPage,
-)
+from observatory.web.api.models import JsonStatDataset, ObservationPage
 from observatory.web.api.params import (
     GVA,
     MAX_TABLE_ROWS,

@@ -10,16 +10,9 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from observatory.web.api.params import (
-    GVA,
-    PREFIX,
-    SOUTHEND,
-    router,
-)
+from observatory.web.api.params import GVA, PREFIX, SOUTHEND, router
 from observatory.web.errors import BadRequest
-from observatory.web.formats import (
-    dumps,
-)
+from observatory.web.formats import dumps
 from observatory.web.httpcache import CACHE_CONTROL
 
 

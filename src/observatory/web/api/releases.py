@@ -10,34 +10,12 @@ from fastapi import Query, Request
 from fastapi.responses import Response
 
 from observatory.queries import UnknownIndicator, diff_rows, summarise_diff
-from observatory.web.api.models import (
-    ReleaseDetail,
-    ReleaseDiff,
-    ReleaseList,
-)
-from observatory.web.api.params import (
-    GVA,
-    PREFIX,
-    Limit,
-    Offset,
-    ReleaseId,
-    TableFormat,
-    get_release,
-    router,
-)
-from observatory.web.api.serving import (
-    Rendered,
-    _link_header,
-    as_json,
-    page_links,
-    serve,
-)
+from observatory.web.api.models import ReleaseDetail, ReleaseDiff, ReleaseList
+from observatory.web.api.params import GVA, PREFIX, Limit, Offset, ReleaseId, TableFormat, get_release, router
+from observatory.web.api.serving import Rendered, _link_header, as_json, page_links, serve
 from observatory.web.data import api_data as data
 from observatory.web.errors import UnknownValue
-from observatory.web.formats import (
-    CSV_MEDIA_TYPE,
-    csv_bytes,
-)
+from observatory.web.formats import CSV_MEDIA_TYPE, csv_bytes
 
 
 def _release_summary(info: Any) -> dict[str, Any]:

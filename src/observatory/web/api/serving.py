@@ -14,15 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope
 
 from observatory.config import Config
-from observatory.web.api.params import (
-    PARQUET_MEDIA_TYPE,
-)
-from observatory.web.formats import (
-    CSV_MEDIA_TYPE,
-    XLSX_MEDIA_TYPE,
-    csv_bytes,
-    dumps,
-)
+from observatory.web.api.params import PARQUET_MEDIA_TYPE
+from observatory.web.formats import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_bytes, dumps
 from observatory.web.httpcache import (
     CACHE_CONTROL,
     GZIP_MIN,
