@@ -68,7 +68,8 @@ def request_for(i: int) -> tuple[str, int, str]:
 
 
 async def run(base: str, pid: int, duration: float, connections: int) -> int:
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    # idle connections are dropped by the client before uvicorn's 5 s keep-alive timeout can close them under it
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
         for path in PAGES:  # warm: the first render of a page is not what this measures
             (await client.get(path)).raise_for_status()
