@@ -95,6 +95,9 @@ async def observations(
         inds = data.split_list(qp.getlist("indicator")) if indicator is not None else []
         codes = data.split_list(qp.getlist("area")) if area is not None else []
         types = data.split_list(qp.getlist("area_type")) if area_type is not None else []
+        for name, given in (("from", from_), ("to", to)):
+            if given is not None and not given.strip():
+                raise BadRequest(name, "empty", "a year (2020), a month (2020-04) or a date (2020-04-01)")
         start = data.parse_when(from_, "from", end=False)
         end = data.parse_when(to, "to", end=True)
         # from after to is a valid request (by the API's description) that no observation matches

@@ -15,6 +15,17 @@ from observatory.web.errors import BadRequest
 from observatory.web.formats import dumps
 from observatory.web.httpcache import CACHE_CONTROL
 
+WHEN_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {
+            "type": "string",
+            "pattern": "^([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])(-(0[1-9]|1[0-2]))?$",
+            "description": "a year or a month",
+        },
+        {"type": "string", "format": "date", "description": "a date"},
+    ]
+}
+
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:
     """OpenAPI 3.1 for /api/v1 only, with problem responses as ``application/problem+json``."""
@@ -37,6 +48,9 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     problem_ref = {"$ref": "#/components/schemas/Problem"}
     for item in doc.get("paths", {}).values():
         for op in item.values():
+            for param in op.get("parameters", []):
+                if param["name"] in ("from", "to") and param["in"] == "query":
+                    param["schema"] = WHEN_SCHEMA  # exactly what parse_when accepts: a year, a month or a date
             responses = op.setdefault("responses", {})
             responses.pop("422", None)
             for code in ("400", "404"):
