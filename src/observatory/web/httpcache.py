@@ -9,7 +9,8 @@ everywhere:
 - ``ResponseCache`` keeps finished responses (body, gzip body, headers) least recently used out first and
   bounded in bytes, counting everything it holds: key, body, compressed body and headers
   (``cachetools.LRUCache`` with a ``getsizeof``). Hostile URLs cannot grow it past its bound, and
-  ``normalise_query`` makes ``?a=1&a=1&b=2`` and ``?b=2&a=1`` one key.
+  ``normalise_query`` makes ``?a=1&a=1&b=2`` and ``?b=2&a=1`` one API key (page keys keep the exact query,
+  since page bodies repeat it in their links).
 
 Nothing taken from the request's Host header is ever part of a key or of a cached body: absolute URLs come
 from the configured ``base_url`` (see ``observatory.web.security``).
@@ -34,9 +35,13 @@ GZIP_MIN = 1000  # as the app's GZipMiddleware
 ENTRY_OVERHEAD = 400  # bytes of Python objects around an entry (dataclass, tuples, dict slot), measured roughly
 
 
-def etag(release_id: str, fmt: str, path: str, query: str = "", extra: str = "") -> str:
-    """A strong ETag (``"<32 hex>"``) for this release, format and URL (query normalised), plus ``extra``."""
-    text = f"{release_id}|{fmt}|{path}?{normalise_query(query)}" + (f"|{extra}" if extra else "")
+def etag(release_id: str, fmt: str, path: str, query: str = "", extra: str = "", *, exact: bool = False) -> str:
+    """A strong ETag (``"<32 hex>"``) for this release, format and URL, plus ``extra``.
+
+    The query is normalised (``normalise_query``) unless ``exact``: pages repeat their query in their links,
+    so two spellings of one query are two bodies there.
+    """
+    text = f"{release_id}|{fmt}|{path}?{query if exact else normalise_query(query)}" + (f"|{extra}" if extra else "")
     return f'"{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
 
 

@@ -26,7 +26,7 @@ from observatory.web.data.static_pages import about_page, accessibility_page, me
 from observatory.web.data.strategy import actions_page, strategy_page
 from observatory.web.data.themes import theme_page
 from observatory.web.errors import BadRequest
-from observatory.web.httpcache import CACHE_CONTROL, GZIP_MIN, RESPONSES, Entry, normalise_query
+from observatory.web.httpcache import CACHE_CONTROL, GZIP_MIN, RESPONSES, Entry
 from observatory.web.releases import Release
 from observatory.web.render import etag, not_modified, respond, split_format
 
@@ -103,7 +103,7 @@ def page(
     _, fmt = split_format(name)
     release = release_for(request)
     scope = cache_scope(release, config_of(request))
-    key = ("page", scope, request.url.path, normalise_query(request.url.query))
+    key = ("page", scope, request.url.path, request.url.query)  # exact: page bodies repeat the query in links
     if cache_key is not None and not not_modified(request, etag(release, request, fmt)):
         hit = RESPONSES.get(key)
         if hit is not None:

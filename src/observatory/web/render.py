@@ -53,7 +53,7 @@ def split_format(name: str) -> tuple[str, str]:
 
 def etag(release: Release, request: Request, fmt: str) -> str:
     """The page's ETag (``observatory.web.httpcache.etag`` of release, format and URL)."""
-    return httpcache.etag(release.id, fmt, request.url.path, request.url.query)
+    return httpcache.etag(release.id, fmt, request.url.path, request.url.query, exact=True)
 
 
 def not_modified(request: Request, tag: str) -> bool:

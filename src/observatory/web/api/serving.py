@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import duckdb
 from fastapi import Request
@@ -70,8 +70,9 @@ def not_modified(request: Request, tag: str) -> bool:
 
 
 def _url(request: Request) -> str:
-    """The path and query as sent (used in links and notes)."""
-    return f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
+    """The path and the query as the cache keys it (used in links and notes of cached bodies)."""
+    query = api_query(request.url.query)
+    return f"{request.url.path}?{query}" if query else request.url.path
 
 
 async def serve(
@@ -122,7 +123,8 @@ def as_csv(table: list[dict[str, Any]], filename: str, columns: list[str] | None
 
 def page_links(request: Request, offset: int, limit: int, count: int) -> tuple[str | None, str | None]:
     def at(new_offset: int) -> str:
-        params = [(k, v) for k, v in request.query_params.multi_items() if k != "offset"]
+        # from the normalised query: a cached body is shared by every request with the same key
+        params = [(k, v) for k, v in parse_qsl(api_query(request.url.query), keep_blank_values=True) if k != "offset"]
         params.append(("offset", str(new_offset)))
         return f"{request.url.path}?{urlencode(params)}"
 
