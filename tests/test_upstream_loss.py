@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,17 +26,16 @@ KEEP_LINES = 14_000  # header + 13,999 data rows kept; the rest cut off
 
 
 def _truncated(shared: Path, target: Path) -> int:
-    """Write the GVA file cut after ``KEEP_LINES`` lines; return the data rows cut off (each a real area's).
-
-    The file has no exact repeats or conflicting duplicates (the build names none for it), so every row cut
-    off is one observation lost.
-    """
+    """Write the GVA file cut after ``KEEP_LINES`` lines; return the data rows cut off (each a real area's)."""
     text = (shared / "ons-els" / GVA_FILE).read_bytes().decode("utf-8-sig")
     lines = text.splitlines(keepends=True)
     target.write_text("\ufeff" + "".join(lines[:KEEP_LINES]), encoding="utf-8")
-    removed = list(csv.reader(io.StringIO("".join(lines[KEEP_LINES:]))))
-    # each removed row names a real area, so each one loads (an empty value is kept as a missing observation)
-    assert removed and all(re.fullmatch(r"[EWSNK]\d{8}", r[0]) for r in removed)
+    every = list(csv.reader(io.StringIO("".join(lines[1:]))))
+    removed = every[KEEP_LINES - 1 :]
+    # an ELS row is skipped only for the area code "na" or as an exact repeat (README); neither occurs here, so
+    # each row cut off is one observation lost (an empty value is kept as a missing observation)
+    assert removed and all(r[0].strip() and r[0].strip().lower() != "na" for r in removed)
+    assert len({tuple(r) for r in every}) == len(every)
     return len(removed)
 
 

@@ -48,6 +48,12 @@ from observatory.web.formats import (
 )
 from observatory.web.releases import Release
 
+# Exactly what api_data.split_list + check_indicators / check_areas accept (comma-separated, blanks ignored);
+# 6,000 characters hold at most 3,000 items (api_data.MAX_CODES), so a request valid by the description is
+# never refused as too long.
+SLUG_LIST = r"^[\s,]*([a-z0-9]+(-[a-z0-9]+)*(\s*,[\s,]*[a-z0-9]+(-[a-z0-9]+)*)*)?[\s,]*$"
+CODE_LIST = r"^[\s,]*([A-Za-z0-9-]{2,40}(\s*,[\s,]*[A-Za-z0-9-]{2,40})*)?[\s,]*$"
+
 
 @router.get(
     "/observations",
@@ -69,10 +75,10 @@ from observatory.web.releases import Release
 )
 async def observations(
     request: Request,
-    indicator: Annotated[str | None, Query(max_length=6000, pattern=r"^[a-z0-9, -]*$",
+    indicator: Annotated[str | None, Query(max_length=6000, pattern=SLUG_LIST,
                                            description="Indicator slug(s), comma-separated",
                                            examples=[GVA])] = None,
-    area: Annotated[str | None, Query(max_length=6000, pattern=r"^[A-Za-z0-9, -]*$",
+    area: Annotated[str | None, Query(max_length=6000, pattern=CODE_LIST,
                                       description="Area code(s), comma-separated",
                                       examples=[SOUTHEND])] = None,
     area_type: Annotated[str | None, Query(max_length=200, description="Area type(s), comma-separated, e.g. ltla",

@@ -29,7 +29,7 @@ from observatory.web.data.indicators import _latest_ltla_period, _ranking, indic
 from observatory.web.errors import BadRequest, NotFound, UnknownValue
 from observatory.web.formats import csv_lines
 
-MAX_CODES = 1000  # comma-separated areas or indicators in one query
+MAX_CODES = 3000  # comma-separated areas or indicators in one query (as many as 6,000 characters hold)
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TYPE = re.compile(r"^[a-z0-9-]{1,30}$")
 DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
