@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,8 @@ import pytest
 from observatory.pipeline.build import BuildReport
 from observatory.reports import CHROMIUM, CHROMIUM_ARGS  # one place for the browser and its flags
 from observatory.store import Store
-from tests.conftest import serving
+from tests.conftest import observatory_command as observatory_command  # re-exported for the browser tests
+from tests.conftest import serving as serve_process
 
 REPO = Path(__file__).resolve().parents[2]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -101,12 +103,17 @@ class Site:
         return response.json()
 
 
+@contextmanager
+def serving(store: Store, log: Path, env: dict[str, str] | None = None) -> Iterator[Site]:
+    """``observatory serve`` on ``store`` on a free loopback port until the block ends (``env``: its environment)."""
+    with serve_process(store.root, log, env=env) as base, httpx.Client(timeout=60, follow_redirects=False) as client:
+        yield Site(base, client)
+
+
 @pytest.fixture(scope="session")
 def site(full_build: tuple[Store, BuildReport], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    store, _ = full_build
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with serving(store.root, log) as base, httpx.Client(timeout=60, follow_redirects=False) as client:
-        yield Site(base, client)
+    with serving(full_build[0], tmp_path_factory.mktemp("serve") / "serve.log") as running:
+        yield running
 
 
 def _prerequisites() -> list[str]:

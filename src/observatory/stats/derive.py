@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from observatory.config import Config
 from observatory.model import Finding, Severity
-from observatory.sources.gva_itl3 import read_gva_itl3
+from observatory.periods import main_period_kind, period_kind
+from observatory.release import schema
+from observatory.sources.gva_itl3 import industry_letters, read_gva_itl3
 from observatory.stats import aggregate as agg
 from observatory.stats import compare as cmp
 from observatory.stats import neighbours as nb
@@ -42,89 +43,47 @@ ENGLAND_ITL1 = "TLB"  # the publisher's ITL1 "England", used where E92000001 has
 GVA_SOURCE = "ons-gva-itl3-by-industry"
 GVA_FORMAT = "ons-gva-itl3"
 
-DERIVED_SCHEMA = """
-CREATE TABLE indicator_judgements (
-  indicator VARCHAR PRIMARY KEY, polarity VARCHAR NOT NULL, aggregation VARCHAR NOT NULL, comparison VARCHAR NOT NULL,
-  numerator VARCHAR, denominator VARCHAR, multiplier DOUBLE, weight VARCHAR, note VARCHAR, reviewed BOOLEAN NOT NULL
-);
-CREATE TABLE methods (method VARCHAR PRIMARY KEY, title VARCHAR NOT NULL, description VARCHAR NOT NULL);
-CREATE TABLE ranks (
-  indicator VARCHAR NOT NULL, area_code VARCHAR NOT NULL, period VARCHAR NOT NULL, value DOUBLE NOT NULL,
-  rank INTEGER NOT NULL, peers INTEGER NOT NULL, quintile INTEGER NOT NULL, method VARCHAR NOT NULL
-);
-CREATE TABLE comparisons (
-  indicator VARCHAR NOT NULL, area_code VARCHAR NOT NULL, period VARCHAR NOT NULL, period_label VARCHAR NOT NULL,
-  benchmark_code VARCHAR NOT NULL, benchmark_role VARCHAR NOT NULL, method VARCHAR NOT NULL, outcome VARCHAR NOT NULL,
-  judgement VARCHAR NOT NULL, reason VARCHAR NOT NULL, sentence VARCHAR NOT NULL, value DOUBLE NOT NULL,
-  lci_95 DOUBLE, uci_95 DOUBLE, benchmark_value DOUBLE NOT NULL, rank INTEGER, peers INTEGER, quintile INTEGER,
-  polarity VARCHAR NOT NULL
-);
-CREATE TABLE trends (
-  indicator VARCHAR NOT NULL, area_code VARCHAR NOT NULL, period VARCHAR NOT NULL, period_label VARCHAR NOT NULL,
-  method VARCHAR NOT NULL, outcome VARCHAR NOT NULL, judgement VARCHAR NOT NULL, n_points INTEGER NOT NULL,
-  first_period VARCHAR NOT NULL, first_label VARCHAR NOT NULL, first_value DOUBLE NOT NULL, last_value DOUBLE NOT NULL,
-  slope DOUBLE, slope_se DOUBLE, z DOUBLE, reason VARCHAR NOT NULL, sentence VARCHAR NOT NULL, latest BOOLEAN NOT NULL
-);
-CREATE TABLE changes (
-  indicator VARCHAR NOT NULL, area_code VARCHAR NOT NULL, period VARCHAR NOT NULL, periods_back INTEGER NOT NULL,
-  from_period VARCHAR NOT NULL, from_label VARCHAR NOT NULL, from_value DOUBLE NOT NULL, to_label VARCHAR NOT NULL,
-  to_value DOUBLE NOT NULL, change DOUBLE NOT NULL, change_pct DOUBLE, annual_rate_pct DOUBLE, method VARCHAR NOT NULL,
-  reason VARCHAR NOT NULL
-);
-CREATE TABLE aggregates (
-  "group" VARCHAR NOT NULL, indicator VARCHAR NOT NULL, period VARCHAR, period_label VARCHAR, value DOUBLE,
-  partial_value DOUBLE, rule VARCHAR NOT NULL, method VARCHAR NOT NULL, members_with_data INTEGER NOT NULL,
-  members_total INTEGER NOT NULL, complete BOOLEAN NOT NULL, missing VARCHAR[], numerator DOUBLE, denominator DOUBLE,
-  reason VARCHAR NOT NULL, sentence VARCHAR NOT NULL
-);
-CREATE TABLE neighbours (
-  area_code VARCHAR NOT NULL, neighbour_code VARCHAR NOT NULL, rank INTEGER NOT NULL, distance DOUBLE NOT NULL,
-  method VARCHAR NOT NULL
-);
-CREATE TABLE neighbour_exclusions (area_code VARCHAR NOT NULL, reason VARCHAR NOT NULL);
-CREATE TABLE neighbour_indicators (
-  indicator VARCHAR NOT NULL, period VARCHAR, areas INTEGER NOT NULL, mean DOUBLE, sd DOUBLE
-);
-CREATE TABLE productivity_index (
-  area_code VARCHAR NOT NULL, period VARCHAR NOT NULL, period_label VARCHAR NOT NULL, value DOUBLE,
-  england_code VARCHAR, england_value DOUBLE, "index" DOUBLE, method VARCHAR NOT NULL, reason VARCHAR NOT NULL
-);
-"""
-
-GVA_SCHEMA = """
-CREATE TABLE gva_industry (
-  prices VARCHAR NOT NULL, itl3_code VARCHAR NOT NULL, itl3_name VARCHAR NOT NULL, sic_code VARCHAR NOT NULL,
-  sic_description VARCHAR NOT NULL, level VARCHAR NOT NULL, year INTEGER NOT NULL, value DOUBLE NOT NULL,
-  share DOUBLE, source_file VARCHAR NOT NULL, source_row INTEGER
-);
-CREATE TABLE location_quotients (
-  itl3_code VARCHAR NOT NULL, sic_code VARCHAR NOT NULL, sic_description VARCHAR NOT NULL, year INTEGER NOT NULL,
-  area_value DOUBLE NOT NULL, area_total DOUBLE NOT NULL, area_share DOUBLE NOT NULL, uk_value DOUBLE NOT NULL,
-  uk_total DOUBLE NOT NULL, uk_share DOUBLE NOT NULL, lq DOUBLE, prices VARCHAR NOT NULL, method VARCHAR NOT NULL
-);
-CREATE TABLE shift_share (
-  itl3_code VARCHAR NOT NULL, sic_code VARCHAR NOT NULL, sic_description VARCHAR NOT NULL, base_year INTEGER NOT NULL,
-  end_year INTEGER NOT NULL, base_value DOUBLE NOT NULL, end_value DOUBLE NOT NULL, actual_change DOUBLE NOT NULL,
-  national_growth DOUBLE NOT NULL, industry_mix DOUBLE NOT NULL, local DOUBLE NOT NULL, uk_growth_pct DOUBLE NOT NULL,
-  industry_growth_pct DOUBLE, prices VARCHAR NOT NULL, method VARCHAR NOT NULL
-);
-"""
-
-DERIVED_TABLES = (
-    "indicator_judgements",
-    "methods",
-    "ranks",
-    "comparisons",
-    "trends",
-    "changes",
-    "aggregates",
-    "neighbours",
-    "neighbour_exclusions",
-    "neighbour_indicators",
-    "productivity_index",
-)
-GVA_TABLES = ("gva_industry", "location_quotients", "shift_share")
+DERIVED_TABLES = tuple(t.name for t in schema.DERIVED_TABLES)
+GVA_TABLES = tuple(t.name for t in schema.GVA_TABLES)
 METHOD_RANK = "rank-ltla-england"
+PEER_SET = "English lower-tier local authorities (E06, E07, E08, E09; a replaced code counts as its successor)"
+# English lower-tier authorities as a peer set: current ones, and ended ones that have a successor (the same
+# authority under a new GSS code, e.g. Barnsley E08000016 → E08000038 in 2025), so no authority drops out of a
+# ranking because the publisher still uses its old code. Where both codes have a value, the current one is used.
+_PEERS = """peers AS (
+  SELECT a.code, coalesce(s.successor, a.code) AS authority, s.successor IS NULL AS is_current
+  FROM areas a LEFT JOIN area_successors s ON s.code = a.code
+  WHERE list_contains(a.types, 'ltla') AND regexp_matches(a.code, '^E0[6-9]')
+    AND (a.valid_to IS NULL OR s.successor IS NOT NULL)),
+vals AS (
+  SELECT o.indicator, o.area_code, o.period, o.value FROM observations o JOIN peers p ON p.code = o.area_code
+  WHERE o.value IS NOT NULL
+  QUALIFY row_number() OVER (PARTITION BY o.indicator, o.period, p.authority ORDER BY p.is_current DESC) = 1)"""
+# A successor: an English lower-tier area with the same name and type that starts the year after the other ends.
+SUCCESSORS_SQL = """INSERT INTO area_successors
+SELECT o.code, any_value(n.code ORDER BY n.code),
+       'GSS code ' || o.code || ' ended in ' || o.valid_to || '; ' || any_value(n.code ORDER BY n.code)
+       || ' (same name) starts in ' || (o.valid_to + 1)
+FROM areas o JOIN areas n ON n.name = o.name AND n.valid_from = o.valid_to + 1 AND n.code <> o.code
+  AND substr(n.code, 1, 3) = substr(o.code, 1, 3) AND list_contains(n.types, 'ltla')
+WHERE o.valid_to IS NOT NULL AND list_contains(o.types, 'ltla') AND regexp_matches(o.code, '^E0[6-9]')
+GROUP BY o.code, o.valid_to HAVING count(*) = 1
+ORDER BY o.code"""
+RANKS_SQL = f"""INSERT INTO ranks
+WITH {_PEERS}
+SELECT indicator, area_code, period, value, rank() OVER w AS rank,
+       count(*) OVER (PARTITION BY indicator, period) AS peers,
+       (floor(5 * (rank() OVER w - 1) / count(*) OVER (PARTITION BY indicator, period)) + 1)::INTEGER,
+       '{METHOD_RANK}'
+FROM vals
+WINDOW w AS (PARTITION BY indicator, period ORDER BY value DESC)
+ORDER BY indicator, period, rank, area_code"""  # noqa: S608 (constants only)
+RANGES_SQL = f"""INSERT INTO ranges
+WITH {_PEERS}
+SELECT indicator, period, min(value), quantile_cont(value, 0.25), quantile_cont(value, 0.75), max(value), count(*),
+       '{PEER_SET}'
+FROM vals GROUP BY indicator, period HAVING count(*) >= 5
+ORDER BY indicator, period"""  # noqa: S608 (constants only)
 COMPARISON_FIELDS = (
     "benchmark_code benchmark_role method outcome judgement reason sentence value lci_95 uci_95 benchmark_value rank"
     " peers quintile"
@@ -139,20 +98,9 @@ SS_FIELDS = "base_year end_year base_value end_value actual_change national_grow
 METHOD_CHANGE = "change-over-periods"
 
 
-_ARROW = {"VARCHAR": pa.string(), "DOUBLE": pa.float64(), "INTEGER": pa.int32(), "BOOLEAN": pa.bool_(),
-          "VARCHAR[]": pa.list_(pa.string())}  # fmt: skip
-
-
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Sequence[Any]], order: str) -> None:
-    """Bulk insert rows (tuples in the table's column order) through Arrow, sorted so builds are reproducible."""
-    columns = con.execute(f"DESCRIBE {table}").fetchall()
-    arrays = {c[0]: pa.array([r[i] for r in rows], type=_ARROW[c[1]]) for i, c in enumerate(columns)}
-    view = f"_in_{table}"
-    con.register(view, pa.table(arrays))
-    try:
-        con.execute(f"INSERT INTO {table} SELECT * FROM {view} ORDER BY {order}")  # noqa: S608
-    finally:
-        con.unregister(view)
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Insert rows (tuples in the table's declared column order) in the table's declared order."""
+    schema.insert(con, schema.TABLES[table], rows)
 
 
 def _pick(obj: object, fields: str) -> tuple[Any, ...]:
@@ -201,7 +149,7 @@ def derive(
         except JudgementError as exc:
             findings.append(Finding("judgement.invalid", Severity.ERROR, "metadata/indicators.toml", str(exc)))
             judgements = {}
-    con.execute(DERIVED_SCHEMA)
+    schema.create(con, schema.DERIVED_TABLES)
     slugs = [r[0] for r in con.execute("SELECT slug FROM indicators ORDER BY slug").fetchall()]
     findings.extend(check_against_release(judgements, slugs))
     js = {s: judgement_for(judgements, s) for s in slugs}
@@ -214,17 +162,9 @@ def derive(
     _write_methods(con)
     lap("judgements")
 
-    con.execute(
-        f"""INSERT INTO ranks
-        SELECT o.indicator, o.area_code, o.period, o.value,
-               rank() OVER w AS rank, count(*) OVER (PARTITION BY o.indicator, o.period) AS peers,
-               (floor(5 * (rank() OVER w - 1) / count(*) OVER (PARTITION BY o.indicator, o.period)) + 1)::INTEGER,
-               '{METHOD_RANK}'
-        FROM observations o JOIN areas a ON a.code = o.area_code
-        WHERE o.value IS NOT NULL AND {nb.PEER_CONDITION}
-        WINDOW w AS (PARTITION BY o.indicator, o.period ORDER BY o.value DESC)
-        ORDER BY o.indicator, o.period, rank, o.area_code"""  # noqa: S608
-    )
+    con.execute(SUCCESSORS_SQL)
+    con.execute(RANKS_SQL)
+    con.execute(RANGES_SQL)
     lap("ranks")
 
     groups = {g.slug: list(g.members) for g in config.groups}
@@ -249,7 +189,8 @@ def derive(
     ranks = _scope_ranks(con, scope)
     _write_comparisons(con, scope, groups, parents, series, obs, js, fmts, names, ranks)
     lap("comparisons")
-    _write_trends(con, series, js, fmts, names)
+    # England's ITL1 code (TLB) stands in for E92000001 where only it has data (GVA): its changes are wanted too
+    _write_trends(con, {**_scope_series([ENGLAND_ITL1], obs, []), **series}, js, fmts, names)
     lap("trends")
 
     try:
@@ -271,12 +212,20 @@ def derive(
             )
         if not missing:
             _write_neighbours(con, nb.neighbours_from_release(con, spec))
+            con.execute(
+                """INSERT INTO neighbour_medians
+                SELECT n.area_code, o.indicator, o.period, median(o.value), count(*)
+                FROM neighbours n JOIN observations o ON o.area_code = n.neighbour_code
+                WHERE o.value IS NOT NULL AND n.area_code IN (SELECT unnest(?::VARCHAR[]))
+                GROUP BY ALL ORDER BY 1, 2, 3""",
+                [list(config.areas_of_interest)],
+            )
     lap("neighbours")
 
     _write_productivity(con, groups, names)
     lap("productivity")
 
-    con.execute(GVA_SCHEMA)  # always created, so readers need not ask whether the source was there
+    schema.create(con, schema.GVA_TABLES)  # always created, so readers need not ask whether the source was there
     gva_dir = sources_dir / GVA_SOURCE if sources_dir is not None else None
     if gva_dir is not None and gva_dir.is_dir():
         if config.source(GVA_SOURCE) is None:
@@ -346,7 +295,7 @@ def _write_judgements(con: duckdb.DuckDBPyConnection, js: dict[str, Judgement]) 
         )
         for j in js.values()
     ]
-    _insert(con, "indicator_judgements", rows, "indicator")
+    _insert(con, "indicator_judgements", rows)
 
 
 def all_methods() -> dict[str, tuple[str, str]]:
@@ -356,8 +305,12 @@ def all_methods() -> dict[str, tuple[str, str]]:
         methods.update(part)
     methods[METHOD_RANK] = (
         "Rank among English lower-tier authorities",
-        "Every current English lower-tier authority (codes E06, E07, E08, E09) with a value for the period, ranked "
-        "by value with 1 = highest and ties sharing the better rank; quintile = floor(5 × (rank − 1) / authorities) "
+        "Every English lower-tier authority (codes E06, E07, E08, E09) with a value for the period, ranked by value "
+        "with 1 = highest and ties sharing the better rank. An authority whose GSS code changed (e.g. Barnsley "
+        "E08000016 → E08000038 and Sheffield E08000019 → E08000039 in 2025) is followed through its successor "
+        "code, so it is ranked whichever code the publisher uses for the period (the current code where both have "
+        "a value); the same peers give the range (minimum, quartiles, maximum) on area pages. The peer count is "
+        "stated beside every rank; quintile = floor(5 × (rank − 1) / authorities) "
         "+ 1, so rank 1 is always in the highest fifth.",
     )
     methods[nb.METHOD_ID] = ("Statistical neighbours", nb.METHOD)
@@ -366,7 +319,7 @@ def all_methods() -> dict[str, tuple[str, str]]:
 
 def _write_methods(con: duckdb.DuckDBPyConnection) -> None:
     rows = [(k, t, d) for k, (t, d) in all_methods().items()]
-    _insert(con, "methods", rows, "method")
+    _insert(con, "methods", rows)
 
 
 def _aggregates(
@@ -433,7 +386,7 @@ def _write_aggregates(
              *_pick(a, "value partial_value rule method members_with_data members_total complete"), list(a.missing),
              *_pick(a, "numerator denominator reason"), sentence)
         )  # fmt: skip
-    _insert(con, "aggregates", rows, '"group", indicator, period NULLS FIRST')
+    _insert(con, "aggregates", rows)
 
 
 def _scope_ranks(con: duckdb.DuckDBPyConnection, scope: Sequence[str]) -> dict[tuple[str, str, str], cmp.RankInfo]:
@@ -513,7 +466,17 @@ def _write_comparisons(
                         (*_pick(c, "indicator area_code period"), o.label,
                          *_pick(c, COMPARISON_FIELDS), js[slug].polarity)
                     )  # fmt: skip
-    _insert(con, "comparisons", rows, "indicator, area_code, period, benchmark_role")
+    _insert(con, "comparisons", rows)
+
+
+def _main_kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Each indicator's main period type (the type most of its values have), see validate.main_period_kind."""
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for slug, kind, n in con.execute(
+        "SELECT indicator, coalesce(period_duration, 'instant'), count(*) FROM observations GROUP BY ALL"
+    ).fetchall():
+        counts[slug][kind] = n
+    return {slug: main_period_kind(c) for slug, c in counts.items()}
 
 
 def _write_trends(
@@ -523,35 +486,42 @@ def _write_trends(
     fmts: dict[str, IndicatorFormat],
     names: dict[str, str],
 ) -> None:
+    """Trends and changes within each period type of a series (a 3-year value is never compared with an
+    annual one); ``latest`` marks the last point of the indicator's main type."""
+    main = _main_kinds(con)
     trend_rows = []
     change_rows = []
     for (slug, area), obs_list in sorted(series.items()):
-        points = [
-            tr.Point(o.period, o.label, o.start, o.duration, o.value, o.lci, o.uci)
-            for o in obs_list
-            if o.value is not None
-        ]
-        if not points:
+        by_kind: dict[str, list[tr.Point]] = defaultdict(list)
+        for o in obs_list:
+            if o.value is not None:
+                by_kind[period_kind(o.duration)].append(
+                    tr.Point(o.period, o.label, o.start, o.duration, o.value, o.lci, o.uci)
+                )
+        if not by_kind:
             continue
         fmt = fmts[slug]
         name = names.get(area, area)
-        series_ = tr.Series(points)
-        for end in range(len(points)):
-            t = tr.assess_trend(series_, end, js[slug].polarity, fmt, name)
-            trend_rows.append((slug, area, *_pick(t, TREND_FIELDS), end == len(points) - 1))
-            for c in tr.changes_at(series_, end, fmt):
-                change_rows.append(
-                    (slug, area, c.to_period, *_pick(c, CHANGE_FIELDS), METHOD_CHANGE, c.reason)
-                )  # fmt: skip
-    _insert(con, "trends", trend_rows, "indicator, area_code, period")
-    _insert(con, "changes", change_rows, "indicator, area_code, period, periods_back")
+        latest_kind = main.get(slug) if main.get(slug) in by_kind else max(by_kind, key=lambda k: len(by_kind[k]))
+        for kind, points in sorted(by_kind.items()):
+            series_ = tr.Series(points)
+            for end in range(len(points)):
+                t = tr.assess_trend(series_, end, js[slug].polarity, fmt, name, cash=js[slug].prices == "current")
+                latest = kind == latest_kind and end == len(points) - 1
+                trend_rows.append((slug, area, *_pick(t, TREND_FIELDS), latest))
+                for c in tr.changes_at(series_, end, fmt):
+                    change_rows.append(
+                        (slug, area, c.to_period, *_pick(c, CHANGE_FIELDS), METHOD_CHANGE, c.reason)
+                    )  # fmt: skip
+    _insert(con, "trends", trend_rows)
+    _insert(con, "changes", change_rows)
 
 
 def _write_neighbours(con: duckdb.DuckDBPyConnection, result: nb.NeighbourResult) -> None:
     rows = [(n.area_code, n.neighbour_code, n.rank, n.distance, nb.METHOD_ID) for n in result.neighbours]
-    _insert(con, "neighbours", rows, "area_code, rank")
-    _insert(con, "neighbour_exclusions", result.excluded, "area_code")
-    _insert(con, "neighbour_indicators", result.used, "indicator")
+    _insert(con, "neighbours", rows)
+    _insert(con, "neighbour_exclusions", result.excluded)
+    _insert(con, "neighbour_indicators", result.used)
 
 
 def _write_productivity(con: duckdb.DuckDBPyConnection, groups: dict[str, list[str]], names: dict[str, str]) -> None:
@@ -592,7 +562,7 @@ def _write_productivity(con: duckdb.DuckDBPyConnection, groups: dict[str, list[s
                 f"average of members' indices would be wrong). Members' indices (England = 100): {shown}."
             )
             out.append((group, period, label, None, None, None, None, prod.METHOD_GROUP_INDEX, reason))
-        _insert(con, "productivity_index", out, "area_code, period")
+        _insert(con, "productivity_index", out)
 
 
 def focus_itl3(con: duckdb.DuckDBPyConnection, config: Config) -> list[str]:
@@ -611,8 +581,17 @@ def _write_gva(
     focus = set(focus_itl3(con, config))
     # Every area's 18 broad industries at current prices (for the UK sum); everything else only for the focus.
     result = read_gva_itl3(
-        folder, keep=lambda prices, code, level: code in focus or (prices == "current" and level == "industry")
+        folder,
+        keep=lambda prices, code, level: code in focus or (prices == "current" and level in ("industry", "division")),
     )
+    imputed: dict[tuple[str, int], float] = {}  # (ITL3, year) → owner-occupiers' imputed rental, current prices
+    for r in result.rows:
+        if r.prices == "current" and r.sic_code.strip() == prod.IMPUTED_RENTAL:
+            for year, value in r.values.items():
+                imputed[(r.itl3_code, year)] = value
+    uk_imputed: dict[int, float] = defaultdict(float)
+    for (_code, year), value in imputed.items():
+        uk_imputed[year] += value
     table = prod.industry_table(result.rows, "current")
     uk = prod.uk_sum(table)
     descriptions = {r.sic_code: r.sic_description.strip() for r in result.rows}
@@ -633,7 +612,7 @@ def _write_gva(
                 ("current", prod.UK_ITL3_SUM, "United Kingdom (sum of ITL3 areas)", sic, descriptions[sic], "industry",
                  year, v, v / total if total else None, "derived: sum of ITL3 areas", None)
             )  # fmt: skip
-    _insert(con, "gva_industry", rows, "prices, itl3_code, year, source_row NULLS LAST, sic_code")
+    _insert(con, "gva_industry", rows)
 
     lq_rows = []
     for code in sorted(focus):
@@ -641,11 +620,17 @@ def _write_gva(
             area = table.get((code, year))
             if not area:
                 continue
-            for q in prod.location_quotients(area, uk[year], code, year):
+            market = prod.market_basis(area, imputed.get((code, year)))
+            uk_market = prod.market_basis(uk[year], uk_imputed.get(year))
+            for q in prod.location_quotients(market, uk_market, code, year):
+                description = descriptions[q.sic_code]
+                if industry_letters(q.sic_code) == prod.REAL_ESTATE and (code, year) in imputed:
+                    description += " (excluding owner-occupiers' imputed rental)"
                 lq_rows.append(
-                    (q.itl3_code, q.sic_code, descriptions[q.sic_code], *_pick(q, LQ_FIELDS), "current", prod.METHOD_LQ)
+                    (q.itl3_code, q.sic_code, description, *_pick(q, LQ_FIELDS), "current", prod.METHOD_LQ,
+                     q.exclusion)
                 )  # fmt: skip
-    _insert(con, "location_quotients", lq_rows, "itl3_code, year, sic_code")
+    _insert(con, "location_quotients", lq_rows)
 
     ss_rows = []
     findings = list(result.findings)
@@ -671,5 +656,5 @@ def _write_gva(
                     (s.itl3_code, s.sic_code, descriptions.get(s.sic_code, "All industries"), *_pick(s, SS_FIELDS),
                      100 * s.uk_growth, growth, "current", prod.METHOD_SHIFT_SHARE)
                 )  # fmt: skip
-    _insert(con, "shift_share", ss_rows, "itl3_code, base_year, end_year, sic_code")
+    _insert(con, "shift_share", ss_rows)
     return findings

@@ -10,7 +10,7 @@ from fastapi import Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from observatory.queries import EXPORT_COLUMNS
+from observatory.release.read import EXPORT_COLUMNS
 from observatory.web.api.models import JsonStatDataset, ObservationPage
 from observatory.web.api.params import (
     GVA,

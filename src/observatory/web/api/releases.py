@@ -9,7 +9,7 @@ import duckdb
 from fastapi import Query, Request
 from fastapi.responses import Response
 
-from observatory.queries import UnknownIndicator, diff_rows, summarise_diff
+from observatory.release.read import UnknownIndicator, diff_rows, summarise_diff
 from observatory.web.api.models import ReleaseDetail, ReleaseDiff, ReleaseList
 from observatory.web.api.params import GVA, PREFIX, Limit, Offset, ReleaseId, TableFormat, get_release, router
 from observatory.web.api.serving import Rendered, _link_header, as_json, page_links, serve
