@@ -213,7 +213,7 @@ class MapValue(BaseModel):
     lci_95: float | None
     uci_95: float | None
     status: str | None
-    rank: int
+    rank: int | None  # None: outside the rank's stated peer set (e.g. not an English lower-tier authority)
     south_essex: bool
 
 
