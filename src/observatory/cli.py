@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from observatory import format as nf
 from observatory.config import ConfigError, load_config
 from observatory.model import Severity
 from observatory.store import Store, StoreError, default_store_path
@@ -83,16 +84,6 @@ def reasons() -> Iterator[None]:
 
 def _store(store: Path | None) -> Store:
     return Store(store or default_store_path())
-
-
-def _fmt(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
 
 
 @app.command()
@@ -258,7 +249,7 @@ def diff(
     if fmt is DiffFormat.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(DIFF_COLUMNS)
-        writer.writerows([_fmt(v) for v in r] for r in rows)
+        writer.writerows([nf.exact(v) for v in r] for r in rows)
         return
     if fmt is DiffFormat.json:
         payload = {
@@ -267,7 +258,7 @@ def diff(
             "summary": {"added": summary.added, "removed": summary.removed, "revised": summary.revised},
             "changes": [dict(zip(DIFF_COLUMNS, r, strict=True)) for r in rows],
         }
-        sys.stdout.write(json.dumps(payload, default=_fmt, indent=1) + "\n")
+        sys.stdout.write(json.dumps(payload, default=nf.exact, indent=1) + "\n")
         return
     table = Table(
         title=f"{old_id} → {new_id}: {summary.added} added, {summary.removed} removed, {summary.revised} revised"
@@ -275,7 +266,7 @@ def diff(
     for col in ("change", "indicator", "area", "period", "old", "new"):
         table.add_column(col)
     for r in rows[:200]:
-        table.add_row(str(r[0]), str(r[1]), f"{r[3]} ({r[2]})", str(r[4]), _fmt(r[5]), _fmt(r[6]))
+        table.add_row(str(r[0]), str(r[1]), f"{r[3]} ({r[2]})", str(r[4]), nf.exact(r[5]), nf.exact(r[6]))
     out.print(table)
     if len(rows) > 200:
         out.print(f"… {len(rows) - 200} more rows: use --format csv for all of them")
@@ -312,7 +303,7 @@ def export(
             try:
                 writer = csv.writer(fh, lineterminator="\n")
                 writer.writerow(EXPORT_COLUMNS)
-                writer.writerows([_fmt(v) for v in row] for row in rows)
+                writer.writerows([nf.exact(v) for v in row] for row in rows)
             finally:
                 if out_file:
                     fh.close()
