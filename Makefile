@@ -8,11 +8,11 @@ STORE ?= var
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test setup system build lint typecheck bench bench-pages bench-api clean
+.PHONY: run serve test setup system build lint typecheck audit bench bench-pages bench-api bench-load clean
 
 $(BIN)/observatory: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip "setuptools==84.2.1"
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
@@ -38,8 +38,13 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-test: system lint typecheck
+test: system lint typecheck audit
 	$(BIN)/python -m pytest -q
+
+# installed packages against the vendored advisory snapshot, and pip-audit when an advisory service answers;
+# without one it says "advisory database unreachable: not checked" (and, with --offline-ok, does not fail)
+audit: setup
+	$(BIN)/python scripts/audit.py --offline-ok
 
 bench: setup
 	$(BIN)/python bench/build.py
@@ -49,6 +54,9 @@ bench-pages: setup system
 
 bench-api: setup system
 	$(BIN)/python bench/api.py
+
+bench-load: setup
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) $(STORE) .pytest_cache .mypy_cache .ruff_cache

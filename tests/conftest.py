@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -93,3 +100,70 @@ def link_sources(target: Path, shared: Path, replace: dict[str, Path] | None = N
             rel = f"{dataset.name}/{f.name}"
             os.symlink(replace.get(rel, f), els / dataset.name / f.name)
     return target
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def observatory_command() -> list[str]:
+    exe = Path(sys.executable).parent / "observatory"
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("observatory")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "from observatory.cli import main; main()"]
+
+
+def _wait_for(proc: subprocess.Popen[bytes], base: str, log: Path, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"observatory serve exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            if httpx.get(base + "/", timeout=30).status_code < 500:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"observatory serve did not answer within {timeout:.0f} s:\n{log.read_text(errors='replace')}")
+
+
+@contextlib.contextmanager
+def serving(store_root: Path, log: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``observatory serve`` on a store, on a free loopback port, as a real process; yields its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    cmd = [*observatory_command(), "serve", "--store", str(store_root), "--port", str(port), "--host", "127.0.0.1",
+           "--config", str(CONFIG_PATH)]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+    try:
+        _wait_for(proc, base, log)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def copy_current(source: Store, target: Path) -> Store:
+    """A new store at ``target`` holding a copy of ``source``'s current release (as current)."""
+    from observatory.store import write_atomic
+
+    store = Store(target)
+    store.ensure()
+    current = source.current_id()
+    assert current is not None
+    shutil.copy(source.release_path(current), store.release_path(current))
+    report = source.releases / f"{current}.json"
+    if report.exists():
+        shutil.copy(report, store.releases / report.name)
+    write_atomic(store.pointer, current.encode())
+    return store

@@ -32,6 +32,7 @@ from observatory.pipeline.fetch import (
     fetch_sources,
     file_url,
     load_manifest,
+    size_limit,
 )
 from tests.test_imd import DEPRIVATION_SOURCES, config_with_deprivation_sources
 
@@ -547,3 +548,53 @@ def test_cli_fetch_then_build_from_what_was_fetched(tmp_path: Path) -> None:
     )  # fmt: skip
     assert offline.returncode == 1
     assert "offline" in offline.stderr.strip().splitlines()[-1]
+
+
+# --- issue 11, item 6: size cap, cross-origin redirects, the URL the bytes came from, readable files -----------
+
+
+def test_a_file_far_larger_than_the_manifest_says_is_refused(config: Config, tmp_path: Path) -> None:
+    manifest = mirror_with(tmp_path / "mirror", {"a/a.csv": b"x" * 100})
+    (tmp_path / "mirror" / "ons-els" / "a" / "a.csv").write_bytes(b"x" * (size_limit(100) + 1))  # a hostile mirror
+    dest = tmp_path / "raw"
+    with serve(tmp_path / "mirror") as base, pytest.raises(FetchError, match=r"more than 1,048,776 bytes; refused"):
+        fetch_sources(only(config, "ons-els"), dest, base_url=base, manifest=manifest, **FAST)
+    assert not (dest / "ons-els" / "a" / "a.csv").exists()
+    assert not list(dest.rglob("*.part"))
+
+
+def redirecting(to: str) -> type[Quiet]:
+    class Handler(Quiet):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", to + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    return Handler
+
+
+def test_redirects_to_another_site_are_refused_unless_allowed(config: Config, tmp_path: Path) -> None:
+    data = b"areacd,observation\nE06000033,1\n"
+    manifest = mirror_with(tmp_path / "mirror", {"a/a.csv": data})
+    cfg = only(config, "ons-els")
+    with serve(tmp_path / "mirror") as real:
+        other = real.replace("127.0.0.1", "localhost")  # another origin (host), the same bytes
+        with serve(tmp_path / "empty", redirecting(other)) as hostile:
+            with pytest.raises(FetchError, match="redirected to another site"):
+                fetch_sources(cfg, tmp_path / "refused", base_url=hostile, manifest=manifest, **FAST)
+            assert not (tmp_path / "refused" / "ons-els" / "a" / "a.csv").exists()
+            old = os.umask(0o077)  # a restrictive umask must not make the files private to the fetching user
+            try:
+                fetch_sources(cfg, tmp_path / "ok", base_url=hostile, manifest=manifest, redirect_hosts=["localhost"],
+                              **FAST)  # fmt: skip
+            finally:
+                os.umask(old)
+    got = tmp_path / "ok" / "ons-els" / "a" / "a.csv"
+    assert got.read_bytes() == data
+    side_path = got.with_name(got.name + SIDECAR_SUFFIX)
+    side = json.loads(side_path.read_text("utf-8"))
+    assert side["url"] == f"{hostile}/ons-els/a/a.csv"
+    assert side["final_url"] == f"{other}/ons-els/a/a.csv"  # where the bytes actually came from
+    assert got.stat().st_mode & 0o777 == 0o644
+    assert side_path.stat().st_mode & 0o777 == 0o644

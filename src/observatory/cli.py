@@ -98,9 +98,17 @@ def build(
     config: ConfigOpt = None,
     store: StoreOpt = None,
     show: Annotated[int, typer.Option("--show", help="How many findings to list")] = 15,
+    accept_loss: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--accept-loss",
+            help="A source (or file) allowed to lose observations against the current release without a new "
+            "edition; recorded in the release. Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Build a release from the sources, validate it and publish it (nothing is published on error)."""
-    from observatory.pipeline.build import BuildFailed, build_release
+    from observatory.pipeline.build import BuildFailed, NoSpace, build_release
 
     sources = sources or (Path(os.environ["OBSERVATORY_SOURCES"]) if os.environ.get("OBSERVATORY_SOURCES") else None)
     if sources is None:
@@ -112,7 +120,10 @@ def build(
         try:
             extra = _lifted_uploads(target)
             with err.status("building…") as status:
-                report = build_release(cfg, sources, target, progress=lambda m: status.update(f"{m}…"), extra=extra)
+                report = build_release(cfg, sources, target, progress=lambda m: status.update(f"{m}…"), extra=extra,
+                                       accept_loss=accept_loss or [])  # fmt: skip
+        except NoSpace as exc:
+            fail(str(exc))  # one line: where, that nothing was published, where the failed report is
         except BuildFailed as exc:
             _print_findings(exc.report.findings, show, errors_first=True)
             serving = f"release {previous} is still serving" if previous else "no release is published yet"
@@ -307,6 +318,14 @@ def fetch(
     config: ConfigOpt = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request")] = 30.0,
     retries: Annotated[int, typer.Option("--retries", help="Attempts per file on transient errors")] = 3,
+    allow_redirect_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-redirect-host",
+            help="A host that redirects may lead to (repeatable); by default "
+            "only redirects within the same site are followed",
+        ),
+    ] = None,
 ) -> None:
     """Download the configured sources from their publishers (sha256 and provenance recorded)."""
     from observatory.pipeline.fetch import fetch_sources
@@ -320,7 +339,8 @@ def fetch(
             def progress(label: str, done: int, total: int) -> None:
                 bar.update(task, description=label[-60:], completed=done, total=total)
 
-            report = fetch_sources(cfg, dest, base_url=base_url, timeout=timeout, retries=retries, progress=progress)
+            report = fetch_sources(cfg, dest, base_url=base_url, timeout=timeout, retries=retries, progress=progress,
+                                   redirect_hosts=allow_redirect_host or [])  # fmt: skip
     out.print(f"Fetched {report.files} files ({report.bytes:,} bytes) into {dest} in {report.duration:.1f} s")
     if report.changed:
         out.print(f"{len(report.changed)} file(s) differ from the manifest (changed upstream):")
@@ -342,13 +362,17 @@ def serve(
     with reasons():
         cfg_path = config or None
         target = _store(store)
-        load_config(cfg_path)  # fail early with a one-line reason
+        cfg = load_config(cfg_path)  # fail early with a one-line reason
         target.resolve(None)
     from observatory.officers.service import Officers
 
     if Officers.open(target.root) is None:  # migrates the officers' database once, before the workers start
         err.print("observatory: officers' database unavailable; serving the public site without sign-in")
     os.environ["OBSERVATORY_STORE"] = str(target.root)
+    if not cfg.deployment.base_url and not os.environ.get("OBSERVATORY_BASE_URL"):
+        # absolute URLs come from configuration, never from a request's Host header
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 (compared, not bound)
+        os.environ["OBSERVATORY_BASE_URL"] = f"http://{shown}:{port}"
     if config is not None:
         os.environ["OBSERVATORY_CONFIG"] = str(config)
     out.print(f"Serving {target.current_id()} on http://{host}:{port}/")

@@ -94,6 +94,15 @@ class Deployment(_Strict):
     short_name: str
     keep_releases: Annotated[int, Field(ge=1, le=1000)] = 10
     licence: str = "OGL-UK-3.0"
+    # Where the site is published: every absolute URL (JSON-LD, the DCAT catalogue) is built from this, never
+    # from a request's Host header. $OBSERVATORY_BASE_URL overrides it; unset, `serve` uses its --host/--port.
+    base_url: Annotated[str | None, Field(pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$")] = None
+    # Host names the server answers to (Starlette's TrustedHostMiddleware); empty: base_url's host,
+    # 127.0.0.1 and localhost (and "testserver", the in-process client the PDF renderer uses).
+    allowed_hosts: list[Annotated[str, Field(pattern=r"^(\*\.)?[A-Za-z0-9.-]+$|^\*$")]] = []
+    # Where serve-time caches (bulk files, PDFs) are written; $OBSERVATORY_CACHE_DIR overrides it. Unset:
+    # STORE/cache when the store is writable, else a private directory under the system's temporary folder.
+    cache_dir: str | None = None
 
 
 class Config(_Strict):

@@ -99,7 +99,7 @@ def page_path(target: str) -> str:
 
 def report_folder(store: Store, release_id: str) -> Path:
     store.release_path(release_id)  # validates the id
-    return store.root / "cache" / release_id / "reports"
+    return store.cache_root() / release_id / "reports"
 
 
 def report_pdf(app: Any, store: Store, release_id: str, target: str) -> Path:

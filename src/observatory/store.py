@@ -14,9 +14,11 @@ rename after it is complete and verified, and ``CURRENT`` is switched the same w
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -69,12 +71,32 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 class Store:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, cache_dir: Path | None = None) -> None:
         self.root = root
         self.releases = root / "releases"
         self.tmp = root / "tmp"
         self.failed = root / "failed"
         self.pointer = root / "CURRENT"
+        self.cache_dir = cache_dir  # where serve-time files go; see cache_root()
+
+    def cache_root(self) -> Path:
+        """Where files made while serving (bulk downloads, PDFs) are kept, per release below it.
+
+        ``$OBSERVATORY_CACHE_DIR``, else the configured ``cache_dir``, else ``STORE/cache`` when the store is
+        writable, else (a store mounted read-only, the normal way to share releases) a private folder under
+        the system's temporary directory named after the store. Releases are immutable, so any of these is
+        right for as long as the release exists.
+        """
+        env = os.environ.get("OBSERVATORY_CACHE_DIR")
+        if env:
+            return Path(env)
+        if self.cache_dir is not None:
+            return self.cache_dir
+        inside = self.root / "cache"
+        if os.access(inside if inside.exists() else self.root, os.W_OK):
+            return inside
+        digest = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"observatory-cache-{os.getuid()}-{digest}"
 
     def ensure(self) -> None:
         for folder in (self.releases, self.tmp, self.failed):

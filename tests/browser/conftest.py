@@ -12,11 +12,6 @@ Pages that other parts of the site have not built yet answer 404: their tests ar
 from __future__ import annotations
 
 import importlib.util
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +24,8 @@ import pytest
 from observatory.pipeline.build import BuildReport
 from observatory.reports import CHROMIUM, CHROMIUM_ARGS  # one place for the browser and its flags
 from observatory.store import Store
+from tests.conftest import observatory_command as observatory_command  # re-exported for the browser tests
+from tests.conftest import serving as serve_process
 
 REPO = Path(__file__).resolve().parents[2]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -72,23 +69,6 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def observatory_command() -> list[str]:
-    exe = Path(sys.executable).parent / "observatory"
-    if exe.exists():
-        return [str(exe)]
-    found = shutil.which("observatory")
-    if found:
-        return [found]
-    return [sys.executable, "-c", "from observatory.cli import main; main()"]
-
-
 @dataclass
 class Site:
     """The running server, plus a plain HTTP client for statuses and the pages' .json twins."""
@@ -129,39 +109,11 @@ class Site:
         return response.json()
 
 
-def _wait_for(proc: subprocess.Popen[bytes], base: str, log: Path, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"observatory serve exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            if httpx.get(base + "/", timeout=30).status_code < 500:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError(f"observatory serve did not answer within {timeout:.0f} s:\n{log.read_text(errors='replace')}")
-
-
 @contextmanager
 def serving(store: Store, log: Path, env: dict[str, str] | None = None) -> Iterator[Site]:
     """``observatory serve`` on ``store`` on a free loopback port until the block ends (``env``: its environment)."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    cmd = [*observatory_command(), "serve", "--store", str(store.root), "--port", str(port), "--host", "127.0.0.1",
-           "--config", str(REPO / "observatory.toml")]  # fmt: skip
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env=env)
-    try:
-        _wait_for(proc, base, log)
-        with httpx.Client(timeout=60, follow_redirects=False) as client:
-            yield Site(base, client)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serve_process(store.root, log, env=env) as base, httpx.Client(timeout=60, follow_redirects=False) as client:
+        yield Site(base, client)
 
 
 @pytest.fixture(scope="session")

@@ -8,10 +8,12 @@ verified, so a crash at any moment leaves the current release serving (see store
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import fcntl
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -37,7 +39,8 @@ from observatory.model import (
 from observatory.pipeline import publish, validate
 from observatory.pipeline.areas import combine_areas
 from observatory.pipeline.detail import write_detail
-from observatory.pipeline.fetch import file_url, load_manifest
+from observatory.pipeline.fetch import file_url, files_under, load_manifest
+from observatory.pipeline.losses import check_losses
 from observatory.pipeline.places import PlaceSources, read_place_sources, write_places
 from observatory.release import schema
 from observatory.sources.boundaries import read_boundaries
@@ -88,6 +91,7 @@ class BuildReport:
     areas: int = 0
     findings: list[Finding] = field(default_factory=list)
     seconds: float = 0.0
+    accepted_loss: list[str] = field(default_factory=list)  # --accept-loss: recorded with the release
 
     @property
     def counts(self) -> dict[str, int]:
@@ -117,6 +121,7 @@ class BuildReport:
             "seconds": round(self.seconds, 3),
             "files": [asdict(f) for f in self.files],
             "findings": [{**asdict(f), "severity": f.severity.value} for f in self.findings],
+            "accepted_loss": self.accepted_loss,
         }
 
 
@@ -150,8 +155,8 @@ def _inputs(config: Config, sources_dir: Path) -> tuple[list[SourceFile], list[F
                 )
             )
             continue
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and path.suffix in DATA_SUFFIXES and not path.name.endswith(PROVENANCE_SUFFIX):
+        for path in files_under(folder):
+            if path.suffix in DATA_SUFFIXES and not path.name.endswith(PROVENANCE_SUFFIX):
                 rel = path.relative_to(folder).as_posix()
                 if rel not in listed and source.format != "ons-els":
                     continue
@@ -371,6 +376,7 @@ def _clean_debris(store: Store) -> None:
     for path in store.tmp.iterdir():
         if path.is_file():
             path.unlink()
+    publish.remove_orphans(store)
 
 
 def build_release(
@@ -381,11 +387,14 @@ def build_release(
     progress: Progress | None = None,
     now: dt.datetime | None = None,
     extra: Sequence[ExtraInput] = (),
+    accept_loss: Sequence[str] = (),
 ) -> BuildReport:
     """Build and publish a release; raise BuildFailed (publishing nothing) when any error is found.
 
     ``extra`` are inputs from outside the sources folder (officers' uploads whose embargo has lifted),
-    read after the configured sources and recorded in ``inputs`` with their provenance.
+    read after the configured sources and recorded in ``inputs`` with their provenance. ``accept_loss``
+    names sources or files whose loss of observations against the current release (without a new edition)
+    the operator accepts; see ``pipeline.losses``.
     """
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
@@ -429,6 +438,9 @@ def build_release(
         relations = result.relations + memberships + validate.same_as_relations(areas)
         report.rows_loaded = report.rows_read - report.rows_skipped
         report.observations, report.indicators, report.areas = len(observations), len(indicators), len(areas)
+        say("comparing with the current release")
+        report.findings.extend(check_losses(store, observations, indicators, accept_loss))
+        report.accepted_loss = list(accept_loss)
 
         if report.errors():
             report.seconds = time.perf_counter() - started
@@ -453,25 +465,78 @@ def build_release(
                 result.tables,
                 places,
             )
-        except BuildFailed:
-            tmp_path.unlink(missing_ok=True)
+            report.release_id = release_id
+            say("verifying")
+            _verify(tmp_path, report)
+            report.seconds = time.perf_counter() - started
+            say("publishing")
+            publish.publish(store, tmp_path, release_id, report.to_dict(), keep=config.deployment.keep_releases)
+        except BuildFailed as failed:
+            full = next((f for f in report.errors() if "No space left on device" in f.message), None)
+            if full is not None:  # a step that turns exceptions into findings met the full disk
+                report.findings.remove(full)
+                raise _out_of_space(store, tmp_path, report, started, OSError(full.message)) from None
+            _remove_partial(store, tmp_path, report.release_id)
             report.seconds = time.perf_counter() - started
             _save_failed(store, report)
-            raise
-        report.release_id = release_id
-        say("verifying")
-        _verify(tmp_path, report)
-        report.seconds = time.perf_counter() - started
-        say("publishing")
-        publish.publish(store, tmp_path, release_id, report.to_dict(), keep=config.deployment.keep_releases)
+            raise failed
+        except (OSError, duckdb.Error) as exc:
+            if not _no_space(exc):
+                _remove_partial(store, tmp_path, report.release_id)
+                raise
+            raise _out_of_space(store, tmp_path, report, started, exc) from None
         report.published = True
     return report
 
 
-def _save_failed(store: Store, report: BuildReport) -> None:
+class NoSpace(BuildFailed):
+    """The store's filesystem is full: nothing was published, partial files were removed."""
+
+
+def _no_space(exc: BaseException) -> bool:
+    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left on device" in str(exc)
+
+
+def _remove_partial(store: Store, tmp_path: Path, release_id: str | None) -> None:
+    """Remove what an unfinished write or publish left: the temporary file (and WAL), an unpublished report."""
+    for leftover in (tmp_path, tmp_path.with_name(tmp_path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    shutil.rmtree(tmp_path.with_name(tmp_path.name + ".tmp"), ignore_errors=True)  # DuckDB's spill folder
+    if release_id is not None and store.current_id() != release_id:
+        for suffix in (".json", ".duckdb"):
+            (store.releases / f"{release_id}{suffix}").unlink(missing_ok=True)
+    publish.remove_orphans(store)
+
+
+def _out_of_space(store: Store, tmp_path: Path, report: BuildReport, started: float, exc: BaseException) -> NoSpace:
+    """Clean up after a full disk and say so in one line: where, what happened, where the report went."""
+    _remove_partial(store, tmp_path, report.release_id)
+    report.seconds = time.perf_counter() - started
+    report.release_id = None
+    report.findings.append(
+        Finding("store.no-space", Severity.ERROR, str(store.root), f"no space left on the store's filesystem: {exc}")
+    )
+    try:
+        saved = f"the failed report is in {_save_failed(store, report)}"
+    except OSError as again:
+        saved = f"the failed report could not be saved either ({again.strerror or again})"
+    free = shutil.disk_usage(store.root).free if store.root.exists() else 0
+    message = (
+        f"no space left on STORE {store.root} ({free / 1e6:,.1f} MB free) while writing the release, nothing was "
+        f"published; {saved}"
+    )
+    return NoSpace(message, report)
+
+
+def _save_failed(store: Store, report: BuildReport) -> Path:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     path = store.failed / f"{stamp}-{os.getpid()}.json"
-    path.write_text(json.dumps(report.to_dict(), indent=1, default=str), encoding="utf-8")
+    try:
+        path.write_text(json.dumps(report.to_dict(), indent=1, default=str), encoding="utf-8")
+    except OSError:
+        path.unlink(missing_ok=True)  # never leave half a report
+        raise
+    return path
 
 
 def _write(

@@ -37,12 +37,12 @@ import re
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 
@@ -233,6 +233,24 @@ def _is_data_file(path: Path) -> bool:
     return path.is_file() and path.suffix in DATA_SUFFIXES and not path.name.endswith(SIDECAR_SUFFIX)
 
 
+def files_under(folder: Path) -> list[Path]:
+    """Every file below ``folder``, sorted, following symlinked folders (each real folder once, so no loops).
+
+    ``Path.rglob`` before Python 3.13 does not descend into symlinked folders: a sources directory made of
+    links to the publishers' folders would otherwise be read but not recorded in the release's inputs.
+    """
+    found: list[Path] = []
+    seen: set[str] = set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        found.extend(Path(root) / n for n in names if (Path(root) / n).is_file())
+    return sorted(found)
+
+
 def build_manifest(sources_dir: Path, config: Config) -> Manifest:
     """Compute the manifest of every configured source from a local copy laid out as ``<dir>/<source>/``.
 
@@ -249,7 +267,7 @@ def build_manifest(sources_dir: Path, config: Config) -> Manifest:
         layout = REMOTE_LAYOUTS.get(source.name)
         only = REMOTE_ONLY.get(source.name)
         entries: list[dict[str, object]] = []
-        for file in sorted(p for p in folder.rglob("*") if _is_data_file(p)):
+        for file in (p for p in files_under(folder) if _is_data_file(p)):
             rel = file.relative_to(folder).as_posix()
             entry: dict[str, object] = {"path": rel}
             if only is not None:
@@ -378,12 +396,19 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _write_atomically(
-    final: Path, chunks: Iterable[bytes], on_chunk: Callable[[int], None] | None = None
+    final: Path,
+    chunks: Iterable[bytes],
+    on_chunk: Callable[[int], None] | None = None,
+    *,
+    limit: int | None = None,
+    what: str = "",
 ) -> tuple[str, int]:
     """Write chunks to a temp file beside ``final``, fsync, rename into place; return (sha256, size).
 
     Nothing ever appears at ``final`` unless it is complete. On any failure the temp file is removed and
-    the error re-raised (OSError as FetchError; network errors unchanged, so the caller can retry).
+    the error re-raised (OSError as FetchError; network errors unchanged, so the caller can retry). More
+    than ``limit`` bytes is a FetchError naming ``what``. The file is made readable by everyone (0644), so
+    the user who serves or builds need not be the one who fetched.
     """
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -396,12 +421,15 @@ def _write_atomically(
     try:
         with os.fdopen(fd, "wb") as f:
             for chunk in chunks:
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    raise FetchError(f"{what or final}: more than {limit:,} bytes; refused (see the manifest's size)")
                 f.write(chunk)
                 h.update(chunk)
-                size += len(chunk)
                 if on_chunk is not None:
                     on_chunk(len(chunk))
             f.flush()
+            os.fchmod(f.fileno(), FILE_MODE)
             os.fsync(f.fileno())
         os.replace(tmp, final)
     except BaseException as exc:
@@ -497,6 +525,44 @@ def _gunzip(chunks: Iterable[bytes], url: str, served: _Served) -> Iterator[byte
     served.sha256, served.size = digest.hexdigest(), size
 
 
+MAX_REDIRECTS = 5
+FILE_MODE = 0o644  # fetched files and sidecars: readable by the user who builds or serves
+SIZE_HEADROOM = 2  # a file may grow to twice its manifest size (+ 1 MiB) before it is refused
+SIZE_SLACK = 1 << 20
+
+
+def size_limit(expected: int) -> int:
+    """The most bytes accepted for a file the manifest says has ``expected`` bytes."""
+    return expected * SIZE_HEADROOM + SIZE_SLACK
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+@contextlib.contextmanager
+def _open(client: httpx.Client, url: str, redirect_hosts: Sequence[str]) -> Iterator[tuple[httpx.Response, str]]:
+    """GET ``url``, following redirects by hand: same origin, or a host in ``redirect_hosts``, else refused."""
+    where = url
+    for _ in range(MAX_REDIRECTS + 1):
+        with client.stream("GET", where, follow_redirects=False) as response:
+            if not response.is_redirect:
+                yield response, where
+                return
+            target = urljoin(where, response.headers.get("location", ""))
+        if _origin(target) != _origin(url) and (urlsplit(target).hostname or "").lower() not in {
+            h.lower() for h in redirect_hosts
+        }:
+            raise FetchError(
+                f"{url}: redirected to another site ({target[:200]}); refused (allow its host with "
+                "--allow-redirect-host if it is the publisher's)"
+            )
+        where = target
+    raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects; refused")
+
+
 def _download(
     client: httpx.Client,
     url: str,
@@ -507,12 +573,20 @@ def _download(
     on_chunk: Callable[[int], None] | None,
     on_retry: Callable[[], None] | None,
     gunzip: _Served | None = None,
+    limit: int | None = None,
+    redirect_hosts: Sequence[str] = (),
+    came_from: list[str] | None = None,
 ) -> tuple[str, int]:
-    """Stream ``url`` into ``final``; with ``gunzip``, decompress on the way (sha256/size are of the result)."""
+    """Stream ``url`` into ``final``; with ``gunzip``, decompress on the way (sha256/size are of the result).
+
+    Redirects are followed only within the URL's origin (scheme, host, port) or to ``redirect_hosts``;
+    any other is refused. ``came_from`` receives the URL the bytes actually came from. More than ``limit``
+    bytes (after decompression) is refused.
+    """
     attempt = 0
     while True:
         try:
-            with client.stream("GET", url) as response:
+            with _open(client, url, redirect_hosts) as (response, where):
                 status = response.status_code
                 if status in RETRY_STATUSES:
                     raise _Retryable(f"HTTP {status} {response.reason_phrase}", _retry_after(response))
@@ -521,7 +595,9 @@ def _download(
                 chunks: Iterator[bytes] = response.iter_bytes(CHUNK_SIZE)
                 if gunzip is not None:
                     chunks = _gunzip(chunks, url, gunzip)
-                return _write_atomically(final, chunks, on_chunk)
+                if came_from is not None:
+                    came_from[:] = [where]
+                return _write_atomically(final, chunks, on_chunk, limit=limit, what=url)
         except httpx.UnsupportedProtocol as exc:
             raise FetchError(f"{url}: unsupported URL: {_one_line(exc)}") from exc
         except (httpx.TransportError, _Retryable) as exc:
@@ -588,6 +664,7 @@ def fetch_sources(
     backoff: float = DEFAULT_BACKOFF,
     progress: Progress | None = None,
     client: httpx.Client | None = None,
+    redirect_hosts: Sequence[str] = (),
 ) -> FetchReport:
     """Download every manifest file of every configured source into ``dest/<source>/<path>``.
 
@@ -609,15 +686,14 @@ def fetch_sources(
     }
 
     own_client = client is None
-    http = client or httpx.Client(
-        timeout=httpx.Timeout(timeout), follow_redirects=True, headers={"User-Agent": USER_AGENT}
-    )
+    http = client or httpx.Client(timeout=httpx.Timeout(timeout), headers={"User-Agent": USER_AGENT})
     try:
         for entry, final in zip(entries, targets, strict=True):
             url = file_url(entry.source, entry.path, entry.remote, base_url)
             # Only the publisher serves compressed files; a mirror holds the plain files (see file_url).
             served = _Served() if entry.compression == GZIP and base_url is None else None
             tracker.start(entry.label)
+            came_from = [url]
             sha, size = _download(
                 http,
                 url,
@@ -627,6 +703,9 @@ def fetch_sources(
                 on_chunk=tracker.advance,
                 on_retry=tracker.restart,
                 gunzip=served,
+                limit=size_limit(entry.size),
+                redirect_hosts=redirect_hosts,
+                came_from=came_from,
             )
             tracker.finish(size)
             matches = sha == entry.sha256 and size == entry.size
@@ -636,6 +715,7 @@ def fetch_sources(
                     "source": entry.source.name,
                     "path": str(entry.path),
                     "url": url,
+                    "final_url": came_from[0],  # where the bytes came from, after any redirect
                     "sha256": sha,
                     "size": size,
                     "fetched_at": _now(),

@@ -19,14 +19,15 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from observatory import __version__
 from observatory.config import Config, load_config
 from observatory.officers.service import Officers
 from observatory.store import Store, StoreError, default_store_path
-from observatory.web import api, figure_pages, pages
+from observatory.web import api, figure_pages, pages, security
 from observatory.web import officers as officers_routes
-from observatory.web.errors import BadRequest, NotFound
+from observatory.web.errors import BadRequest, NotFound, UnknownValue
 from observatory.web.releases import ReleasePool
 from observatory.web.render import make_templates
 
@@ -39,6 +40,8 @@ def create_app(store: Store | None = None, config: Config | None = None, officer
     database (migrated on start); if it cannot be opened, the public site serves without it."""
     config = config or load_config()
     store = store or Store(default_store_path())
+    if config.deployment.cache_dir and store.cache_dir is None:
+        store.cache_dir = Path(config.deployment.cache_dir)
     pool = ReleasePool(store, config)
     templates = make_templates()
     app = FastAPI(title=config.deployment.name, version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
@@ -54,6 +57,12 @@ def create_app(store: Store | None = None, config: Config | None = None, officer
     app.include_router(figure_pages.router)
     app.include_router(officers_routes.router)
     api.install(app)
+    # outermost last: refuse over-long queries, then foreign Host headers, then add headers, then HEAD → GET
+    app.add_middleware(security.HeadAsGet)
+    app.add_middleware(security.SecurityHeaders)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=security.allowed_hosts(config))
+    app.add_middleware(security.LimitQuery)
+    app.state.base_url = security.site_base_url(config)
     _error_handlers(app, templates)
     return app
 
@@ -91,13 +100,16 @@ def _wants_json(request: Request) -> bool:
     )
 
 
-def _error(request: Request, status: int, title: str, detail: str, **extra: Any) -> Response:
+def _error(
+    request: Request, status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> Response:
     templates = request.app.state.templates
     if _wants_json(request):
         body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-        return JSONResponse(body, status_code=status, media_type="application/problem+json")
+        return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
     context = {"request": request, "status": status, "title": title, "detail": detail, **extra}
-    response: Response = templates.TemplateResponse(request, "error.html", context, status_code=status)
+    response: Response = templates.TemplateResponse(request, "error.html", context, status_code=status,
+                                                    headers=headers)  # fmt: skip
     return response
 
 
@@ -106,6 +118,10 @@ def _error_handlers(app: FastAPI, templates: Any) -> None:
     def not_found(request: Request, exc: NotFound) -> Response:
         suggestions = [{"label": label, "url": url} for label, url in exc.suggestions]
         return _error(request, 404, "Page not found", exc.what, suggestions=suggestions)
+
+    @app.exception_handler(UnknownValue)
+    def unknown_value(request: Request, exc: UnknownValue) -> Response:
+        return _error(request, 404, "Not found", exc.message, param=exc.param, allowed=exc.allowed, suggestions=[])
 
     @app.exception_handler(BadRequest)
     def bad_request(request: Request, exc: BadRequest) -> Response:
@@ -132,7 +148,15 @@ def _error_handlers(app: FastAPI, templates: Any) -> None:
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
             return _error(request, 404, "Page not found", "There is no page at this address.", suggestions=[])
-        return _error(request, exc.status_code, "Request not allowed", str(exc.detail))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            allowed = [m.strip() for m in headers.get("Allow", "GET").split(",") if m.strip()]
+            if "GET" in allowed and "HEAD" not in allowed:
+                allowed.append("HEAD")  # answered by security.HeadAsGet wherever GET is
+            headers["Allow"] = ", ".join(allowed)
+            detail = f"This address answers {headers['Allow']} only."
+            return _error(request, 405, "Method not allowed", detail, headers=headers)
+        return _error(request, exc.status_code, "Request not allowed", str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)
     def unexpected(request: Request, exc: Exception) -> Response:

@@ -26,3 +26,10 @@ class BadRequest(Exception):
 
     def __str__(self) -> str:
         return f"{self.param}: {self.message}" + (f" (allowed: {self.allowed})" if self.allowed else "")
+
+
+class UnknownValue(BadRequest):
+    """A well-formed value that names nothing in this release (an indicator, area, type, theme or period).
+
+    Answered 404 with what is allowed: the request is valid by the API's description, the thing is absent.
+    """

@@ -34,8 +34,9 @@ from observatory.web.data.static_pages import about_page, accessibility_page, me
 from observatory.web.data.strategy import actions_page, strategy_page
 from observatory.web.data.themes import theme_page
 from observatory.web.errors import BadRequest
+from observatory.web.httpcache import CACHE_CONTROL, GZIP_MIN, RESPONSES, Entry
 from observatory.web.releases import Release
-from observatory.web.render import etag, respond, split_format
+from observatory.web.render import etag, not_modified, respond, split_format
 
 router = APIRouter(include_in_schema=False)
 DataFn = Callable[[duckdb.DuckDBPyConnection], dict[str, Any]]
@@ -72,43 +73,7 @@ class PageCache:
             self._items.clear()
 
 
-class ResponseCache:
-    """Finished responses (body, gzipped body, headers) per (release, path, query) for the cached pages.
-
-    Rendering a large page and compressing it cost more than everything else in a warm request; a release
-    never changes, so each page is rendered and compressed once. The GZip middleware passes a response that
-    already carries Content-Encoding through untouched.
-    """
-
-    def __init__(self, max_entries: int = 256) -> None:  # ~250 KB an entry at most: ~60 MB
-        self.max_entries = max_entries
-        self._items: OrderedDict[tuple[str, str, str], tuple[bytes, bytes | None, dict[str, str]]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str, str]) -> tuple[bytes, bytes | None, dict[str, str]] | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
-
-    def put(self, key: tuple[str, str, str], response: Response) -> None:
-        body = bytes(response.body)
-        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-        packed = gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= GZIP_MINIMUM else None
-        with self._lock:
-            self._items[key] = (body, packed, headers)
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-GZIP_MINIMUM = 1000  # as the app's GZip middleware
 CACHE = PageCache()
-RESPONSES = ResponseCache()
 
 
 def clear_caches() -> None:
@@ -149,11 +114,11 @@ def page(
     _, fmt = split_format(name)
     release = release_for(request)
     scope = cache_scope(release, config_of(request)) + (f"|{version}" if version else "")
-    key = (scope, request.url.path, request.url.query)
-    if cache_key is not None and not _revalidating(request, etag(release, request, fmt, version)):
+    key = ("page", scope, request.url.path, request.url.query)  # exact: page bodies repeat the query in links
+    if cache_key is not None and not not_modified(request, etag(release, request, fmt, version)):
         hit = RESPONSES.get(key)
         if hit is not None:
-            return _cached(request, *hit)
+            return _cached(request, hit)
     cur = release.cursor()
     try:
         if cache_key is None:
@@ -170,20 +135,18 @@ def page(
     finally:
         cur.close()
     if cache_key is not None and response.status_code == 200:
-        RESPONSES.put(key, response)
+        body = bytes(response.body)
+        headers = [(k, v) for k, v in response.raw_headers if k != b"content-length"]
+        packed = gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= GZIP_MIN else None
+        RESPONSES.put(key, Entry(body, headers, response.headers["etag"].encode(), packed is not None, packed))
     return response
 
 
-def _revalidating(request: Request, tag: str) -> bool:
-    """A conditional request for this page's ETag: let ``respond`` answer it (304)."""
-    sent = request.headers.get("if-none-match", "")
-    return bool(sent) and (tag in [t.strip() for t in sent.split(",")] or sent.strip() == "*")
-
-
-def _cached(request: Request, body: bytes, packed: bytes | None, headers: dict[str, str]) -> Response:
-    if packed is not None and "gzip" in request.headers.get("accept-encoding", ""):
-        return Response(packed, headers={**headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
-    return Response(body, headers=headers)  # the GZip middleware adds Vary to an identity response
+def _cached(request: Request, entry: Entry) -> Response:
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in entry.headers}
+    if entry.gz is not None and "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(entry.gz, headers={**headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return Response(entry.body, headers=headers)  # the GZip middleware adds Vary to an identity response
 
 
 def config_of(request: Request) -> Any:
@@ -227,7 +190,7 @@ def indicator(request: Request, name: str) -> Response:
     return page(request, name, "indicator.html", lambda cur: indicator_page(cur, cfg, slug, areas or None), slug,
                 extra=lambda release, payload: {
                     **indicator_charts(release, payload, cfg),
-                    "jsonld": indicator_jsonld(payload["indicator"], base=str(request.base_url),
+                    "jsonld": indicator_jsonld(payload["indicator"], base=request.app.state.base_url,
                                                site=cfg.deployment.name, release_id=release.id,
                                                created=release.created),
                 },
@@ -730,6 +693,10 @@ def report_response(request: Request, target: str) -> Response:
     from observatory.web.errors import NotFound
 
     release = release_for(request)
+    tag = etag(release, request, "pdf")
+    headers = {"ETag": tag, "X-Observatory-Release": release.id, "Cache-Control": CACHE_CONTROL}
+    if not_modified(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
     try:
         path = report_pdf(request.app, request.app.state.pool.store, release.id, target)
     except ReportError as exc:
@@ -737,7 +704,6 @@ def report_response(request: Request, target: str) -> Response:
             raise NotFound(str(exc), []) from exc
         raise
     name = "invest-south-essex" if target == "invest" else target
-    headers = {"X-Observatory-Release": release.id, "Cache-Control": "public, max-age=3600"}
     return FileResponse(path, media_type="application/pdf", filename=f"{name}-{release.id}.pdf", headers=headers)
 
 

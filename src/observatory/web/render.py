@@ -7,7 +7,6 @@ Every response names the release that served it and is cacheable until the next 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import re
@@ -22,13 +21,15 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from observatory import format as nf
+from observatory.web import httpcache
 from observatory.web.data.common import jsonable
 from observatory.web.errors import BadRequest
+from observatory.web.httpcache import CACHE_CONTROL
 from observatory.web.releases import Release
+from observatory.web.security import safe_link
 
 TEMPLATES = Path(__file__).parent / "templates"
 FORMATS = ("html", "json", "csv")
-CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=60"
 
 
 _MD_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^\s)]+)\)")
@@ -56,7 +57,7 @@ def sources(org: str | None, url: str | None = None, default: str = "Office for 
     parts = []
     for i, o in enumerate(orgs):
         u = urls[i] if i < len(urls) else ""
-        ok = u.startswith(("https://", "http://"))
+        ok = u.startswith(("https://", "http://")) and bool(safe_link(u))
         parts.append(f'<a href="{escape(u)}">{escape(o)}</a>' if ok else str(escape(o)))
     return Markup("; ".join(parts))  # noqa: S704 (every part escaped above)
 
@@ -69,6 +70,7 @@ def make_templates() -> Jinja2Templates:
     env.lstrip_blocks = True
     env.filters["value"] = _value_filter
     env.filters["number"] = lambda v, decimals=1, signed=False: nf.number(v, decimals, signed=signed)
+    env.filters["link"] = safe_link  # every URL that comes from data goes through it before an href
     env.filters["prose"] = prose
     env.filters["sources"] = sources
     env.filters["thousands"] = lambda n: nf.number(n, 0) if nf.is_number(n) else n
@@ -105,16 +107,15 @@ def split_format(name: str) -> tuple[str, str]:
 
 
 def etag(release: Release, request: Request, fmt: str, version: str = "") -> str:
-    """The response's ETag: the release and the address, plus ``version`` for pages that also depend on
-    something outside the release (the action tracker: recorded progress and today's date)."""
-    key = f"{release.id}|{fmt}|{request.url.path}?{request.url.query}|{version}"
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    return f'"{digest[:32]}"'
+    """The response's ETag (``observatory.web.httpcache.etag`` of release, format and URL), plus ``version``
+    for pages that also depend on something outside the release (the action tracker: recorded progress and
+    today's date)."""
+    return httpcache.etag(release.id, fmt, request.url.path, request.url.query, version, exact=True)
 
 
-def _not_modified(request: Request, tag: str) -> bool:
-    sent = request.headers.get("if-none-match", "")
-    return tag in [t.strip() for t in sent.split(",")] or sent.strip() == "*"
+def not_modified(request: Request, tag: str) -> bool:
+    """``If-None-Match`` names this tag (weak comparison, lists, ``*``)."""
+    return httpcache.matches(request.headers.get("if-none-match"), tag)
 
 
 def csv_text(table: Iterable[dict[str, Any]]) -> str:
@@ -149,7 +150,7 @@ def respond(
 ) -> Response:
     tag = etag(release, request, fmt, version)
     headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL, "X-Observatory-Release": release.id}
-    if _not_modified(request, tag):
+    if not_modified(request, tag):
         return Response(status_code=304, headers=headers)
     payload = data() if callable(data) else data
     if fmt == "json":

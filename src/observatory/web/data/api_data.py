@@ -28,10 +28,10 @@ from observatory.release.read import EXPORT_COLUMNS, export_rows
 from observatory.store import Store
 from observatory.web.data.common import CODE, LICENCE_URL, Row, area, indicator, one, rows, suggest
 from observatory.web.data.indicators import _latest_ltla_period, _ranking, indicator_list
-from observatory.web.errors import BadRequest, NotFound
+from observatory.web.errors import BadRequest, NotFound, UnknownValue
 from observatory.web.formats import csv_lines
 
-MAX_CODES = 1000  # comma-separated areas or indicators in one query
+MAX_CODES = 3000  # comma-separated areas or indicators in one query (as many as 6,000 characters hold)
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TYPE = re.compile(r"^[a-z0-9-]{1,30}$")
 DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
@@ -120,7 +120,7 @@ def check_indicators(
     if unknown:
         hints = suggest(unknown[0], known, "")
         hint = f" (did you mean {', '.join(url for _l, url in hints[:3])}?)" if hints else ""
-        raise BadRequest(param, f"unknown indicator {unknown[0]}{hint}", "slugs listed at /api/v1/indicators")
+        raise UnknownValue(param, f"unknown indicator {unknown[0]}{hint}", "slugs listed at /api/v1/indicators")
     return slugs
 
 
@@ -135,7 +135,7 @@ def check_areas(
     known = (known_facts or facts(cur)).codes
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise BadRequest(param, f"unknown area code {unknown[0]}", "codes listed at /api/v1/areas")
+        raise UnknownValue(param, f"unknown area code {unknown[0]}", "codes listed at /api/v1/areas")
     return codes
 
 
@@ -145,7 +145,7 @@ def check_area_types(
     known = (known_facts or facts(cur)).types
     unknown = [t for t in types if t not in known]
     if unknown:
-        raise BadRequest(param, f"unknown area type {unknown[0][:30]!r}", f"one of: {', '.join(known)}")
+        raise UnknownValue(param, f"unknown area type {unknown[0][:30]!r}", f"one of: {', '.join(known)}")
     return types
 
 
@@ -284,7 +284,7 @@ def indicator_summaries(cur: duckdb.DuckDBPyConnection, config: Config, theme: s
     if theme:
         known = list(dict.fromkeys([t.slug for t in config.themes] + [t for r in found for t in r["themes"] or []]))
         if theme not in known:
-            raise BadRequest("theme", f"unknown theme {theme[:40]!r}", f"one of: {', '.join(known)}")
+            raise UnknownValue("theme", f"unknown theme {theme[:40]!r}", f"one of: {', '.join(known)}")
         found = [r for r in found if theme in (r["themes"] or [])]
     if q:
         words = [w.lower() for w in q.split() if w]
@@ -347,7 +347,7 @@ def indicator_map(
     }
     if period is not None and period not in known:
         latest_periods = sorted(known)[-3:]
-        raise BadRequest("period", f"no period {period[:40]!r} for {slug}", f"one of the periods of {slug}, e.g. "
+        raise UnknownValue("period", f"no period {period[:40]!r} for {slug}", f"one of the periods of {slug}, e.g. "
                          f"{', '.join(latest_periods)} (listed at /api/v1/indicators/{slug})")  # fmt: skip
     if period is None:
         if area_type in (None, "ltla"):
@@ -496,7 +496,7 @@ _bulk_lock = threading.Lock()
 
 def bulk_folder(store: Store, release_id: str) -> Path:
     store.release_path(release_id)  # validates the id: the only thing that names a path here
-    return store.root / "cache" / release_id
+    return store.cache_root() / release_id
 
 
 def bulk_file(store: Store, con: duckdb.DuckDBPyConnection, release_id: str, kind: str) -> Path:
