@@ -53,7 +53,7 @@ from observatory.web.formats import (
     xlsx_bytes,
 )
 from observatory.web.releases import Release
-from observatory.web.render import CACHE_CONTROL, etag
+from observatory.web.render import CACHE_CONTROL, etag, wants_bom
 
 PREFIX = "/api/v1"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -903,6 +903,7 @@ async def observations(
     latest: Annotated[bool, Query(description="Only each series' (indicator × area) latest period")] = False,
     format: Annotated[Literal["json", "csv", "jsonstat", "xlsx"], Query(description="json (paged), csv (streamed), "
                                                                         "jsonstat (JSON-stat 2.0) or xlsx")] = "json",
+    bom: Annotated[bool, Query(description="format=csv only: start with a UTF-8 byte-order mark, for Excel")] = False,
     limit: Limit = 1000,
     offset: Offset = 0,
     release: ReleaseParam = None,
@@ -1022,7 +1023,8 @@ async def _observations_csv(
     headers["Link"] = (
         f'<{PREFIX}/releases/{rel.id}/observations.csv-metadata.json>; rel="describedby"; type="application/csvm+json"'
     )
-    chunks: Iterator[bytes] = csv_lines(EXPORT_COLUMNS, data.observation_stream(cur, query, rel.id))
+    rows_ = data.observation_stream(cur, query, rel.id)
+    chunks: Iterator[bytes] = csv_lines(EXPORT_COLUMNS, rows_, bom=wants_bom(request))
     return StreamingResponse(chunks, media_type=CSV_MEDIA_TYPE, headers=headers)
 
 

@@ -6,9 +6,7 @@ Every response names the release that served it and is cacheable until the next 
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -20,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 
 from observatory.web.data.common import format_value, jsonable
 from observatory.web.errors import BadRequest
+from observatory.web.formats import CSV_MEDIA_TYPE, table_csv
 from observatory.web.releases import Release
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -59,22 +58,16 @@ def _not_modified(request: Request, tag: str) -> bool:
     return tag in [t.strip() for t in sent.split(",")] or sent.strip() == "*"
 
 
-def csv_text(table: Iterable[dict[str, Any]]) -> str:
-    table = list(table)
-    buf = io.StringIO()
-    if table:
-        writer = csv.DictWriter(buf, fieldnames=list(table[0]), lineterminator="\n")
-        writer.writeheader()
-        for row in table:
-            writer.writerow({k: _csv_cell(v) for k, v in row.items()})
-    return buf.getvalue()
+def wants_bom(request: Request) -> bool:
+    """``?bom=1``: the CSV is for a spreadsheet, so it starts with a UTF-8 byte-order mark (Excel then reads
+    "£" correctly). Without it CSV has no BOM, as programs expect."""
+    return request.query_params.get("bom", "").lower() in ("1", "true", "yes")
 
 
-def _csv_cell(value: Any) -> Any:
-    cell = jsonable(value)
-    if isinstance(cell, list):
-        return ";".join(str(v) for v in cell)
-    return "" if cell is None else cell
+def csv_text(table: Iterable[dict[str, Any]], columns: Iterable[str] = (), *, bom: bool = False) -> bytes:
+    """A page's table as CSV through the one formula-safe writer; ``columns`` head an empty table."""
+    rows = [jsonable(row) for row in table]
+    return table_csv(rows, list(columns), bom=bom)
 
 
 def respond(
@@ -101,7 +94,8 @@ def respond(
         if table is None:
             raise BadRequest("format", "this page has no table to download", "json or html")
         headers["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-        return Response(csv_text(table), media_type="text/csv; charset=utf-8", headers=headers)
+        csv_body = csv_text(table, payload.get("table_columns") or (), bom=wants_bom(request))
+        return Response(csv_body, media_type=CSV_MEDIA_TYPE, headers=headers)
     context = {"data": payload, "release": release, "request": request, **(extra or {})}
     response = templates.TemplateResponse(request, template, context, headers=headers)
     assert isinstance(response, HTMLResponse)
