@@ -23,7 +23,7 @@ from observatory.pipeline.validate import check_period_types, drop_duplicates
 from observatory.sources.numbers import NotANumber, parse_decimal, parse_whole
 from observatory.sources.ons_els import read_ons_els
 from observatory.store import Store
-from tests.conftest import link_reference_sources
+from tests.conftest import link_reference_sources, require, unless_ci
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -31,7 +31,7 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CONFIG = ROOT / "observatory.toml"
 BASE_DATASET = "gigabit-capable-broadband"  # a small, clean real dataset for the good release
 
-needs_data = pytest.mark.skipif(
+needs_data = unless_ci(
     not (SHARED_DATA / "ons-els" / BASE_DATASET).is_dir(),
     reason=f"shared data not present at {SHARED_DATA} (build-level bad-input tests need the real sources)",
 )
@@ -400,11 +400,7 @@ class Env:
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     """A sources folder holding the real boundaries and lookups and one small real dataset, a store with one
     good release in it, and a copy of the deployment config."""
-    pytest.importorskip(
-        "observatory.pipeline.build", reason="the build modules are not importable yet", exc_type=ImportError
-    )
-    if not (SHARED_DATA / "ons-els" / BASE_DATASET).is_dir():
-        pytest.skip(f"shared data not present at {SHARED_DATA}")
+    require((SHARED_DATA / "ons-els" / BASE_DATASET).is_dir(), f"shared data not present at {SHARED_DATA}")
     from observatory.pipeline.build import build_release
 
     root = tmp_path_factory.mktemp("bad-input-build")
@@ -479,8 +475,7 @@ def test_failed_build_publishes_nothing_and_the_previous_release_keeps_serving(e
 
 def _run_cli(env: Env, case: Case) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).with_name("observatory")
-    if not exe.exists():
-        pytest.skip(f"no observatory script beside {sys.executable}")
+    assert exe.exists(), f"no observatory script beside {sys.executable} (the package is not installed)"
     run_env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "OBSERVATORY_STORE")}
     folder = case.install(env.sources / "ons-els")
     try:
