@@ -367,6 +367,26 @@ def check_pdf(client: TestClient, code: str, problems: Problems) -> None:
 # --- the tests ----------------------------------------------------------------------------------------------
 
 
+# Disagreements found by this test that belong to another part of the work and are not fixed yet. Each is
+# excluded from the test over every page and kept in a strict xfail below, so the xfail turns into a
+# failure (XPASS) the moment it is fixed and this list must shrink.
+# Issue 10, item 4 (stats: the right period for every judgement): where an authority's latest value is
+# suppressed, the page shows the comparison of the latest period with a value, but
+# /api/v1/judgements?latest=true takes "latest" as the latest period of any observation, so it gives no
+# comparison at all for these series.
+KNOWN_UNFIXED = {
+    "/indicators/cancer-diagnosis-at-stage-1-and-2 comparison E07000068",
+    "/indicators/cancer-diagnosis-at-stage-1-and-2 comparison E07000069",
+    "/indicators/cancer-diagnosis-at-stage-1-and-2 comparison E07000075",
+    "/indicators/cancer-diagnosis-at-stage-1-and-2 comparison E06000033",
+    "/indicators/no-qualifications comparison E07000069",
+}
+
+
+def _known(item: str) -> bool:
+    return item.partition(": ")[0] in KNOWN_UNFIXED
+
+
 def test_every_indicator_page_agrees_with_its_json_and_the_api(client: TestClient) -> None:
     started = time.perf_counter()
     problems = Problems()
@@ -374,7 +394,21 @@ def test_every_indicator_page_agrees_with_its_json_and_the_api(client: TestClien
     for slug in slugs:
         check_indicator_page(client, slug, problems)
     print(f"{len(slugs)} indicator pages checked in {time.perf_counter() - started:.1f} s")
+    problems.items = [i for i in problems.items if not _known(i)]
     problems.assert_none()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 10 item 4 (stats): /api/v1/judgements?latest=true has no comparison where the page shows the "
+    "latest period with a value (cancer diagnosis: Brentwood, Castle Point, Rochford, Southend; no qualifications: "
+    "Castle Point)",
+)
+def test_known_judgement_period_disagreements_are_fixed(client: TestClient) -> None:
+    problems = Problems()
+    for slug in sorted({k.split()[0].removeprefix("/indicators/") for k in KNOWN_UNFIXED}):
+        check_indicator_page(client, slug, problems)
+    assert not [i for i in problems.items if _known(i)], "\n".join(problems.items)
 
 
 @pytest.mark.parametrize("code", AREAS)
