@@ -23,8 +23,8 @@ from pyjstat import pyjstat
 
 from observatory.config import Config
 from observatory.pipeline.build import BuildReport, build_release
-from observatory.pipeline.schema import LATEST_OBSERVATIONS_SQL
-from observatory.queries import EXPORT_COLUMNS
+from observatory.release import schema
+from observatory.release.read import EXPORT_COLUMNS
 from observatory.store import Store
 from observatory.web import api
 from observatory.web.app import create_app
@@ -187,7 +187,8 @@ def test_a_precomputed_latest_table_gives_the_same_answer(full_build: tuple[Stor
         con.execute(f"ATTACH '{path}' AS r (READ_ONLY)")
         for table in ("observations", "areas", "release_info", "indicators"):
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM r.{table}")
-        con.execute(LATEST_OBSERVATIONS_SQL)
+        schema.create(con, [schema.LATEST_OBSERVATIONS])
+        schema.fill_latest_observations(con)
         cur = con.cursor()
         for query in (
             api_data.ObservationQuery(indicators=[GVA], latest=True),

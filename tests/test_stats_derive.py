@@ -14,7 +14,7 @@ import pytest
 
 from observatory.config import Config, parse_config
 from observatory.model import Severity
-from observatory.pipeline.schema import SCHEMA
+from observatory.release import schema
 from observatory.stats.derive import DERIVED_TABLES, GVA_TABLES, derive
 from observatory.stats.judgements import Judgement
 
@@ -148,7 +148,7 @@ JUDGEMENTS = {
 
 def _small_release(path: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path))
-    con.execute(SCHEMA)
+    schema.create(con, schema.BASE_TABLES)
     for slug, label, suffix in (("jobs", "Employment rate", "%"), ("firms", "Active businesses", None),
                                 ("pay", "Median pay", None), ("unjudged", "Something new", None)):  # fmt: skip
         con.execute(

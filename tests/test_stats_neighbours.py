@@ -9,7 +9,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from observatory.pipeline.schema import SCHEMA
+from observatory.release import schema
 from observatory.stats.neighbours import (
     METHOD,
     NeighbourSpec,
@@ -62,7 +62,7 @@ def test_ties_are_broken_by_code() -> None:
 
 def _release(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(tmp_path / "n.duckdb"))
-    con.execute(SCHEMA)
+    schema.create(con, schema.BASE_TABLES)
     for code in ("E07000901", "E07000902", "E07000903", "E07000904", "E07000905"):
         con.execute("INSERT INTO areas VALUES (?, ?, 'ltla', ['ltla'], NULL, NULL, 'test', NULL)", [code, code])
     con.execute("INSERT INTO areas VALUES ('W06000001', 'Wales LA', 'ltla', ['ltla'], NULL, NULL, 'test', NULL)")

@@ -231,7 +231,7 @@ def diff(
     store: StoreOpt = None,
 ) -> None:
     """Observations added, removed and revised between two releases, with old and new values."""
-    from observatory.queries import DIFF_COLUMNS, diff_rows, summarise_diff
+    from observatory.release.read import DIFF_COLUMNS, diff_rows, summarise_diff
 
     with reasons():
         old_id, new_id, rows = diff_rows(_store(store), old, new, indicator)
@@ -269,7 +269,7 @@ def export(
     store: StoreOpt = None,
 ) -> None:
     """All observations as one tidy table (area, indicator, period, value, 95% CI, …, release)."""
-    from observatory.queries import EXPORT_COLUMNS, export_rows
+    from observatory.release.read import EXPORT_COLUMNS, export_rows
 
     if fmt is ExportFormat.parquet and out_file is None:
         fail("--format parquet needs --out FILE", 2)

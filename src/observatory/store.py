@@ -25,6 +25,8 @@ from typing import Any
 
 import duckdb
 
+from observatory.release.schema import SchemaError, check
+
 RELEASE_ID = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}(?:-[0-9]+)?$")
 DEFAULT_STORE = "var"
 
@@ -121,11 +123,24 @@ class Store:
         hint = f" (did you mean one of: {', '.join(matches[:5])}?)" if matches else ""
         raise StoreError(f"no release {release!r} in {self.root}{hint}")
 
+    def connect(self, release_id: str) -> duckdb.DuckDBPyConnection:
+        """A read-only connection to a published release whose tables are the declared ones.
+
+        Raises :class:`StoreError` if the file's tables or columns differ from ``observatory.release.schema``
+        (e.g. a release written by an older version): rebuild it with ``observatory build``.
+        """
+        con = duckdb.connect(str(self.release_path(release_id)), read_only=True)
+        try:
+            check(con)
+        except SchemaError as exc:
+            con.close()
+            raise StoreError(f"release {release_id} cannot be read by this version: {exc}; rebuild it") from exc
+        return con
+
     @contextmanager
     def open(self, release: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection to a release; use one cursor per request on top of it."""
-        release_id = self.resolve(release)
-        con = duckdb.connect(str(self.release_path(release_id)), read_only=True)
+        con = self.connect(self.resolve(release))
         try:
             yield con
         finally:

@@ -20,7 +20,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from observatory import __version__
 from observatory.config import Config
@@ -38,7 +37,7 @@ from observatory.model import (
 from observatory.pipeline import publish, validate
 from observatory.pipeline.areas import combine_areas
 from observatory.pipeline.fetch import file_url, load_manifest
-from observatory.pipeline.schema import LATEST_OBSERVATIONS_SQL, SCHEMA, content_hash_sql
+from observatory.release import schema
 from observatory.sources.boundaries import read_boundaries
 from observatory.sources.lookups import read_lookups
 from observatory.sources.ons_els import read_ons_els
@@ -379,8 +378,10 @@ def _write(
             themes.setdefault(slug, []).append(theme.slug)
     con = duckdb.connect(str(path))
     try:
-        con.execute(SCHEMA)
-        ind = pa.table(
+        schema.create(con, (*schema.BASE_TABLES, schema.LATEST_OBSERVATIONS))
+        schema.insert_columns(
+            con,
+            schema.INDICATORS,
             {
                 "slug": [i.slug for i in indicators],
                 "label": [i.label for i in indicators],
@@ -392,69 +393,69 @@ def _write(
                 "unit": [i.unit for i in indicators],
                 "prefix": [i.prefix for i in indicators],
                 "suffix": [i.suffix for i in indicators],
-                "decimals": pa.array([i.decimals for i in indicators], pa.int32()),
+                "decimals": [i.decimals for i in indicators],
                 "source_org": [i.source_org for i in indicators],
                 "source_url": [i.source_url for i in indicators],
-                "source_date": pa.array([i.source_date for i in indicators], pa.date32()),
+                "source_date": [i.source_date for i in indicators],
                 "experimental": [i.experimental for i in indicators],
-                "standardised": pa.array([i.standardised for i in indicators], pa.bool_()),
+                "standardised": [i.standardised for i in indicators],
                 "licence": [i.licence for i in indicators],
-                "themes": pa.array([themes.get(i.slug, []) for i in indicators], pa.list_(pa.string())),
-            }
+                "themes": [themes.get(i.slug, []) for i in indicators],
+                # filled in from the observations below
+                "observations": [None] * len(indicators),
+                "areas": [None] * len(indicators),
+                "first_period": [None] * len(indicators),
+                "last_period": [None] * len(indicators),
+            },
         )
-        con.register("ind_in", ind)
-        con.execute("INSERT INTO indicators SELECT *, NULL, NULL, NULL, NULL FROM ind_in ORDER BY slug")
-        area_tab = pa.table(
+        schema.insert_columns(
+            con,
+            schema.AREAS,
             {
                 "code": [a.code for a in areas],
                 "name": [a.name for a in areas],
                 "type": [a.type for a in areas],
-                "types": pa.array([list(a.types or (a.type,)) for a in areas], pa.list_(pa.string())),
-                "valid_from": pa.array([a.valid_from for a in areas], pa.int32()),
-                "valid_to": pa.array([a.valid_to for a in areas], pa.int32()),
+                "types": [list(a.types or (a.type,)) for a in areas],
+                "valid_from": [a.valid_from for a in areas],
+                "valid_to": [a.valid_to for a in areas],
                 "source": [a.source for a in areas],
-                "welsh_name": pa.array([a.welsh_name for a in areas], pa.string()),
-            }
+                "welsh_name": [a.welsh_name for a in areas],
+            },
         )
-        con.register("area_in", area_tab)
-        con.execute("INSERT INTO areas SELECT * FROM area_in ORDER BY code")
-        rel = pa.table(
+        schema.insert_columns(
+            con,
+            schema.AREA_RELATIONS,
             {
                 "code": [r.code for r in relations],
                 "parent": [r.parent for r in relations],
                 "relation": [r.relation for r in relations],
-            }
+            },
+            distinct=True,
         )
-        con.register("rel_in", rel)
-        con.execute("INSERT INTO area_relations SELECT DISTINCT * FROM rel_in ORDER BY code, relation, parent")
-        geo = pa.table({"code": list(geometries), "geojson": list(geometries.values())})
-        con.register("geo_in", geo)
-        con.execute("INSERT INTO area_geometry SELECT * FROM geo_in ORDER BY code")
-        obs = pa.table(
+        schema.insert_columns(
+            con, schema.AREA_GEOMETRY, {"code": list(geometries), "geojson": list(geometries.values())}
+        )
+        schema.insert_columns(
+            con,
+            schema.OBSERVATIONS,
             {
                 "indicator": [o.indicator for o in observations],
                 "area_code": [o.area_code for o in observations],
                 "period": [o.period.iso for o in observations],
-                "period_start": pa.array([o.period.start for o in observations], pa.date32()),
-                "period_duration": pa.array([o.period.duration for o in observations], pa.string()),
+                "period_start": [o.period.start for o in observations],
+                "period_duration": [o.period.duration for o in observations],
                 "period_label": [o.period.label for o in observations],
-                "value": pa.array([o.value for o in observations], pa.float64()),
-                "lci_95": pa.array([o.lci_95 for o in observations], pa.float64()),
-                "uci_95": pa.array([o.uci_95 for o in observations], pa.float64()),
-                "numerator": pa.array([o.numerator for o in observations], pa.float64()),
-                "denominator": pa.array([o.denominator for o in observations], pa.float64()),
-                "status": pa.array([o.status for o in observations], pa.string()),
-                "notes": pa.array([o.notes for o in observations], pa.string()),
+                "value": [o.value for o in observations],
+                "lci_95": [o.lci_95 for o in observations],
+                "uci_95": [o.uci_95 for o in observations],
+                "numerator": [o.numerator for o in observations],
+                "denominator": [o.denominator for o in observations],
+                "status": [o.status for o in observations],
+                "notes": [o.notes for o in observations],
                 "source_file": [o.source_file for o in observations],
-                "source_row": pa.array([o.source_row for o in observations], pa.int32()),
-            }
+                "source_row": [o.source_row for o in observations],
+            },
         )
-        con.register("obs_in", obs)
-        con.execute(
-            "INSERT INTO observations SELECT * FROM obs_in ORDER BY indicator, area_code, period_start, period_duration"
-        )
-        for name in ("ind_in", "area_in", "rel_in", "geo_in", "obs_in"):
-            con.unregister(name)
         con.execute(
             """
             UPDATE indicators SET
@@ -465,21 +466,19 @@ def _write(
             WHERE indicators.slug = s.indicator
             """
         )
-        con.execute(LATEST_OBSERVATIONS_SQL)  # each series' latest period: the API's hot path
+        schema.fill_latest_observations(con)  # each series' latest period: the API's hot path
         derived = derive(con, config, Path(report.sources_dir) if report.sources_dir else None)
         report.findings.extend(derived)
         errors = [f for f in derived if f.severity is Severity.ERROR]
         if errors:  # e.g. an invalid metadata/indicators.toml: nothing is published
             raise BuildFailed(f"derived statistics failed; nothing was published. First: {errors[0]}", report)
-        con.executemany(
-            "INSERT INTO inputs VALUES (?, ?, ?, ?, ?)",
-            [(f.source, f.path, f.size, f.sha256, f.url) for f in report.files],
-        )
-        con.executemany(
-            "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?)",
+        schema.insert(con, schema.INPUTS, [(f.source, f.path, f.size, f.sha256, f.url) for f in report.files])
+        schema.insert(
+            con,
+            schema.FINDINGS,
             [(f.rule, f.severity.value, f.file, f.row, f.column, f.value, f.message) for f in report.findings],
         )
-        row = con.execute(content_hash_sql()).fetchone()
+        row = con.execute(schema.content_hash_sql()).fetchone()
         assert row is not None
         report.content_hash = row[0]
         release_id = base_id = f"{created.strftime('%Y%m%dT%H%M%SZ')}-{report.content_hash[:8]}"
@@ -487,16 +486,20 @@ def _write(
         while store.release_path(release_id).exists():  # the same content built twice in one second
             n += 1
             release_id = f"{base_id}-{n}"
-        con.execute(
-            "INSERT INTO release_info VALUES (?, ?, ?, ?, ?, ?, ?)",
+        schema.insert(
+            con,
+            schema.RELEASE_INFO,
             [
-                release_id,
-                created.replace(tzinfo=None),
-                report.content_hash,
-                config.hash,
-                json.dumps(report.counts),
-                __version__,
-                str(report.sources_dir),
+                schema.ReleaseInfoRow(
+                    id=release_id,
+                    created=created.replace(tzinfo=None),
+                    content_hash=report.content_hash,
+                    config_hash=config.hash,
+                    counts=json.dumps(report.counts),
+                    observatory_version=__version__,
+                    sources_dir=str(report.sources_dir),
+                    schema_version=schema.SCHEMA_VERSION,
+                )
             ],
         )
         con.execute("CHECKPOINT")
@@ -509,6 +512,10 @@ def _verify(path: Path, report: BuildReport) -> None:
     """Reopen the finished file read-only and check it says what the build meant it to say."""
     con = duckdb.connect(str(path), read_only=True)
     try:
+        try:
+            schema.check(con)
+        except schema.SchemaError as exc:
+            raise StoreError(f"verification failed: {exc}") from exc
         counts = con.execute(
             "SELECT (SELECT count(*) FROM observations), (SELECT count(*) FROM indicators),"
             " (SELECT count(*) FROM areas)"
@@ -526,7 +533,7 @@ def _verify(path: Path, report: BuildReport) -> None:
         ).fetchone()
         if dupes != (0,):
             raise StoreError("verification failed: duplicate observations")
-        digest = con.execute(content_hash_sql()).fetchone()
+        digest = con.execute(schema.content_hash_sql()).fetchone()
         if digest is None or digest[0] != report.content_hash:
             raise StoreError("verification failed: content hash differs on re-reading")
     finally:

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from observatory.config import Config
 from observatory.model import Finding, Severity
+from observatory.release import schema
 from observatory.sources.gva_itl3 import read_gva_itl3
 from observatory.stats import aggregate as agg
 from observatory.stats import compare as cmp
@@ -42,88 +42,8 @@ ENGLAND_ITL1 = "TLB"  # the publisher's ITL1 "England", used where E92000001 has
 GVA_SOURCE = "ons-gva-itl3-by-industry"
 GVA_FORMAT = "ons-gva-itl3"
 
-DERIVED_SCHEMA = """
-CREATE TABLE indicator_judgements (
-  indicator VARCHAR PRIMARY KEY, polarity VARCHAR NOT NULL, aggregation VARCHAR NOT NULL, comparison VARCHAR NOT NULL,
-  numerator VARCHAR, denominator VARCHAR, multiplier DOUBLE, weight VARCHAR, note VARCHAR, reviewed BOOLEAN NOT NULL
-);
-CREATE TABLE methods (method VARCHAR PRIMARY KEY, title VARCHAR NOT NULL, description VARCHAR NOT NULL);
-CREATE TABLE ranks (
-  indicator VARCHAR NOT NULL, area_code VARCHAR NOT NULL, period VARCHAR NOT NULL, value DOUBLE NOT NULL,
-  rank INTEGER NOT NULL, peers INTEGER NOT NULL, quintile INTEGER NOT NULL, method VARCHAR NOT NULL
-);
-CREATE TABLE comparisons (
-  indicator VARCHAR NOT NULL, area_code VARCHAR NOT NULL, period VARCHAR NOT NULL, period_label VARCHAR NOT NULL,
-  benchmark_code VARCHAR NOT NULL, benchmark_role VARCHAR NOT NULL, method VARCHAR NOT NULL, outcome VARCHAR NOT NULL,
-  judgement VARCHAR NOT NULL, reason VARCHAR NOT NULL, sentence VARCHAR NOT NULL, value DOUBLE NOT NULL,
-  lci_95 DOUBLE, uci_95 DOUBLE, benchmark_value DOUBLE NOT NULL, rank INTEGER, peers INTEGER, quintile INTEGER,
-  polarity VARCHAR NOT NULL
-);
-CREATE TABLE trends (
-  indicator VARCHAR NOT NULL, area_code VARCHAR NOT NULL, period VARCHAR NOT NULL, period_label VARCHAR NOT NULL,
-  method VARCHAR NOT NULL, outcome VARCHAR NOT NULL, judgement VARCHAR NOT NULL, n_points INTEGER NOT NULL,
-  first_period VARCHAR NOT NULL, first_label VARCHAR NOT NULL, first_value DOUBLE NOT NULL, last_value DOUBLE NOT NULL,
-  slope DOUBLE, slope_se DOUBLE, z DOUBLE, reason VARCHAR NOT NULL, sentence VARCHAR NOT NULL, latest BOOLEAN NOT NULL
-);
-CREATE TABLE changes (
-  indicator VARCHAR NOT NULL, area_code VARCHAR NOT NULL, period VARCHAR NOT NULL, periods_back INTEGER NOT NULL,
-  from_period VARCHAR NOT NULL, from_label VARCHAR NOT NULL, from_value DOUBLE NOT NULL, to_label VARCHAR NOT NULL,
-  to_value DOUBLE NOT NULL, change DOUBLE NOT NULL, change_pct DOUBLE, annual_rate_pct DOUBLE, method VARCHAR NOT NULL,
-  reason VARCHAR NOT NULL
-);
-CREATE TABLE aggregates (
-  "group" VARCHAR NOT NULL, indicator VARCHAR NOT NULL, period VARCHAR, period_label VARCHAR, value DOUBLE,
-  partial_value DOUBLE, rule VARCHAR NOT NULL, method VARCHAR NOT NULL, members_with_data INTEGER NOT NULL,
-  members_total INTEGER NOT NULL, complete BOOLEAN NOT NULL, missing VARCHAR[], numerator DOUBLE, denominator DOUBLE,
-  reason VARCHAR NOT NULL, sentence VARCHAR NOT NULL
-);
-CREATE TABLE neighbours (
-  area_code VARCHAR NOT NULL, neighbour_code VARCHAR NOT NULL, rank INTEGER NOT NULL, distance DOUBLE NOT NULL,
-  method VARCHAR NOT NULL
-);
-CREATE TABLE neighbour_exclusions (area_code VARCHAR NOT NULL, reason VARCHAR NOT NULL);
-CREATE TABLE neighbour_indicators (
-  indicator VARCHAR NOT NULL, period VARCHAR, areas INTEGER NOT NULL, mean DOUBLE, sd DOUBLE
-);
-CREATE TABLE productivity_index (
-  area_code VARCHAR NOT NULL, period VARCHAR NOT NULL, period_label VARCHAR NOT NULL, value DOUBLE,
-  england_code VARCHAR, england_value DOUBLE, "index" DOUBLE, method VARCHAR NOT NULL, reason VARCHAR NOT NULL
-);
-"""
-
-GVA_SCHEMA = """
-CREATE TABLE gva_industry (
-  prices VARCHAR NOT NULL, itl3_code VARCHAR NOT NULL, itl3_name VARCHAR NOT NULL, sic_code VARCHAR NOT NULL,
-  sic_description VARCHAR NOT NULL, level VARCHAR NOT NULL, year INTEGER NOT NULL, value DOUBLE NOT NULL,
-  share DOUBLE, source_file VARCHAR NOT NULL, source_row INTEGER
-);
-CREATE TABLE location_quotients (
-  itl3_code VARCHAR NOT NULL, sic_code VARCHAR NOT NULL, sic_description VARCHAR NOT NULL, year INTEGER NOT NULL,
-  area_value DOUBLE NOT NULL, area_total DOUBLE NOT NULL, area_share DOUBLE NOT NULL, uk_value DOUBLE NOT NULL,
-  uk_total DOUBLE NOT NULL, uk_share DOUBLE NOT NULL, lq DOUBLE, prices VARCHAR NOT NULL, method VARCHAR NOT NULL
-);
-CREATE TABLE shift_share (
-  itl3_code VARCHAR NOT NULL, sic_code VARCHAR NOT NULL, sic_description VARCHAR NOT NULL, base_year INTEGER NOT NULL,
-  end_year INTEGER NOT NULL, base_value DOUBLE NOT NULL, end_value DOUBLE NOT NULL, actual_change DOUBLE NOT NULL,
-  national_growth DOUBLE NOT NULL, industry_mix DOUBLE NOT NULL, local DOUBLE NOT NULL, uk_growth_pct DOUBLE NOT NULL,
-  industry_growth_pct DOUBLE, prices VARCHAR NOT NULL, method VARCHAR NOT NULL
-);
-"""
-
-DERIVED_TABLES = (
-    "indicator_judgements",
-    "methods",
-    "ranks",
-    "comparisons",
-    "trends",
-    "changes",
-    "aggregates",
-    "neighbours",
-    "neighbour_exclusions",
-    "neighbour_indicators",
-    "productivity_index",
-)
-GVA_TABLES = ("gva_industry", "location_quotients", "shift_share")
+DERIVED_TABLES = tuple(t.name for t in schema.DERIVED_TABLES)
+GVA_TABLES = tuple(t.name for t in schema.GVA_TABLES)
 METHOD_RANK = "rank-ltla-england"
 COMPARISON_FIELDS = (
     "benchmark_code benchmark_role method outcome judgement reason sentence value lci_95 uci_95 benchmark_value rank"
@@ -139,20 +59,9 @@ SS_FIELDS = "base_year end_year base_value end_value actual_change national_grow
 METHOD_CHANGE = "change-over-periods"
 
 
-_ARROW = {"VARCHAR": pa.string(), "DOUBLE": pa.float64(), "INTEGER": pa.int32(), "BOOLEAN": pa.bool_(),
-          "VARCHAR[]": pa.list_(pa.string())}  # fmt: skip
-
-
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Sequence[Any]], order: str) -> None:
-    """Bulk insert rows (tuples in the table's column order) through Arrow, sorted so builds are reproducible."""
-    columns = con.execute(f"DESCRIBE {table}").fetchall()
-    arrays = {c[0]: pa.array([r[i] for r in rows], type=_ARROW[c[1]]) for i, c in enumerate(columns)}
-    view = f"_in_{table}"
-    con.register(view, pa.table(arrays))
-    try:
-        con.execute(f"INSERT INTO {table} SELECT * FROM {view} ORDER BY {order}")  # noqa: S608
-    finally:
-        con.unregister(view)
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Insert rows (tuples in the table's declared column order) in the table's declared order."""
+    schema.insert(con, schema.TABLES[table], rows)
 
 
 def _pick(obj: object, fields: str) -> tuple[Any, ...]:
@@ -201,7 +110,7 @@ def derive(
         except JudgementError as exc:
             findings.append(Finding("judgement.invalid", Severity.ERROR, "metadata/indicators.toml", str(exc)))
             judgements = {}
-    con.execute(DERIVED_SCHEMA)
+    schema.create(con, schema.DERIVED_TABLES)
     slugs = [r[0] for r in con.execute("SELECT slug FROM indicators ORDER BY slug").fetchall()]
     findings.extend(check_against_release(judgements, slugs))
     js = {s: judgement_for(judgements, s) for s in slugs}
@@ -276,7 +185,7 @@ def derive(
     _write_productivity(con, groups, names)
     lap("productivity")
 
-    con.execute(GVA_SCHEMA)  # always created, so readers need not ask whether the source was there
+    schema.create(con, schema.GVA_TABLES)  # always created, so readers need not ask whether the source was there
     gva_dir = sources_dir / GVA_SOURCE if sources_dir is not None else None
     if gva_dir is not None and gva_dir.is_dir():
         if config.source(GVA_SOURCE) is None:
@@ -346,7 +255,7 @@ def _write_judgements(con: duckdb.DuckDBPyConnection, js: dict[str, Judgement]) 
         )
         for j in js.values()
     ]
-    _insert(con, "indicator_judgements", rows, "indicator")
+    _insert(con, "indicator_judgements", rows)
 
 
 def all_methods() -> dict[str, tuple[str, str]]:
@@ -366,7 +275,7 @@ def all_methods() -> dict[str, tuple[str, str]]:
 
 def _write_methods(con: duckdb.DuckDBPyConnection) -> None:
     rows = [(k, t, d) for k, (t, d) in all_methods().items()]
-    _insert(con, "methods", rows, "method")
+    _insert(con, "methods", rows)
 
 
 def _aggregates(
@@ -433,7 +342,7 @@ def _write_aggregates(
              *_pick(a, "value partial_value rule method members_with_data members_total complete"), list(a.missing),
              *_pick(a, "numerator denominator reason"), sentence)
         )  # fmt: skip
-    _insert(con, "aggregates", rows, '"group", indicator, period NULLS FIRST')
+    _insert(con, "aggregates", rows)
 
 
 def _scope_ranks(con: duckdb.DuckDBPyConnection, scope: Sequence[str]) -> dict[tuple[str, str, str], cmp.RankInfo]:
@@ -513,7 +422,7 @@ def _write_comparisons(
                         (*_pick(c, "indicator area_code period"), o.label,
                          *_pick(c, COMPARISON_FIELDS), js[slug].polarity)
                     )  # fmt: skip
-    _insert(con, "comparisons", rows, "indicator, area_code, period, benchmark_role")
+    _insert(con, "comparisons", rows)
 
 
 def _write_trends(
@@ -543,15 +452,15 @@ def _write_trends(
                 change_rows.append(
                     (slug, area, c.to_period, *_pick(c, CHANGE_FIELDS), METHOD_CHANGE, c.reason)
                 )  # fmt: skip
-    _insert(con, "trends", trend_rows, "indicator, area_code, period")
-    _insert(con, "changes", change_rows, "indicator, area_code, period, periods_back")
+    _insert(con, "trends", trend_rows)
+    _insert(con, "changes", change_rows)
 
 
 def _write_neighbours(con: duckdb.DuckDBPyConnection, result: nb.NeighbourResult) -> None:
     rows = [(n.area_code, n.neighbour_code, n.rank, n.distance, nb.METHOD_ID) for n in result.neighbours]
-    _insert(con, "neighbours", rows, "area_code, rank")
-    _insert(con, "neighbour_exclusions", result.excluded, "area_code")
-    _insert(con, "neighbour_indicators", result.used, "indicator")
+    _insert(con, "neighbours", rows)
+    _insert(con, "neighbour_exclusions", result.excluded)
+    _insert(con, "neighbour_indicators", result.used)
 
 
 def _write_productivity(con: duckdb.DuckDBPyConnection, groups: dict[str, list[str]], names: dict[str, str]) -> None:
@@ -592,7 +501,7 @@ def _write_productivity(con: duckdb.DuckDBPyConnection, groups: dict[str, list[s
                 f"average of members' indices would be wrong). Members' indices (England = 100): {shown}."
             )
             out.append((group, period, label, None, None, None, None, prod.METHOD_GROUP_INDEX, reason))
-        _insert(con, "productivity_index", out, "area_code, period")
+        _insert(con, "productivity_index", out)
 
 
 def focus_itl3(con: duckdb.DuckDBPyConnection, config: Config) -> list[str]:
@@ -633,7 +542,7 @@ def _write_gva(
                 ("current", prod.UK_ITL3_SUM, "United Kingdom (sum of ITL3 areas)", sic, descriptions[sic], "industry",
                  year, v, v / total if total else None, "derived: sum of ITL3 areas", None)
             )  # fmt: skip
-    _insert(con, "gva_industry", rows, "prices, itl3_code, year, source_row NULLS LAST, sic_code")
+    _insert(con, "gva_industry", rows)
 
     lq_rows = []
     for code in sorted(focus):
@@ -645,7 +554,7 @@ def _write_gva(
                 lq_rows.append(
                     (q.itl3_code, q.sic_code, descriptions[q.sic_code], *_pick(q, LQ_FIELDS), "current", prod.METHOD_LQ)
                 )  # fmt: skip
-    _insert(con, "location_quotients", lq_rows, "itl3_code, year, sic_code")
+    _insert(con, "location_quotients", lq_rows)
 
     ss_rows = []
     findings = list(result.findings)
@@ -671,5 +580,5 @@ def _write_gva(
                     (s.itl3_code, s.sic_code, descriptions.get(s.sic_code, "All industries"), *_pick(s, SS_FIELDS),
                      100 * s.uk_growth, growth, "current", prod.METHOD_SHIFT_SHARE)
                 )  # fmt: skip
-    _insert(con, "shift_share", ss_rows, "itl3_code, base_year, end_year, sic_code")
+    _insert(con, "shift_share", ss_rows)
     return findings

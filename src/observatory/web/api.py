@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from observatory import __version__
 from observatory.config import Config
-from observatory.queries import EXPORT_COLUMNS, UnknownIndicator, diff_rows, summarise_diff
+from observatory.release.read import EXPORT_COLUMNS, UnknownIndicator, diff_rows, summarise_diff
 from observatory.store import StoreError
 from observatory.web.catalog import dcat_catalog
 from observatory.web.data import api_data as data

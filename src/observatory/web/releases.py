@@ -59,7 +59,7 @@ class ReleasePool:
             if found is not None:
                 self._open.move_to_end(release_id)
                 return found
-            con = duckdb.connect(str(self.store.release_path(release_id)), read_only=True)
+            con = self.store.connect(release_id)
             row = con.execute("SELECT created FROM release_info").fetchone()
             opened = Release(release_id, con, str(row[0]) if row else "")
             self._open[release_id] = opened

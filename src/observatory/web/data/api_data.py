@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from observatory.config import Config
-from observatory.queries import EXPORT_COLUMNS, export_rows
+from observatory.release.read import EXPORT_COLUMNS, export_rows
 from observatory.store import Store
 from observatory.web.data.common import CODE, LICENCE_URL, Row, area, indicator, one, rows, suggest
 from observatory.web.data.indicators import _latest_ltla_period, _ranking, indicator_list

@@ -16,7 +16,7 @@ import duckdb
 
 from observatory.config import Config
 from observatory.periods import PeriodError, parse_period
-from observatory.queries import DIFF_COLUMNS, diff_rows
+from observatory.release.read import DIFF_COLUMNS, diff_rows
 from observatory.store import Store
 from observatory.web.data.common import Row, format_value, rows
 

@@ -1,0 +1,336 @@
+"""The one read layer over a release: typed rows of the declared tables, the tidy export and the diff.
+
+Pages, the API, the command line and the PDF reports read a release through these functions. Each takes a
+DuckDB cursor on one release (``Release.cursor()`` or ``Store.open``) and returns the typed rows declared in
+:mod:`observatory.release.schema` — the columns are known, so no caller asks whether a table or column
+exists (a release file without them is refused when it is opened). Every value from a user reaches SQL as
+a bound parameter; table and column names come only from the schema's declarations; release file paths
+come only from validated release ids.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import duckdb
+
+from observatory.release import schema
+from observatory.release.schema import (
+    AggregateRow,
+    AreaRelationRow,
+    AreaRow,
+    ChangeRow,
+    ComparisonRow,
+    FindingRow,
+    IndicatorJudgementRow,
+    IndicatorRow,
+    InputRow,
+    MethodRow,
+    NeighbourRow,
+    ProductivityIndexRow,
+    RankRow,
+    ReleaseInfoRow,
+    Table,
+    TrendRow,
+)
+from observatory.store import Store, StoreError
+
+R = TypeVar("R")
+Cursor = duckdb.DuckDBPyConnection
+Where = Mapping[str, object]
+
+# ---------------------------------------------------------------------------------------------------------------
+# Typed rows of the declared tables
+
+
+def select(cur: Cursor, table: Table[R], where: Where | None = None, *, order: str | None = None) -> list[R]:
+    """Rows of ``table`` matching ``where`` (column → value; a list/tuple/set means "any of"; None means NULL).
+
+    ``order`` is an SQL ORDER BY list of declared columns (default: the table's storage order). Raises
+    ``ValueError`` for a column the table does not declare.
+    """
+    clauses: list[str] = []
+    params: dict[str, object] = {}
+    for i, (column, value) in enumerate((where or {}).items()):
+        if column not in table.names:
+            raise ValueError(f"{table.name} has no column {column!r}")
+        if value is None:
+            clauses.append(f'"{column}" IS NULL')
+        elif isinstance(value, list | tuple | set | frozenset):
+            clauses.append(f'"{column}" IN (SELECT unnest($p{i}))')
+            params[f"p{i}"] = list(value)
+        else:
+            clauses.append(f'"{column}" = $p{i}')
+            params[f"p{i}"] = value
+    sql = f'SELECT {table.column_list()} FROM "{table.name}"'  # noqa: S608 (declared names only)
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    if order or table.order:
+        sql += f" ORDER BY {order or table.order}"
+    cur.execute(sql, params)
+    return [table.make(r) for r in cur.fetchall()]
+
+
+def _any(values: Collection[str] | None) -> list[str] | None:
+    return None if values is None else list(values)
+
+
+def _where(**columns: object) -> dict[str, object]:
+    """Only the filters given (a None filter means "all", not "IS NULL")."""
+    return {k: v for k, v in columns.items() if v is not None}
+
+
+def release_info(cur: Cursor) -> ReleaseInfoRow:
+    found = select(cur, schema.RELEASE_INFO)
+    if not found:
+        raise StoreError("the release has no release_info row")
+    return found[0]
+
+
+def inputs(cur: Cursor) -> list[InputRow]:
+    """The release's input files in the build's order."""
+    return select(cur, schema.INPUTS)
+
+
+def findings(cur: Cursor) -> list[FindingRow]:
+    """The build's findings in the build's order."""
+    return select(cur, schema.FINDINGS)
+
+
+def indicators(cur: Cursor, slugs: Collection[str] | None = None) -> list[IndicatorRow]:
+    """Indicators (all, or those named), by label."""
+    return select(cur, schema.INDICATORS, _where(slug=_any(slugs)), order="label, slug")
+
+
+def indicator(cur: Cursor, slug: str) -> IndicatorRow | None:
+    found = select(cur, schema.INDICATORS, {"slug": slug})
+    return found[0] if found else None
+
+
+def areas(cur: Cursor, codes: Collection[str] | None = None) -> list[AreaRow]:
+    """Areas (all, or those named), by code."""
+    return select(cur, schema.AREAS, _where(code=_any(codes)))
+
+
+def area(cur: Cursor, code: str) -> AreaRow | None:
+    found = select(cur, schema.AREAS, {"code": code})
+    return found[0] if found else None
+
+
+def area_relations(
+    cur: Cursor,
+    codes: Collection[str] | None = None,
+    *,
+    parents: Collection[str] | None = None,
+    relations: Collection[str] | None = None,
+) -> list[AreaRelationRow]:
+    return select(cur, schema.AREA_RELATIONS, _where(code=_any(codes), parent=_any(parents), relation=_any(relations)))
+
+
+def judgements(cur: Cursor) -> dict[str, IndicatorJudgementRow]:
+    """The reviewed judgement metadata by indicator slug."""
+    return {j.indicator: j for j in select(cur, schema.INDICATOR_JUDGEMENTS)}
+
+
+def methods(cur: Cursor) -> list[MethodRow]:
+    return select(cur, schema.METHODS)
+
+
+def comparisons(
+    cur: Cursor,
+    *,
+    indicators: Collection[str] | None = None,
+    areas: Collection[str] | None = None,
+    roles: Collection[str] | None = None,
+) -> list[ComparisonRow]:
+    """Comparisons with benchmarks (``roles``: england, region, group …), by indicator, area, period, role."""
+    return select(
+        cur,
+        schema.COMPARISONS,
+        _where(indicator=_any(indicators), area_code=_any(areas), benchmark_role=_any(roles)),
+    )
+
+
+def trends(
+    cur: Cursor, *, indicators: Collection[str] | None = None, areas: Collection[str] | None = None
+) -> list[TrendRow]:
+    """Trend results, by indicator, area and period (the period the trend ends at)."""
+    return select(cur, schema.TRENDS, _where(indicator=_any(indicators), area_code=_any(areas)))
+
+
+def changes(
+    cur: Cursor, *, indicators: Collection[str] | None = None, areas: Collection[str] | None = None
+) -> list[ChangeRow]:
+    return select(cur, schema.CHANGES, _where(indicator=_any(indicators), area_code=_any(areas)))
+
+
+def ranks(
+    cur: Cursor,
+    *,
+    indicators: Collection[str] | None = None,
+    areas: Collection[str] | None = None,
+    periods: Collection[str] | None = None,
+) -> list[RankRow]:
+    return select(cur, schema.RANKS, _where(indicator=_any(indicators), area_code=_any(areas), period=_any(periods)))
+
+
+def aggregates(
+    cur: Cursor, groups: Collection[str] | None = None, *, indicators: Collection[str] | None = None
+) -> list[AggregateRow]:
+    """Group values by group, indicator and period (undated rows first)."""
+    return select(cur, schema.AGGREGATES, _where(group=_any(groups), indicator=_any(indicators)))
+
+
+def neighbours(cur: Cursor, area_code: str) -> list[NeighbourRow]:
+    """An area's statistical neighbours, nearest first."""
+    return select(cur, schema.NEIGHBOURS, {"area_code": area_code})
+
+
+def productivity_index(cur: Cursor, areas: Collection[str] | None = None) -> list[ProductivityIndexRow]:
+    return select(cur, schema.PRODUCTIVITY_INDEX, _where(area_code=_any(areas)))
+
+
+def as_dicts(table: Table[R], found: list[R]) -> list[dict[str, Any]]:
+    """Typed rows as plain dicts (column → value), for a page's JSON and CSV."""
+    return [table.as_dict(r) for r in found]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The tidy export and the diff between two releases
+
+EXPORT_COLUMNS = (
+    "area_code",
+    "area_name",
+    "indicator",
+    "period",
+    "period_start",
+    "period_duration",
+    "value",
+    "lci_95",
+    "uci_95",
+    "numerator",
+    "denominator",
+    "status",
+    "notes",
+    "release",
+)
+DIFF_COLUMNS = (
+    "change",
+    "indicator",
+    "area_code",
+    "area_name",
+    "period",
+    "old_value",
+    "new_value",
+    "old_lci_95",
+    "new_lci_95",
+    "old_uci_95",
+    "new_uci_95",
+    "old_status",
+    "new_status",
+)
+BATCH = 10_000
+
+
+class UnknownIndicator(StoreError):
+    pass
+
+
+def check_indicator(con: duckdb.DuckDBPyConnection, slug: str | None, catalog: str = "main") -> None:
+    """Raise :class:`UnknownIndicator` (with close matches) unless ``slug`` is None or in the release."""
+    if slug is None:
+        return
+    cur = con.cursor()
+    slugs = [r[0] for r in cur.execute(f"SELECT slug FROM {catalog}.indicators").fetchall()]  # noqa: S608
+    if slug not in slugs:
+        close = difflib.get_close_matches(slug, slugs, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `observatory indicators` lists them"
+        raise UnknownIndicator(f"no indicator {slug!r} in this release{hint}")
+
+
+def export_rows(
+    con: duckdb.DuckDBPyConnection, release_id: str, indicator: str | None = None
+) -> Iterator[tuple[object, ...]]:
+    """Every observation as a tidy row (EXPORT_COLUMNS), in a stable order, streamed in batches."""
+    check_indicator(con, indicator)
+    cur = con.cursor()
+    cur.execute(
+        """
+        SELECT o.area_code, a.name, o.indicator, o.period, o.period_start, o.period_duration, o.value,
+               o.lci_95, o.uci_95, o.numerator, o.denominator, o.status, o.notes, $release
+        FROM observations o JOIN areas a ON a.code = o.area_code
+        WHERE $indicator IS NULL OR o.indicator = $indicator
+        ORDER BY o.indicator, o.area_code, o.period_start, o.period_duration
+        """,
+        {"release": release_id, "indicator": indicator},
+    )
+    while batch := cur.fetchmany(BATCH):
+        yield from batch
+
+
+@dataclass(frozen=True, slots=True)
+class DiffSummary:
+    added: int
+    removed: int
+    revised: int
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def diff_rows(
+    store: Store, old: str, new: str, indicator: str | None = None
+) -> tuple[str, str, list[tuple[object, ...]]]:
+    """Observations added, removed and revised (value, interval or status) from release old to new."""
+    old_id, new_id = store.resolve(old), store.resolve(new)
+    con = duckdb.connect(":memory:")
+    try:
+        for alias, rid in (("old", old_id), ("new", new_id)):
+            con.execute(f"ATTACH {_sql_string(str(store.release_path(rid)))} AS {alias} (READ_ONLY)")
+        if indicator is not None:
+            slugs = {
+                r[0]
+                for catalog in ("old", "new")
+                for r in con.execute(f"SELECT slug FROM {catalog}.indicators").fetchall()  # noqa: S608
+            }
+            if indicator not in slugs:
+                check_indicator(con, indicator, "new")
+        rows = con.execute(
+            """
+            WITH o AS (SELECT * FROM old.observations WHERE $ind IS NULL OR indicator = $ind),
+                 n AS (SELECT * FROM new.observations WHERE $ind IS NULL OR indicator = $ind),
+                 j AS (
+                   SELECT coalesce(n.indicator, o.indicator) AS indicator,
+                          coalesce(n.area_code, o.area_code) AS area_code,
+                          coalesce(n.period, o.period) AS period,
+                          coalesce(n.period_start, o.period_start) AS period_start,
+                          CASE WHEN o.indicator IS NULL THEN 'added'
+                               WHEN n.indicator IS NULL THEN 'removed' ELSE 'revised' END AS change,
+                          o.value AS old_value, n.value AS new_value, o.lci_95 AS old_lci, n.lci_95 AS new_lci,
+                          o.uci_95 AS old_uci, n.uci_95 AS new_uci, o.status AS old_status, n.status AS new_status
+                   FROM o FULL OUTER JOIN n
+                     ON o.indicator = n.indicator AND o.area_code = n.area_code AND o.period = n.period
+                   WHERE o.indicator IS NULL OR n.indicator IS NULL
+                      OR o.value IS DISTINCT FROM n.value OR o.lci_95 IS DISTINCT FROM n.lci_95
+                      OR o.uci_95 IS DISTINCT FROM n.uci_95 OR o.status IS DISTINCT FROM n.status
+                 )
+            SELECT j.change, j.indicator, j.area_code,
+                   coalesce(na.name, oa.name, j.area_code), j.period,
+                   j.old_value, j.new_value, j.old_lci, j.new_lci, j.old_uci, j.new_uci, j.old_status, j.new_status
+            FROM j LEFT JOIN new.areas na ON na.code = j.area_code LEFT JOIN old.areas oa ON oa.code = j.area_code
+            ORDER BY j.indicator, j.area_code, j.period_start, j.period, j.change
+            """,
+            {"ind": indicator},
+        ).fetchall()
+    finally:
+        con.close()
+    return old_id, new_id, rows
+
+
+def summarise_diff(rows: list[tuple[object, ...]]) -> DiffSummary:
+    changes = [r[0] for r in rows]
+    return DiffSummary(changes.count("added"), changes.count("removed"), changes.count("revised"))
