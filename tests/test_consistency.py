@@ -51,6 +51,7 @@ class Cell:
     text: list[str] = field(default_factory=list)
     verdict: list[str] = field(default_factory=list)
     reason: list[str] = field(default_factory=list)
+    note: list[str] = field(default_factory=list)  # "No value for …; latest with a value: …" (not the value)
 
     def shown(self, part: str = "text") -> str:
         return " ".join("".join(getattr(self, part)).split())
@@ -97,6 +98,9 @@ class Cells(HTMLParser):
             return
         classes = set().union(*(c for _t, c in self._stack[self._cell_depth - 1 :]))
         if classes & set(SKIPPED_CLASSES):
+            return
+        if "latest-with-value" in classes:
+            self._cell.note.append(data)
             return
         self._cell.text.append(data)
         if "verdict" in classes:
@@ -197,7 +201,8 @@ def check_indicator_page(client: TestClient, slug: str, problems: Problems) -> N
         by_code = {v["area_code"]: v for v in amap["values"]}
         for r in page["ranking"]:
             where = f"{path} ranked {r['code']}"
-            problems.check(ranked[r["code"]].shown() == str(r["rank"]), where, "HTML rank != JSON rank")
+            rank = "–" if r["rank"] is None else str(r["rank"])
+            problems.check(ranked[r["code"]].shown() == rank, where, "HTML rank != JSON rank")
             problems.check(values[r["code"]].shown() == r["display"], where, "HTML value != JSON display")
             problems.check(ranked[r["code"]].row.get("period") == page["latest"]["period"], where, "period")
             a = by_code.get(r["code"])
@@ -271,6 +276,11 @@ def check_area_page(client: TestClient, code: str, problems: Problems) -> None:
                 continue
             problems.check(cell.shown() == value_text(v), f"{where} {v['code']}",
                            f"HTML {cell.shown()!r} != JSON {value_text(v)!r}")  # fmt: skip
+            earlier = v.get("latest_with_value")
+            if earlier:  # the latest value is missing: the cell names the latest one with a value, and its period
+                note = cell.shown("note")
+                problems.check(earlier["display"] in note and earlier["period_label"] in note, f"{where} {v['code']}",
+                               f"the note {note!r} does not show {earlier['display']} in {earlier['period_label']}")  # fmt: skip
             if v.get("value") is not None:
                 key = (slug, v.get("source_code") or v["code"], r["period"])
                 got = api.get(key)

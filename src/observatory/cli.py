@@ -132,8 +132,9 @@ def build(
         target = _store(store)
         previous = target.current_id()
         try:
+            extra = _lifted_uploads(target)
             with err.status("building…") as status:
-                report = build_release(cfg, sources, target, progress=lambda m: status.update(f"{m}…"))
+                report = build_release(cfg, sources, target, progress=lambda m: status.update(f"{m}…"), extra=extra)
         except BuildFailed as exc:
             _print_findings(exc.report.findings, show, errors_first=True)
             serving = f"release {previous} is still serving" if previous else "no release is published yet"
@@ -159,6 +160,26 @@ def build(
     out.print(grid)
     _print_findings(report.findings, show)
     out.print(f"Full report: {target.releases / (str(report.release_id) + '.json')}")
+
+
+def _lifted_uploads(target: Store) -> list[Any]:
+    """Officers' uploads whose embargo has passed now: extra inputs of this build (none without a database)."""
+    from functools import partial
+
+    from observatory.officers.service import Officers
+    from observatory.officers.uploads import local_inputs, read_input
+    from observatory.pipeline.build import ExtraInput
+
+    officers = Officers.open(target.root)
+    if officers is None:
+        err.print("observatory: officers' database unavailable; no uploads are read in this build", highlight=False)
+        return []
+    now = dt.datetime.now(dt.UTC)
+    with officers.db.session() as s:
+        found = local_inputs(s, officers.uploads_dir, now)
+    if found:
+        err.print(f"{len(found)} officers' upload(s) past their embargo are read as extra inputs", highlight=False)
+    return [ExtraInput(item.file, partial(read_input, item)) for item in found]
 
 
 def _print_findings(findings: list[Any], show: int, errors_first: bool = False) -> None:
@@ -336,6 +357,10 @@ def serve(
         target = _store(store)
         load_config(cfg_path)  # fail early with a one-line reason
         target.resolve(None)
+    from observatory.officers.service import Officers
+
+    if Officers.open(target.root) is None:  # migrates the officers' database once, before the workers start
+        err.print("observatory: officers' database unavailable; serving the public site without sign-in")
     os.environ["OBSERVATORY_STORE"] = str(target.root)
     if config is not None:
         os.environ["OBSERVATORY_CONFIG"] = str(config)
@@ -370,6 +395,105 @@ def report(
         except ReportError as exc:
             fail(str(exc))
     out.print(f"Wrote {out_file} ({out_file.stat().st_size:,} bytes) from release {release_id}")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The officers' database and accounts
+
+db_app = typer.Typer(help="The officers' database (accounts, action progress, uploads, audit log).",
+                     no_args_is_help=True)  # fmt: skip
+users_app = typer.Typer(help="Officer accounts: add, list, disable. There is no default account.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+
+
+class Role(StrEnum):
+    viewer = "viewer"
+    editor = "editor"
+    admin = "admin"
+
+
+def _officers(store: Path | None) -> Any:
+    from observatory.officers.db import Database, officers_dir
+
+    target = _store(store)
+    officers_dir(target.root)
+    return Database.for_store(target.root)
+
+
+@db_app.command("upgrade")
+def db_upgrade(store: StoreOpt = None) -> None:
+    """Create or migrate the officers' database ($OBSERVATORY_DATABASE_URL, else STORE/officers/officers.sqlite)."""
+    with reasons():
+        db = _officers(store)
+        try:
+            revision = db.upgrade()
+        except Exception as exc:
+            fail(f"cannot migrate {db.engine.url.render_as_string(hide_password=True)}: {exc}")
+    out.print(f"Officers' database at revision {revision}: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Argument(help="The officer's email address (their sign-in name)")],
+    role: Annotated[Role, typer.Option("--role", help="viewer, editor or admin")],
+    org: Annotated[str | None, typer.Option("--org", help="Editor of this council (GSS code, e.g. E06000033)")] = None,
+    programme: Annotated[str | None, typer.Option("--programme", help="Editor of this programme of the plan")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Add an account. The password is asked for twice (or read from stdin when piped); none is ever made up."""
+    from observatory.officers.accounts import AccountError, add_user
+
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    with reasons():
+        db = _officers(store)
+        db.upgrade()
+        try:
+            with db.session() as s:
+                user = add_user(s, email, password, role.value, org_code=org, programme=programme)
+                shown = f"{user.email} ({user.role}, {user.scope})"
+        except AccountError as exc:
+            fail(str(exc), 2)
+    out.print(f"Added {shown}", highlight=False)
+
+
+@users_app.command("list")
+def users_list(store: StoreOpt = None) -> None:
+    """Every account: email, role, scope, whether disabled, last sign-in."""
+    from observatory.officers.accounts import list_users
+
+    with reasons():
+        db = _officers(store)
+        db.upgrade()
+        with db.session() as s:
+            found = [
+                (u.email, u.role, u.scope, "disabled" if u.disabled else "active",
+                 u.last_sign_in_at.isoformat() if u.last_sign_in_at else "never")
+                for u in list_users(s)
+            ]  # fmt: skip
+    grid = Table("email", "role", "scope", "state", "last sign-in (UTC)")
+    for row in found:
+        grid.add_row(*row)
+    out.print(grid)
+
+
+@users_app.command("disable")
+def users_disable(email: Annotated[str, typer.Argument(help="The account to disable")], store: StoreOpt = None) -> None:
+    """Disable an account: it can no longer sign in and its sessions end at once."""
+    from observatory.officers.accounts import AccountError, disable_user
+
+    with reasons():
+        db = _officers(store)
+        db.upgrade()
+        try:
+            with db.session() as s:
+                disable_user(s, email)
+        except AccountError as exc:
+            fail(str(exc), 2)
+    out.print(f"Disabled {email.strip().lower()}", highlight=False)
 
 
 def main() -> None:  # pragma: no cover - console entry

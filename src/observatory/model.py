@@ -122,6 +122,7 @@ class SourceFile:
     size: int
     sha256: str
     url: str | None = None
+    provenance: str | None = None  # JSON: who uploaded a local file, when, its embargo (officers' uploads)
 
 
 @dataclass(slots=True)

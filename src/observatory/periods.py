@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 
 from observatory.model import Period
@@ -85,6 +86,48 @@ def parse_period(text: str) -> Period:
         raise PeriodError(f"{raw!r}: the duration is implausibly long")
     duration = "P" + "".join(f"{n}{u}" for n, u in ((years, "Y"), (months, "M"), (days, "D")) if n)
     return Period(start, duration, _label(start, years, months, days))
+
+
+_DURATION = re.compile(r"^P(?:(?P<y>\d+)Y)?(?:(?P<m>\d+)M)?(?:(?P<d>\d+)D)?$")
+
+
+def duration_months(duration: str | None) -> int:
+    """Whole months spanned by a duration as stored (``P1Y`` → 12, ``P3Y`` → 36, ``P1M`` → 1, ``P1Y6M`` → 18).
+
+    0 for an instant (``None``) or a duration in days only; raises :class:`PeriodError` for text that is not
+    a duration this module writes.
+    """
+    if duration is None:
+        return 0
+    m = _DURATION.match(duration)
+    if not m or duration == "P":
+        raise PeriodError(f"{duration!r} is not an ISO 8601 duration")
+    return 12 * int(m["y"] or 0) + int(m["m"] or 0)
+
+
+def period_kind(duration: str | None) -> str:
+    """The type of a period, for keeping series of one type apart: ``instant``, ``P1Y``, ``P3Y``, ``P1M`` …"""
+    return duration or "instant"
+
+
+def main_period_kind(counts: Mapping[str, int]) -> str:
+    """The period type most of an indicator's values have (ties: shorter name, then alphabetical — stable)."""
+    return min(counts, key=lambda k: (-counts[k], len(k), k))
+
+
+def publisher_label(start: dt.date, duration: str | None, style: str | None, default: str) -> str:
+    """The label a publisher uses, where the reviewed metadata names a style (``metadata/indicators.toml``).
+
+    ``year``: an annual statistic with a reference date (ASHE's April date, the affordability ratio's
+    ``2025-04-01``) or a one-year period the publisher names by the year it starts (DESNZ electricity
+    ``2024`` = Feb 2024–Jan 2025) → ``"2024"``. ``month``: a point-in-time snapshot → ``"Jan 2026"``.
+    Anything else keeps ``default`` (the ISO-derived label from :func:`parse_period`).
+    """
+    if style == "year" and duration in (None, "P1Y"):
+        return str(start.year)
+    if style == "month" and duration is None:
+        return f"{_MONTHS[start.month - 1]} {start.year}"
+    return default
 
 
 def _check_year(year: int, raw: str) -> None:

@@ -73,7 +73,11 @@ class Action:
 @dataclass(frozen=True, slots=True)
 class ActionPlan:
     title: str
+    agreed: dt.date
+    agreed_at: str
+    agreed_duration: str
     start: dt.date
+    start_basis: str  # "agreed" | "restart"
     baseline_year: int
     stages: tuple[Stage, ...]
     programmes: tuple[Programme, ...]
@@ -106,6 +110,10 @@ def _iso(value: Any) -> Any:
     if isinstance(value, list):
         return [_iso(v) for v in value]
     return value
+
+
+def _date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 def field_path(parts: list[str | int]) -> str:
@@ -198,7 +206,11 @@ def load_action_plan(path: Path | None = None, metadata_dir: Path | None = None)
         raise ActionPlanError(f"{path.name}: " + "; ".join(problems))
     return ActionPlan(
         title=data["title"],
-        start=data["start"] if isinstance(data["start"], dt.date) else dt.date.fromisoformat(str(data["start"])),
+        agreed=_date(data["agreed"]),
+        agreed_at=data["agreed_at"],
+        agreed_duration=data["agreed_duration"],
+        start=_date(data["start"]),
+        start_basis=data["start_basis"],
         baseline_year=int(data["baseline_year"]),
         stages=tuple(Stage(**s) for s in data["stages"]),
         programmes=tuple(

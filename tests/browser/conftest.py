@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,16 +133,15 @@ def _wait_for(proc: subprocess.Popen[bytes], base: str, log: Path, timeout: floa
     raise RuntimeError(f"observatory serve did not answer within {timeout:.0f} s:\n{log.read_text(errors='replace')}")
 
 
-@pytest.fixture(scope="session")
-def site(full_build: tuple[Store, BuildReport], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    store, _ = full_build
+@contextmanager
+def serving(store: Store, log: Path, env: dict[str, str] | None = None) -> Iterator[Site]:
+    """``observatory serve`` on ``store`` on a free loopback port until the block ends (``env``: its environment)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
     cmd = [*observatory_command(), "serve", "--store", str(store.root), "--port", str(port), "--host", "127.0.0.1",
            "--config", str(REPO / "observatory.toml")]  # fmt: skip
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         _wait_for(proc, base, log)
         with httpx.Client(timeout=60, follow_redirects=False) as client:
@@ -153,6 +153,12 @@ def site(full_build: tuple[Store, BuildReport], tmp_path_factory: pytest.TempPat
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def site(full_build: tuple[Store, BuildReport], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    with serving(full_build[0], tmp_path_factory.mktemp("serve") / "serve.log") as running:
+        yield running
 
 
 def _prerequisites() -> list[str]:

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
@@ -47,6 +47,14 @@ from observatory.store import Store, StoreError
 
 Progress = Callable[[str], None]
 DATA_SUFFIXES = (".csv", ".json")
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraInput:
+    """A file from outside the sources folder (an officer's lifted upload): hashed input and its reader."""
+
+    file: SourceFile
+    read: Callable[[], ReaderResult]
 
 
 class BuildFailed(RuntimeError):
@@ -292,8 +300,13 @@ def build_release(
     *,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
+    extra: Sequence[ExtraInput] = (),
 ) -> BuildReport:
-    """Build and publish a release; raise BuildFailed (publishing nothing) when any error is found."""
+    """Build and publish a release; raise BuildFailed (publishing nothing) when any error is found.
+
+    ``extra`` are inputs from outside the sources folder (officers' uploads whose embargo has lifted),
+    read after the configured sources and recorded in ``inputs`` with their provenance.
+    """
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
     created = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
@@ -305,6 +318,10 @@ def build_release(
         report.files += _metadata_inputs()
         report.findings.extend(findings)
         result = read_sources(config, sources_dir, say)
+        for item in extra:
+            say(f"reading {item.file.path}")
+            report.files.append(item.file)
+            result.extend(item.read())
         report.findings.extend(result.findings)
         report.rows_read, report.rows_skipped = result.rows_read, result.rows_skipped
 
@@ -315,8 +332,12 @@ def build_release(
         report.findings.extend(validate.check_period_types(observations))
         indicators, ind_findings = validate.check_indicators(result.indicators)
         report.findings.extend(ind_findings)
-        indicators, unit_findings = validate.correct_units(indicators, load_judgements())
+        judgements = load_judgements()
+        indicators, unit_findings = validate.correct_units(indicators, judgements)
         report.findings.extend(unit_findings)
+        observations, label_findings = validate.label_periods(observations, judgements)
+        report.findings.extend(label_findings)
+        report.findings.extend(validate.check_period_types(observations))
         areas, area_findings = validate.reconcile_areas(result.areas, observations)
         report.findings.extend(area_findings)
         groups, memberships, group_findings = validate.group_areas(config, areas)
@@ -472,7 +493,9 @@ def _write(
         errors = [f for f in derived if f.severity is Severity.ERROR]
         if errors:  # e.g. an invalid metadata/indicators.toml: nothing is published
             raise BuildFailed(f"derived statistics failed; nothing was published. First: {errors[0]}", report)
-        schema.insert(con, schema.INPUTS, [(f.source, f.path, f.size, f.sha256, f.url) for f in report.files])
+        schema.insert(
+            con, schema.INPUTS, [(f.source, f.path, f.size, f.sha256, f.url, f.provenance) for f in report.files]
+        )
         schema.insert(
             con,
             schema.FINDINGS,

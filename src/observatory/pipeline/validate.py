@@ -10,7 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from observatory.config import Config
-from observatory.model import Area, AreaRelation, Finding, Indicator, Observation, Severity
+from observatory.model import Area, AreaRelation, Finding, Indicator, Observation, Period, Severity
+from observatory.periods import main_period_kind, period_kind, publisher_label
 from observatory.stats.judgements import Judgement
 
 # GSS entity prefix (or pattern) -> area type, for areas the data names but the boundaries do not hold.
@@ -213,6 +214,93 @@ def correct_units(
             ind = replace(ind, unit=j.unit or ind.unit, measure=j.measure or ind.measure, suffix=suffix)
         out.append(ind)
     return out, findings
+
+
+def label_periods(
+    observations: list[Observation], judgements: Mapping[str, Judgement]
+) -> tuple[list[Observation], list[Finding]]:
+    """Relabel periods as their publisher names them, where the reviewed metadata says how (``period_label``).
+
+    ``2025-04-01`` of the affordability ratio is the annual statistic "2025", not a day; ``2026-01-01`` of
+    4G coverage is the January 2026 snapshot; DESNZ's electricity ``2024-02-01/P1Y`` is its "2024". The
+    period itself (start and duration, as published) is kept; only its label changes. One INFO finding per
+    relabelled indicator says so.
+    """
+    styles = {slug: j.period_label for slug, j in judgements.items() if j.period_label}
+    if not styles:
+        return observations, []
+    cache: dict[tuple[Period, str], Period] = {}
+    changed: dict[str, tuple[str, str]] = {}
+    out: list[Observation] = []
+    for o in observations:
+        style = styles.get(o.indicator)
+        if style is None:
+            out.append(o)
+            continue
+        key = (o.period, style)
+        period = cache.get(key)
+        if period is None:
+            label = publisher_label(o.period.start, o.period.duration, style, o.period.label)
+            period = cache[key] = replace(o.period, label=label)
+        if period.label != o.period.label:
+            changed.setdefault(o.indicator, (o.period.label, period.label))
+            o = replace(o, period=period)
+        out.append(o)
+    findings = [
+        Finding(
+            "period.publisher-label",
+            Severity.INFO,
+            "metadata/indicators.toml",
+            f"{slug}: periods labelled as the publisher names them ({style} label), e.g. {old!r} → {new!r}",
+            column="period_label",
+            value=slug,
+        )
+        for slug, (old, new) in sorted(changed.items())
+        for style in (styles[slug],)
+    ]
+    return out, findings
+
+
+def check_period_types(observations: Iterable[Observation]) -> list[Finding]:
+    """A WARNING for each indicator whose series mix period types (annual, three-year rolling, month, instant…).
+
+    Such values are never compared with each other: trends and changes are computed within one type and
+    "latest" is the latest period of the indicator's main type (the type most of its values have).
+    """
+    kinds: dict[str, Counter[str]] = {}
+    mixed_areas: dict[str, set[str]] = {}
+    per_series: dict[tuple[str, str], set[str]] = {}
+    first_row: dict[tuple[str, str], Observation] = {}
+    for o in observations:
+        kind = period_kind(o.period.duration)
+        kinds.setdefault(o.indicator, Counter())[kind] += 1
+        per_series.setdefault((o.indicator, o.area_code), set()).add(kind)
+        key = (o.indicator, kind)
+        if key not in first_row:
+            first_row[key] = o
+    for (slug, area), ks in per_series.items():
+        if len(ks) > 1:
+            mixed_areas.setdefault(slug, set()).add(area)
+    findings = []
+    for slug, areas in sorted(mixed_areas.items()):
+        counts = kinds[slug]
+        main = main_period_kind(counts)
+        others = sorted(k for k in counts if k != main)
+        example = first_row[(slug, others[0])]
+        mix = ", ".join(f"{k}: {counts[k]}" for k in sorted(counts))
+        findings.append(
+            Finding(
+                "period.mixed-types",
+                Severity.WARNING,
+                example.source_file,
+                f"{slug}: {len(areas)} area series mix period types ({mix}); "
+                f"values of different types are never compared, and 'latest' is the latest {main} period",
+                row=example.source_row or None,
+                column="period",
+                value=example.period.iso,
+            )
+        )
+    return findings
 
 
 def group_areas(config: Config, areas: list[Area]) -> tuple[list[Area], list[AreaRelation], list[Finding]]:

@@ -27,7 +27,7 @@ from typing import Any, Generic, TypeVar
 import duckdb
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: area_successors, ranges, neighbour_medians; location_quotients.exclusion
 
 R = TypeVar("R")
 
@@ -186,13 +186,15 @@ class ReleaseInfoRow:
 
 @dataclass(frozen=True, slots=True)
 class InputRow:
-    """One input file: its source, path relative to the sources folder, size in bytes, sha256 and URL."""
+    """One input file: its source, path relative to the sources folder, size in bytes, sha256 and URL;
+    ``provenance`` (JSON) for an officer's upload: who uploaded it, when, its organisation and embargo."""
 
     source: str | None
     path: str | None
     size: int | None
     sha256: str | None
     url: str | None
+    provenance: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -541,6 +543,41 @@ class LocationQuotientRow:
     lq: float | None
     prices: str
     method: str
+    exclusion: str | None  # why the industry is not offered as a sector strength (None: it may be)
+
+
+@dataclass(frozen=True, slots=True)
+class AreaSuccessorRow:
+    """An ended English lower-tier GSS code and the code that succeeded it (same name, starting the next year)."""
+
+    code: str
+    successor: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RangeRow:
+    """Spread of the rank peers' values (English lower-tier authorities) for one indicator and period."""
+
+    indicator: str
+    period: str
+    min: float
+    p25: float
+    p75: float
+    max: float
+    n: int
+    peer_set: str
+
+
+@dataclass(frozen=True, slots=True)
+class NeighbourMedianRow:
+    """Median of an area's statistical neighbours' values for one indicator and period (``neighbours`` of them)."""
+
+    area_code: str
+    indicator: str
+    period: str
+    median: float
+    neighbours: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -583,10 +620,13 @@ PRODUCTIVITY_INDEX = declare("productivity_index", ProductivityIndexRow, order="
 GVA_INDUSTRY = declare("gva_industry", GvaIndustryRow, order="prices, itl3_code, year, source_row NULLS LAST, sic_code")
 LOCATION_QUOTIENTS = declare("location_quotients", LocationQuotientRow, order="itl3_code, year, sic_code")
 SHIFT_SHARE = declare("shift_share", ShiftShareRow, order="itl3_code, base_year, end_year, sic_code")
+AREA_SUCCESSORS = declare("area_successors", AreaSuccessorRow, order="code", primary_key=("code",))
+RANGES = declare("ranges", RangeRow, order="indicator, period")
+NEIGHBOUR_MEDIANS = declare("neighbour_medians", NeighbourMedianRow, order="area_code, indicator, period")
 
 DERIVED_TABLES: tuple[Table[Any], ...] = (
-    INDICATOR_JUDGEMENTS, METHODS, RANKS, COMPARISONS, TRENDS, CHANGES, AGGREGATES, NEIGHBOURS, NEIGHBOUR_EXCLUSIONS,
-    NEIGHBOUR_INDICATORS, PRODUCTIVITY_INDEX,
+    INDICATOR_JUDGEMENTS, METHODS, AREA_SUCCESSORS, RANKS, RANGES, COMPARISONS, TRENDS, CHANGES, AGGREGATES,
+    NEIGHBOURS, NEIGHBOUR_EXCLUSIONS, NEIGHBOUR_INDICATORS, NEIGHBOUR_MEDIANS, PRODUCTIVITY_INDEX,
 )  # fmt: skip
 GVA_TABLES: tuple[Table[Any], ...] = (GVA_INDUSTRY, LOCATION_QUOTIENTS, SHIFT_SHARE)
 
@@ -652,12 +692,21 @@ def insert(con: duckdb.DuckDBPyConnection, table: Table[R], rows: Iterable[R | S
 
 
 def fill_latest_observations(con: duckdb.DuckDBPyConnection) -> None:
-    """Fill ``latest_observations``: each series' latest period (longest duration first on a tie)."""
+    """Fill ``latest_observations``: each series' latest period of its indicator's main period type.
+
+    The main type is the one most of the indicator's values have (ties as ``periods.main_period_kind``), so a
+    stray three-year value never stands in for an annual series' latest; a series with no value of the main
+    type gets its own latest. Within a type, the latest start wins (longest duration first on a tie).
+    """
     con.execute(
-        f"INSERT INTO latest_observations ({OBSERVATIONS.column_list()}) SELECT {OBSERVATIONS.column_list()} "  # noqa: S608
-        "FROM observations QUALIFY row_number() OVER "
-        "(PARTITION BY indicator, area_code ORDER BY period_start DESC, period_duration DESC NULLS LAST) = 1 "
-        f"ORDER BY {LATEST_OBSERVATIONS.order}"
+        f"INSERT INTO latest_observations ({OBSERVATIONS.column_list()}) "  # noqa: S608
+        "WITH kinds AS (SELECT indicator, coalesce(period_duration, 'instant') AS kind, count(*) AS n "
+        "FROM observations GROUP BY ALL), "
+        "main AS (SELECT indicator, arg_min(kind, (-n, length(kind), kind)) AS kind FROM kinds GROUP BY indicator) "
+        f"SELECT {OBSERVATIONS.column_list('o')} FROM observations o JOIN main m ON m.indicator = o.indicator "
+        "QUALIFY row_number() OVER (PARTITION BY o.indicator, o.area_code ORDER BY "
+        "coalesce(o.period_duration, 'instant') = m.kind DESC, o.period_start DESC, o.period_duration DESC NULLS LAST)"
+        f" = 1 ORDER BY {LATEST_OBSERVATIONS.order}"
     )
 
 

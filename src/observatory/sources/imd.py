@@ -866,11 +866,13 @@ def _summary_indicator(key: str, measure: str) -> Indicator:
     text = {
         "average_rank": (
             f"{d.label}: average rank of the authority's neighbourhoods",
-            "Population-weighted average of its LSOAs' ranks; lower = more deprived",
+            "Population-weighted average of its LSOAs' ranks, counted so that higher = more deprived",
             "Average rank",
             2,
-            "The population-weighted average of the ranks of the authority's LSOAs. It describes the "
-            "authority as a whole, so a few very deprived places count for less than in the share measures.",
+            "The population-weighted average of the ranks of the authority's LSOAs, as MHCLG's district summaries "
+            "count them: a higher average rank means more deprived (in IoD2019 Blackpool has the highest, 26,765, "
+            "and Hart the lowest, 3,284). It describes the authority as a whole, so a few very deprived places count "
+            "for less than in the share measures.",
         ),
         "rank_average_rank": (
             f"{d.label}: authority's rank on average rank (1 = most deprived)",

@@ -118,8 +118,9 @@ def clean_number(value: float) -> float:
 class _FileReader:
     """Reads one CSV of one dataset into observations, collecting findings instead of raising."""
 
-    def __init__(self, path: Path, display: str, dataset: str, meta: _Meta | None) -> None:
+    def __init__(self, path: Path, display: str, dataset: str, meta: _Meta | None, data: bytes | None = None) -> None:
         self.path, self.display, self.dataset, self.meta = path, display, dataset, meta
+        self.data = data  # the file's bytes when they are already in memory (an officer's upload)
         self.result = ReaderResult()
         self.units: dict[str, tuple[str | None, str | None]] = {}  # indicator slug -> (measure, unit)
         self._plans: dict[str, _Plan] = {}
@@ -164,7 +165,7 @@ class _FileReader:
         return self.result
 
     def _decode(self) -> str | None:
-        data = self.path.read_bytes()
+        data = self.data if self.data is not None else self.path.read_bytes()
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -532,6 +533,12 @@ def read_metadata(path: Path, display: str, findings: list[Finding]) -> _Meta | 
 def _is_context(path: Path) -> bool:
     """JSON-LD context files and fetch's provenance sidecars are not dataset metadata."""
     return path.name.endswith(("-context.json", PROVENANCE_SUFFIX))
+
+
+def read_els_csv(data: bytes, display: str, dataset: str) -> ReaderResult:
+    """One CSV in the ELS tidy layout, given as bytes (an officer's upload): the same rules and findings
+    as a publisher's file, without a metadata file (labels come from the ``indicator`` column)."""
+    return _FileReader(Path(display), display, dataset, None, data).read()
 
 
 def read_ons_els(folder: Path, display_prefix: str = "ons-els") -> ReaderResult:

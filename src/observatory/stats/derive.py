@@ -20,8 +20,9 @@ import duckdb
 
 from observatory.config import Config
 from observatory.model import Finding, Severity
+from observatory.periods import main_period_kind, period_kind
 from observatory.release import schema
-from observatory.sources.gva_itl3 import read_gva_itl3
+from observatory.sources.gva_itl3 import industry_letters, read_gva_itl3
 from observatory.stats import aggregate as agg
 from observatory.stats import compare as cmp
 from observatory.stats import neighbours as nb
@@ -45,6 +46,44 @@ GVA_FORMAT = "ons-gva-itl3"
 DERIVED_TABLES = tuple(t.name for t in schema.DERIVED_TABLES)
 GVA_TABLES = tuple(t.name for t in schema.GVA_TABLES)
 METHOD_RANK = "rank-ltla-england"
+PEER_SET = "English lower-tier local authorities (E06, E07, E08, E09; a replaced code counts as its successor)"
+# English lower-tier authorities as a peer set: current ones, and ended ones that have a successor (the same
+# authority under a new GSS code, e.g. Barnsley E08000016 → E08000038 in 2025), so no authority drops out of a
+# ranking because the publisher still uses its old code. Where both codes have a value, the current one is used.
+_PEERS = """peers AS (
+  SELECT a.code, coalesce(s.successor, a.code) AS authority, s.successor IS NULL AS is_current
+  FROM areas a LEFT JOIN area_successors s ON s.code = a.code
+  WHERE list_contains(a.types, 'ltla') AND regexp_matches(a.code, '^E0[6-9]')
+    AND (a.valid_to IS NULL OR s.successor IS NOT NULL)),
+vals AS (
+  SELECT o.indicator, o.area_code, o.period, o.value FROM observations o JOIN peers p ON p.code = o.area_code
+  WHERE o.value IS NOT NULL
+  QUALIFY row_number() OVER (PARTITION BY o.indicator, o.period, p.authority ORDER BY p.is_current DESC) = 1)"""
+# A successor: an English lower-tier area with the same name and type that starts the year after the other ends.
+SUCCESSORS_SQL = """INSERT INTO area_successors
+SELECT o.code, any_value(n.code ORDER BY n.code),
+       'GSS code ' || o.code || ' ended in ' || o.valid_to || '; ' || any_value(n.code ORDER BY n.code)
+       || ' (same name) starts in ' || (o.valid_to + 1)
+FROM areas o JOIN areas n ON n.name = o.name AND n.valid_from = o.valid_to + 1 AND n.code <> o.code
+  AND substr(n.code, 1, 3) = substr(o.code, 1, 3) AND list_contains(n.types, 'ltla')
+WHERE o.valid_to IS NOT NULL AND list_contains(o.types, 'ltla') AND regexp_matches(o.code, '^E0[6-9]')
+GROUP BY o.code, o.valid_to HAVING count(*) = 1
+ORDER BY o.code"""
+RANKS_SQL = f"""INSERT INTO ranks
+WITH {_PEERS}
+SELECT indicator, area_code, period, value, rank() OVER w AS rank,
+       count(*) OVER (PARTITION BY indicator, period) AS peers,
+       (floor(5 * (rank() OVER w - 1) / count(*) OVER (PARTITION BY indicator, period)) + 1)::INTEGER,
+       '{METHOD_RANK}'
+FROM vals
+WINDOW w AS (PARTITION BY indicator, period ORDER BY value DESC)
+ORDER BY indicator, period, rank, area_code"""  # noqa: S608 (constants only)
+RANGES_SQL = f"""INSERT INTO ranges
+WITH {_PEERS}
+SELECT indicator, period, min(value), quantile_cont(value, 0.25), quantile_cont(value, 0.75), max(value), count(*),
+       '{PEER_SET}'
+FROM vals GROUP BY indicator, period HAVING count(*) >= 5
+ORDER BY indicator, period"""  # noqa: S608 (constants only)
 COMPARISON_FIELDS = (
     "benchmark_code benchmark_role method outcome judgement reason sentence value lci_95 uci_95 benchmark_value rank"
     " peers quintile"
@@ -123,17 +162,9 @@ def derive(
     _write_methods(con)
     lap("judgements")
 
-    con.execute(
-        f"""INSERT INTO ranks
-        SELECT o.indicator, o.area_code, o.period, o.value,
-               rank() OVER w AS rank, count(*) OVER (PARTITION BY o.indicator, o.period) AS peers,
-               (floor(5 * (rank() OVER w - 1) / count(*) OVER (PARTITION BY o.indicator, o.period)) + 1)::INTEGER,
-               '{METHOD_RANK}'
-        FROM observations o JOIN areas a ON a.code = o.area_code
-        WHERE o.value IS NOT NULL AND {nb.PEER_CONDITION}
-        WINDOW w AS (PARTITION BY o.indicator, o.period ORDER BY o.value DESC)
-        ORDER BY o.indicator, o.period, rank, o.area_code"""  # noqa: S608
-    )
+    con.execute(SUCCESSORS_SQL)
+    con.execute(RANKS_SQL)
+    con.execute(RANGES_SQL)
     lap("ranks")
 
     groups = {g.slug: list(g.members) for g in config.groups}
@@ -158,7 +189,8 @@ def derive(
     ranks = _scope_ranks(con, scope)
     _write_comparisons(con, scope, groups, parents, series, obs, js, fmts, names, ranks)
     lap("comparisons")
-    _write_trends(con, series, js, fmts, names)
+    # England's ITL1 code (TLB) stands in for E92000001 where only it has data (GVA): its changes are wanted too
+    _write_trends(con, {**_scope_series([ENGLAND_ITL1], obs, []), **series}, js, fmts, names)
     lap("trends")
 
     try:
@@ -180,6 +212,14 @@ def derive(
             )
         if not missing:
             _write_neighbours(con, nb.neighbours_from_release(con, spec))
+            con.execute(
+                """INSERT INTO neighbour_medians
+                SELECT n.area_code, o.indicator, o.period, median(o.value), count(*)
+                FROM neighbours n JOIN observations o ON o.area_code = n.neighbour_code
+                WHERE o.value IS NOT NULL AND n.area_code IN (SELECT unnest(?::VARCHAR[]))
+                GROUP BY ALL ORDER BY 1, 2, 3""",
+                [list(config.areas_of_interest)],
+            )
     lap("neighbours")
 
     _write_productivity(con, groups, names)
@@ -265,8 +305,12 @@ def all_methods() -> dict[str, tuple[str, str]]:
         methods.update(part)
     methods[METHOD_RANK] = (
         "Rank among English lower-tier authorities",
-        "Every current English lower-tier authority (codes E06, E07, E08, E09) with a value for the period, ranked "
-        "by value with 1 = highest and ties sharing the better rank; quintile = floor(5 × (rank − 1) / authorities) "
+        "Every English lower-tier authority (codes E06, E07, E08, E09) with a value for the period, ranked by value "
+        "with 1 = highest and ties sharing the better rank. An authority whose GSS code changed (e.g. Barnsley "
+        "E08000016 → E08000038 and Sheffield E08000019 → E08000039 in 2025) is followed through its successor "
+        "code, so it is ranked whichever code the publisher uses for the period (the current code where both have "
+        "a value); the same peers give the range (minimum, quartiles, maximum) on area pages. The peer count is "
+        "stated beside every rank; quintile = floor(5 × (rank − 1) / authorities) "
         "+ 1, so rank 1 is always in the highest fifth.",
     )
     methods[nb.METHOD_ID] = ("Statistical neighbours", nb.METHOD)
@@ -425,6 +469,16 @@ def _write_comparisons(
     _insert(con, "comparisons", rows)
 
 
+def _main_kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Each indicator's main period type (the type most of its values have), see validate.main_period_kind."""
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for slug, kind, n in con.execute(
+        "SELECT indicator, coalesce(period_duration, 'instant'), count(*) FROM observations GROUP BY ALL"
+    ).fetchall():
+        counts[slug][kind] = n
+    return {slug: main_period_kind(c) for slug, c in counts.items()}
+
+
 def _write_trends(
     con: duckdb.DuckDBPyConnection,
     series: dict[tuple[str, str], list[_Obs]],
@@ -432,26 +486,33 @@ def _write_trends(
     fmts: dict[str, IndicatorFormat],
     names: dict[str, str],
 ) -> None:
+    """Trends and changes within each period type of a series (a 3-year value is never compared with an
+    annual one); ``latest`` marks the last point of the indicator's main type."""
+    main = _main_kinds(con)
     trend_rows = []
     change_rows = []
     for (slug, area), obs_list in sorted(series.items()):
-        points = [
-            tr.Point(o.period, o.label, o.start, o.duration, o.value, o.lci, o.uci)
-            for o in obs_list
-            if o.value is not None
-        ]
-        if not points:
+        by_kind: dict[str, list[tr.Point]] = defaultdict(list)
+        for o in obs_list:
+            if o.value is not None:
+                by_kind[period_kind(o.duration)].append(
+                    tr.Point(o.period, o.label, o.start, o.duration, o.value, o.lci, o.uci)
+                )
+        if not by_kind:
             continue
         fmt = fmts[slug]
         name = names.get(area, area)
-        series_ = tr.Series(points)
-        for end in range(len(points)):
-            t = tr.assess_trend(series_, end, js[slug].polarity, fmt, name)
-            trend_rows.append((slug, area, *_pick(t, TREND_FIELDS), end == len(points) - 1))
-            for c in tr.changes_at(series_, end, fmt):
-                change_rows.append(
-                    (slug, area, c.to_period, *_pick(c, CHANGE_FIELDS), METHOD_CHANGE, c.reason)
-                )  # fmt: skip
+        latest_kind = main.get(slug) if main.get(slug) in by_kind else max(by_kind, key=lambda k: len(by_kind[k]))
+        for kind, points in sorted(by_kind.items()):
+            series_ = tr.Series(points)
+            for end in range(len(points)):
+                t = tr.assess_trend(series_, end, js[slug].polarity, fmt, name, cash=js[slug].prices == "current")
+                latest = kind == latest_kind and end == len(points) - 1
+                trend_rows.append((slug, area, *_pick(t, TREND_FIELDS), latest))
+                for c in tr.changes_at(series_, end, fmt):
+                    change_rows.append(
+                        (slug, area, c.to_period, *_pick(c, CHANGE_FIELDS), METHOD_CHANGE, c.reason)
+                    )  # fmt: skip
     _insert(con, "trends", trend_rows)
     _insert(con, "changes", change_rows)
 
@@ -520,8 +581,17 @@ def _write_gva(
     focus = set(focus_itl3(con, config))
     # Every area's 18 broad industries at current prices (for the UK sum); everything else only for the focus.
     result = read_gva_itl3(
-        folder, keep=lambda prices, code, level: code in focus or (prices == "current" and level == "industry")
+        folder,
+        keep=lambda prices, code, level: code in focus or (prices == "current" and level in ("industry", "division")),
     )
+    imputed: dict[tuple[str, int], float] = {}  # (ITL3, year) → owner-occupiers' imputed rental, current prices
+    for r in result.rows:
+        if r.prices == "current" and r.sic_code.strip() == prod.IMPUTED_RENTAL:
+            for year, value in r.values.items():
+                imputed[(r.itl3_code, year)] = value
+    uk_imputed: dict[int, float] = defaultdict(float)
+    for (_code, year), value in imputed.items():
+        uk_imputed[year] += value
     table = prod.industry_table(result.rows, "current")
     uk = prod.uk_sum(table)
     descriptions = {r.sic_code: r.sic_description.strip() for r in result.rows}
@@ -550,9 +620,15 @@ def _write_gva(
             area = table.get((code, year))
             if not area:
                 continue
-            for q in prod.location_quotients(area, uk[year], code, year):
+            market = prod.market_basis(area, imputed.get((code, year)))
+            uk_market = prod.market_basis(uk[year], uk_imputed.get(year))
+            for q in prod.location_quotients(market, uk_market, code, year):
+                description = descriptions[q.sic_code]
+                if industry_letters(q.sic_code) == prod.REAL_ESTATE and (code, year) in imputed:
+                    description += " (excluding owner-occupiers' imputed rental)"
                 lq_rows.append(
-                    (q.itl3_code, q.sic_code, descriptions[q.sic_code], *_pick(q, LQ_FIELDS), "current", prod.METHOD_LQ)
+                    (q.itl3_code, q.sic_code, description, *_pick(q, LQ_FIELDS), "current", prod.METHOD_LQ,
+                     q.exclusion)
                 )  # fmt: skip
     _insert(con, "location_quotients", lq_rows)
 

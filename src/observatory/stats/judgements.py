@@ -23,6 +23,7 @@ from observatory.model import Finding, Severity
 Polarity = Literal["higher-better", "lower-better", "no-judgement"]
 Aggregation = Literal["sum", "ratio", "weighted-mean", "not-aggregable"]
 ComparisonMethod = Literal["ci-overlap", "rank"]
+PeriodLabel = Literal["year", "month"]
 
 PUBLISHED = "published"  # ratio numerator/denominator taken from the observation's own columns
 METADATA_ENV = "OBSERVATORY_METADATA"
@@ -47,6 +48,8 @@ class Judgement:
     note: str | None = None
     unit: str | None = None  # a reviewed correction of the publisher's unit (e.g. a ratio labelled "%")
     measure: str | None = None
+    period_label: PeriodLabel | None = None  # how the publisher names its periods, where the ISO form misleads
+    prices: str | None = None  # "current": money in cash terms, never judged on its cash values over time
     reviewed: bool = True  # False: no entry in the metadata file, so the safe default applies
 
     @property
@@ -150,6 +153,8 @@ def parse_judgements(
             note=entry.get("note"),
             unit=entry.get("unit"),
             measure=entry.get("measure"),
+            period_label=entry.get("period_label"),
+            prices=entry.get("prices"),
         )
     return out
 

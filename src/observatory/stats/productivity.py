@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from observatory.sources.gva_itl3 import GvaRow
+from observatory.sources.gva_itl3 import GvaRow, industry_letters
 
 METHOD_INDEX = "index-england-100"
 METHOD_GROUP_INDEX = "index-not-computable-ratio"
@@ -46,6 +46,40 @@ class LocationQuotient:
     uk_total: float
     uk_share: float
     lq: float | None  # None when the UK has none of the industry
+    exclusion: str | None = None  # why the industry is not offered as a sector strength; None = included
+
+
+IMPUTED_RENTAL = "68IMP"  # owner-occupiers' imputed rental: output of owner-occupied homes, not of businesses
+REAL_ESTATE = "L"
+HOUSEHOLDS = "T"  # activities of households as employers
+MIN_SHARE = 0.01  # industries below 1% of the area's (market) GVA are too small to call a strength
+EXCLUSION_RULE = (
+    "Location quotients are computed on GVA excluding owner-occupiers' imputed rental (the rent home owners are "
+    "imputed to pay themselves: it is not produced by businesses and employs no one, yet it is most of the real "
+    "estate figure in areas with many owner-occupied homes), so real estate means real estate businesses only. "
+    "Not offered as sector strengths: activities of households as employers, and any industry with less than 1% of "
+    "the area's GVA (on that basis) in the year — too small for a high quotient to mean a strength."
+)
+
+
+def market_basis(industries: Mapping[str, float], imputed: float | None) -> dict[str, float]:
+    """The 18 broad industries with owner-occupiers' imputed rental taken out of real estate (L).
+
+    ``imputed`` is the 68IMP row's value for the same area and year; None leaves L as published.
+    """
+    out = dict(industries)
+    for sic in out:
+        if imputed is not None and industry_letters(sic) == REAL_ESTATE:
+            out[sic] -= imputed
+    return out
+
+
+def _exclusion(sic: str, share: float) -> str | None:
+    if industry_letters(sic) == HOUSEHOLDS:
+        return "activities of households as employers: not a business sector"
+    if share < MIN_SHARE:
+        return f"{100 * share:.1f}% of the area's GVA, below the 1% threshold"
+    return None
 
 
 def industry_table(rows: Iterable[GvaRow], prices: str = "current") -> dict[tuple[str, int], dict[str, float]]:
@@ -70,7 +104,11 @@ def uk_sum(table: Mapping[tuple[str, int], Mapping[str, float]]) -> dict[int, di
 def location_quotients(
     area: Mapping[str, float], uk: Mapping[str, float], itl3_code: str, year: int
 ) -> list[LocationQuotient]:
-    """LQ = (industry's share of the area's GVA) / (industry's share of UK GVA); shares over the 18 industries."""
+    """LQ = (industry's share of the area's GVA) / (industry's share of UK GVA); shares over the 18 industries.
+
+    Pass maps on the :func:`market_basis` (imputed rental removed from both). Each result carries its
+    ``exclusion`` (see :data:`EXCLUSION_RULE`), or None when it may be shown as a sector strength.
+    """
     area_total = sum(area.values())
     uk_total = sum(uk.values())
     out = []
@@ -80,7 +118,11 @@ def location_quotients(
         a_share = a / area_total if area_total else 0.0
         u_share = u / uk_total if uk_total else 0.0
         lq = a_share / u_share if u_share > 0 else None
-        out.append(LocationQuotient(itl3_code, sic, year, a, area_total, a_share, u, uk_total, u_share, lq))
+        out.append(
+            LocationQuotient(
+                itl3_code, sic, year, a, area_total, a_share, u, uk_total, u_share, lq, _exclusion(sic, a_share)
+            )
+        )
     return out
 
 
@@ -169,7 +211,7 @@ METHODS = {
         "From ONS regional GVA by industry (ITL3, current prices, £ million): an industry's share of the area's "
         "GVA divided by its share of UK GVA, both over the 18 broad industries (AB … T). The UK is the sum of all "
         "179 ITL3 areas in the tables (so it excludes Extra-Regio). Above 1: the area is more specialised in the "
-        "industry than the UK.",
+        "industry than the UK. " + EXCLUSION_RULE,
     ),
     METHOD_SHIFT_SHARE: (
         "Shift-share of GVA growth",

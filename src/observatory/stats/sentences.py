@@ -189,9 +189,14 @@ def trend_sentence(
     end: float,
     tested: bool,
     why_not: str = "",
+    *,
+    cash: bool = False,
 ) -> str:
+    """One sentence on a series' change and, where tested, its trend; ``cash`` adds "in cash terms"."""
     subject = f"{possessive(area)} {indicator_phrase(fmt.label)}"
     moved = change_phrase(fmt, first_label, start, last_label, end)
+    if cash:
+        moved += " in cash terms (not adjusted for inflation)"
     if not tested:
         return f"{subject} {moved}; {why_not or 'no trend test is possible'}."
     if outcome == "no significant change":

@@ -3,7 +3,9 @@
 Changes over 1, 3 and 5 periods (and 12 for monthly series, because monthly data are seasonal) are
 plain arithmetic. The trend test is the weighted linear regression public health profiles use: with at
 least 5 consecutive, non-overlapping periods that have 95% confidence intervals, each point is weighted by
-1/SE² (SE = (upper − lower) / 3.92) and the slope is tested with a z-test at the 95% level. Without such
+1/SE² (SE = (upper − lower) / 3.92), the slope's standard error is scaled up by √(residual chi-square / df)
+when the values vary more than their sampling error allows (over-dispersion), and the slope is tested with a
+z-test at the 95% level. Money in current prices is described in cash terms and never judged. Without such
 data the result is a plain description ("rose from X in P1 to Y in P2"), never a claim of a trend.
 """
 
@@ -16,6 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from observatory.periods import duration_months
 from observatory.stats.judgements import Polarity
 from observatory.stats.sentences import IndicatorFormat, change_phrase, format_value, indicator_phrase, trend_sentence
 
@@ -25,6 +28,7 @@ Z_95 = 1.959963984540054
 SE_FROM_CI = 2 * Z_95  # width of a 95% interval in standard errors (3.92)
 WINDOW = 5  # most recent points tested, as the public health profiles' "recent trend"
 MIN_POINTS = 5
+CASH_NOTE = "These are cash values (current prices), not adjusted for inflation, so no judgement is made."
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,27 +46,12 @@ def _months(d: dt.date) -> int:
     return d.year * 12 + d.month - 1
 
 
-def _duration_months(duration: str | None) -> int:
-    """Months spanned by an ISO duration (P1Y → 12, P3Y → 36, P1M → 1); 0 for an instant or other."""
-    if not duration or not duration.startswith("P"):
-        return 0
-    body = duration[1:]
-    try:
-        if body.endswith("Y"):
-            return 12 * int(body[:-1])
-        if body.endswith("M") and "T" not in body:
-            return int(body[:-1])
-    except ValueError:
-        return 0
-    return 0
-
-
 def series_step(points: Sequence[Point]) -> int:
     """The series' usual spacing in months (most common gap between consecutive starts; ties → smallest)."""
     gaps = Counter(_months(b.start) - _months(a.start) for a, b in itertools.pairwise(points))
     gaps.pop(0, None)
     if not gaps:
-        return max(_duration_months(points[0].duration), 12) if points else 12
+        return max(duration_months(points[0].duration), 12) if points else 12
     top = max(gaps.values())
     return min(g for g, n in gaps.items() if n == top)
 
@@ -142,20 +131,29 @@ def changes_at(
 @dataclass(frozen=True, slots=True)
 class SlopeTest:
     slope: float  # per year
-    se: float
+    se: float  # after allowing for over-dispersion (= se_sampling × scale)
     z: float
     n: int
+    chi2: float = 0.0  # residual chi-square Σw(y − a − bx)²
+    scale: float = 1.0  # sqrt(chi2 / (n − 2)) when that exceeds 1, else 1
 
     @property
     def significant(self) -> bool:
         return abs(self.z) > Z_95
 
+    @property
+    def df(self) -> int:
+        return self.n - 2
+
 
 def weighted_slope(x: Sequence[float], y: Sequence[float], se: Sequence[float]) -> SlopeTest:
-    """Weighted least-squares slope with weights 1/SE² and its standard error sqrt(1 / Σw(x − x̄)²).
+    """Weighted least-squares slope (weights 1/SE²), its standard error allowing for over-dispersion.
 
-    The variances are taken as known (from the published intervals), so the slope's standard error is not
-    rescaled by the residuals — the same as ``numpy.polyfit(x, y, 1, w=1/se, cov="unscaled")``.
+    The sampling-only standard error is sqrt(1 / Σw(x − x̄)²) (``numpy.polyfit(..., cov="unscaled")``). Survey
+    series vary from period to period by more than their sampling error, so when the residual chi-square
+    per degree of freedom, φ = Σw(y − a − bx)² / (n − 2), exceeds 1 the standard error is multiplied by √φ
+    (the multiplicative over-dispersion model; with φ ≤ 1 it is left as it is, never made smaller).
+    Raises ValueError for fewer than two points, non-positive SEs or constant x.
     """
     if not (len(x) == len(y) == len(se)) or len(x) < 2:
         raise ValueError("need at least two points with x, y and SE")
@@ -170,8 +168,12 @@ def weighted_slope(x: Sequence[float], y: Sequence[float], se: Sequence[float]) 
         raise ValueError("the x values do not vary")
     sxy = sum(wi * (xi - xbar) * (yi - ybar) for wi, xi, yi in zip(w, x, y, strict=True))
     slope = sxy / sxx
-    slope_se = math.sqrt(1 / sxx)
-    return SlopeTest(slope, slope_se, slope / slope_se, len(x))
+    intercept = ybar - slope * xbar
+    chi2 = sum(wi * (yi - intercept - slope * xi) ** 2 for wi, xi, yi in zip(w, x, y, strict=True))
+    df = len(x) - 2
+    scale = math.sqrt(chi2 / df) if df > 0 and chi2 > df else 1.0
+    slope_se = math.sqrt(1 / sxx) * scale
+    return SlopeTest(slope, slope_se, slope / slope_se, len(x), chi2, scale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +197,7 @@ class Trend:
 
 def _test_window(series: Series, end: int) -> tuple[list[Point], str]:
     """The most recent run of consecutive, non-overlapping periods with usable intervals ending at ``end``."""
-    step = max(series.step, _duration_months(series.points[end].duration))
+    step = max(series.step, duration_months(series.points[end].duration))
     by_month = series.by_month
     run: list[Point] = []
     month = _months(series.points[end].start)
@@ -220,9 +222,19 @@ def _test_window(series: Series, end: int) -> tuple[list[Point], str]:
 
 
 def assess_trend(
-    points: Series | Sequence[Point], end: int, polarity: Polarity, fmt: IndicatorFormat, area_name: str
+    points: Series | Sequence[Point],
+    end: int,
+    polarity: Polarity,
+    fmt: IndicatorFormat,
+    area_name: str,
+    *,
+    cash: bool = False,
 ) -> Trend:
-    """The trend ending at ``points[end]``: a weighted linear test when possible, else a plain description."""
+    """The trend ending at ``points[end]``: a weighted linear test when possible, else a plain description.
+
+    ``cash``: money in current prices. A rise in cash terms may be a fall in real terms, so such a series is
+    never judged improving or worsening; its outcome is "increasing"/"decreasing" "in cash terms".
+    """
     series = _series(points)
     last = series.points[end]
     run, why = _test_window(series, end)
@@ -235,7 +247,7 @@ def assess_trend(
             outcome = judgement = "no significant change"
         else:
             outcome = "increasing" if test.slope > 0 else "decreasing"
-            if polarity == "no-judgement":
+            if polarity == "no-judgement" or cash:
                 judgement = outcome
             else:
                 judgement = "improving" if (test.slope > 0) == (polarity == "higher-better") else "worsening"
@@ -244,8 +256,27 @@ def assess_trend(
             f"{test.slope:+.4g} a year, standard error {test.se:.4g}, z = {test.z:.2f} "
             f"({'beyond' if test.significant else 'within'} ±1.96)."
         )
+        dispersion = test.chi2 / test.df if test.df > 0 else 0.0
+        if test.scale > 1:
+            reason += (
+                f" The values vary more than their sampling error allows (residual chi-square {test.chi2:.1f} on "
+                f"{test.df} degrees of freedom), so the standard error was scaled by √({dispersion:.2f}) = "
+                f"{test.scale:.2f}."
+            )
+        if cash:
+            reason += f" {CASH_NOTE}"
         sentence = trend_sentence(
-            area_name, fmt, outcome, judgement, len(run), first.label, last.label, first.value, last.value, True
+            area_name,
+            fmt,
+            outcome,
+            judgement,
+            len(run),
+            first.label,
+            last.label,
+            first.value,
+            last.value,
+            True,
+            cash=cash,
         )
         return Trend(
             last.period,
@@ -277,7 +308,7 @@ def assess_trend(
         same = format_value(first.value, fmt) == format_value(last.value, fmt)  # equal as published
         outcome = "unchanged" if same else "rose" if last.value > first.value else "fell"
         desc = f"It {change_phrase(fmt, first.label, first.value, last.label, last.value)}"
-    reason = f"{desc[0].upper()}{desc[1:]}; {why}."
+    reason = f"{desc[0].upper()}{desc[1:]}; {why}." + (f" {CASH_NOTE}" if cash else "")
     sentence = (
         trend_sentence(
             area_name,
@@ -291,6 +322,7 @@ def assess_trend(
             last.value,
             False,
             why,
+            cash=cash,
         )
         if first is not last
         else f"{area_name} has only one period of {indicator_phrase(fmt.label)} data, so there is no trend to describe."
@@ -319,9 +351,15 @@ METHODS = {
         "Weighted linear trend test (95%)",
         "Used only when the five most recent consecutive, non-overlapping periods all have published 95% "
         "confidence intervals. Each value's standard error is (upper − lower) / 3.92; the values are regressed on "
-        "time (in years) by weighted least squares with weights 1/SE², the slope's standard error is "
-        "sqrt(1 / Σw(x − x̄)²), and the slope is significant when |slope / SE| > 1.96. A significant slope is "
-        "'increasing' or 'decreasing', turned into 'improving' or 'worsening' by the indicator's polarity; otherwise "
+        "time (in years) by weighted least squares with weights w = 1/SE², and the slope's standard error from "
+        "sampling alone is sqrt(1 / Σw(x − x̄)²). Survey estimates vary from period to period by more than their "
+        "sampling error (real year-to-year change, survey design), so the test allows for that extra variation: the "
+        "residual chi-square Σw(y − a − bx)² is compared with its n − 2 degrees of freedom, and when the ratio φ "
+        "exceeds 1 the slope's standard error is multiplied by √φ (it is never made smaller). The slope is "
+        "significant when |slope / SE| > 1.96. A significant slope is "
+        "'increasing' or 'decreasing', turned into 'improving' or 'worsening' by the indicator's polarity — except "
+        "for money in current prices (pay, income, GVA), which is described as rising or falling 'in cash terms, not "
+        "adjusted for inflation' and never judged, because a cash rise can be a real-terms fall; otherwise "
         "'no significant change'. Rolling multi-year periods are thinned to non-overlapping ones first, because "
         "overlapping averages share data and would overstate significance.",
     ),

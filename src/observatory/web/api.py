@@ -343,6 +343,7 @@ class ReleaseInput(BaseModel):
     size: int | None
     sha256: str | None
     url: str | None
+    provenance: dict[str, str] | None = None
 
 
 class FindingCount(BaseModel):

@@ -22,8 +22,10 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from observatory import __version__
 from observatory.config import Config, load_config
+from observatory.officers.service import Officers
 from observatory.store import Store, StoreError, default_store_path
 from observatory.web import api, pages
+from observatory.web import officers as officers_routes
 from observatory.web.errors import BadRequest, NotFound
 from observatory.web.releases import ReleasePool
 from observatory.web.render import make_templates
@@ -32,7 +34,9 @@ log = logging.getLogger("observatory.web")
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(store: Store | None = None, config: Config | None = None) -> FastAPI:
+def create_app(store: Store | None = None, config: Config | None = None, officers: Officers | None = None) -> FastAPI:
+    """The site, the API and the officers' pages. ``officers`` defaults to the store's own officers'
+    database (migrated on start); if it cannot be opened, the public site serves without it."""
     config = config or load_config()
     store = store or Store(default_store_path())
     pool = ReleasePool(store, config)
@@ -41,11 +45,13 @@ def create_app(store: Store | None = None, config: Config | None = None) -> Fast
     app.state.pool = pool
     app.state.config = config
     app.state.templates = templates
+    app.state.officers = officers or Officers.open(store.root)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.mount("/static", ImmutableStatic(directory=str(STATIC)), name="static")
     templates.env.globals.update(site=config.deployment, themes=config.themes, version=__version__)
 
     app.include_router(pages.router)
+    app.include_router(officers_routes.router)
     api.install(app)
     _error_handlers(app, templates)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import threading
 from collections import OrderedDict
@@ -12,6 +13,7 @@ import duckdb
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from observatory.officers.uploads import LONDON
 from observatory.strategy import load_action_plan
 from observatory.web import charts, maps
 from observatory.web.catalog import indicator_jsonld
@@ -130,16 +132,19 @@ def page(
     filename: str,
     extra: ExtraFn | None = None,
     cache_key: str | None = None,
+    version: str = "",
 ) -> Response:
     """Validate the format, pick the release, run the data function on a fresh cursor, render.
 
     With ``cache_key`` the data (and the HTML-only extras) are kept per release under that key.
+    ``version`` names what else the page depends on besides the release (it is part of the ETag and of
+    the cache keys).
     """
     _, fmt = split_format(name)
     release = release_for(request)
-    scope = cache_scope(release, config_of(request))
+    scope = cache_scope(release, config_of(request)) + (f"|{version}" if version else "")
     key = (scope, request.url.path, request.url.query)
-    if cache_key is not None and not _revalidating(request, etag(release, request, fmt)):
+    if cache_key is not None and not _revalidating(request, etag(release, request, fmt, version)):
         hit = RESPONSES.get(key)
         if hit is not None:
             return _cached(request, *hit)
@@ -155,7 +160,7 @@ def page(
                 fn = extra
                 more = CACHE.get_or_compute(scope, f"{cache_key}|extra", lambda: fn(release, payload))
         response = respond(request, request.app.state.templates, release, fmt, template, payload,
-                           filename=filename, extra=more)  # fmt: skip
+                           filename=filename, extra=more, version=version)  # fmt: skip
     finally:
         cur.close()
     if cache_key is not None and response.status_code == 200:
@@ -581,6 +586,11 @@ def strategy(request: Request, fmt: str = "html") -> Response:
 @router.get("/strategy/actions")
 @router.get("/strategy/actions.{fmt}")
 def strategy_actions(request: Request, fmt: str = "html") -> Response:
+    """The tracker: the plan (reviewed file), progress recorded by editors (officers' database), today."""
     plan = load_action_plan()
-    return page(request, f"actions.{fmt}", "actions.html", lambda cur: actions_page(cur, plan), "strategy-actions",
-                cache_key=f"strategy-actions:{plan.digest}")  # fmt: skip
+    today = dt.datetime.now(LONDON).date()
+    officers = getattr(request.app.state, "officers", None)
+    progress, seen = officers.public_progress() if officers is not None else ({}, 0)
+    version = f"{today.isoformat()}|{seen}"
+    return page(request, f"actions.{fmt}", "actions.html", lambda cur: actions_page(cur, plan, progress, today),
+                "strategy-actions", cache_key=f"strategy-actions:{plan.digest}", version=version)  # fmt: skip

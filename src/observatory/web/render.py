@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from observatory.web.data.common import format_value, jsonable
 from observatory.web.errors import BadRequest
@@ -26,6 +28,36 @@ FORMATS = ("html", "json", "csv")
 CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=60"
 
 
+_MD_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^\s)]+)\)")
+
+
+def prose(text: str | None) -> Markup:
+    """Publisher prose for HTML: escaped, Markdown links ``[text](https://…)`` as real links, paragraphs kept.
+
+    Only http(s) targets become links; anything else stays escaped text.
+    """
+    if not text:
+        return Markup("")
+    out = []
+    for para in re.split(r"\n\s*\n", text.strip()):
+        escaped = str(escape(para))
+        linked = _MD_LINK.sub(lambda m: f'<a href="{m[2]}">{m[1]}</a>', escaped)
+        out.append(f"<p>{linked}</p>".replace("\n", "<br>"))
+    return Markup("".join(out))  # noqa: S704 (every part escaped above)
+
+
+def sources(org: str | None, url: str | None = None, default: str = "Office for National Statistics") -> Markup:
+    """The publisher's pipe-separated source organisations (and URLs, paired in order) as readable text/links."""
+    orgs = [o.strip() for o in (org or default).split("|") if o.strip()] or [default]
+    urls = [u.strip() for u in (url or "").split("|")]
+    parts = []
+    for i, o in enumerate(orgs):
+        u = urls[i] if i < len(urls) else ""
+        ok = u.startswith(("https://", "http://"))
+        parts.append(f'<a href="{escape(u)}">{escape(o)}</a>' if ok else str(escape(o)))
+    return Markup("; ".join(parts))  # noqa: S704 (every part escaped above)
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     env = templates.env
@@ -33,6 +65,8 @@ def make_templates() -> Jinja2Templates:
     env.trim_blocks = True
     env.lstrip_blocks = True
     env.filters["value"] = format_value
+    env.filters["prose"] = prose
+    env.filters["sources"] = sources
     env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int | float) else n
     env.filters["datefmt"] = lambda d: d.strftime("%-d %B %Y") if hasattr(d, "strftime") else (d or "")
     return templates
@@ -48,8 +82,11 @@ def split_format(name: str) -> tuple[str, str]:
     return stem, ext
 
 
-def etag(release: Release, request: Request, fmt: str) -> str:
-    digest = hashlib.sha256(f"{release.id}|{fmt}|{request.url.path}?{request.url.query}".encode()).hexdigest()
+def etag(release: Release, request: Request, fmt: str, version: str = "") -> str:
+    """The response's ETag: the release and the address, plus ``version`` for pages that also depend on
+    something outside the release (the action tracker: recorded progress and today's date)."""
+    key = f"{release.id}|{fmt}|{request.url.path}?{request.url.query}|{version}"
+    digest = hashlib.sha256(key.encode()).hexdigest()
     return f'"{digest[:32]}"'
 
 
@@ -80,8 +117,9 @@ def respond(
     *,
     filename: str = "data",
     extra: dict[str, Any] | None = None,
+    version: str = "",
 ) -> Response:
-    tag = etag(release, request, fmt)
+    tag = etag(release, request, fmt, version)
     headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL, "X-Observatory-Release": release.id}
     if _not_modified(request, tag):
         return Response(status_code=304, headers=headers)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
 import os
 import re
 import threading
@@ -479,7 +480,9 @@ def release_detail(cur: duckdb.DuckDBPyConnection) -> Row:
     info = one(cur, "SELECT id, created, content_hash, config_hash, counts, observatory_version FROM release_info")
     if info is None:
         raise NotFound("This release has no description.")
-    inputs = rows(cur, "SELECT source, path, size, sha256, url FROM inputs ORDER BY source, path")
+    inputs = rows(cur, "SELECT source, path, size, sha256, url, provenance FROM inputs ORDER BY source, path")
+    for r in inputs:  # who uploaded a local file, when, and its embargo (officers' uploads only)
+        r["provenance"] = json.loads(r["provenance"]) if r["provenance"] else None
     findings = rows(
         cur,
         "SELECT rule, severity, count(*) AS count FROM findings GROUP BY rule, severity ORDER BY severity, rule",

@@ -248,37 +248,35 @@ def _role(code: str, index: int) -> str:
 
 
 def _latest_by_indicator(found: list[Row]) -> dict[str, dict[str, Any]]:
-    """Per indicator: the latest observation and the history of the same duration (for the sparkline)."""
+    """Per indicator: the latest observation, the latest one with a value (``valued``: the same row unless the
+    latest is missing or suppressed; judgements are of this period) and the history of the same period type."""
     series: dict[str, list[Row]] = defaultdict(list)
     for r in found:
         series[r["indicator"]].append(r)
     out: dict[str, dict[str, Any]] = {}
     for slug, pts in series.items():
         pts.sort(key=lambda p: (p["period_start"], p["period_duration"] or ""))
-        with_value = [p for p in pts if p["value"] is not None]
         latest = pts[-1]
         history = [p for p in pts if p["period_duration"] == latest["period_duration"]]
-        out[slug] = {"latest": latest, "history": history, "any_value": bool(with_value)}
+        with_value = [p for p in history if p["value"] is not None]
+        valued = with_value[-1] if with_value else None
+        out[slug] = {"latest": latest, "valued": valued, "history": history, "any_value": bool(with_value)}
     return out
 
 
 def _ranges(cur: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Row]:
-    """The spread of English authorities' values for each (indicator, period): min, quartiles, max."""
+    """The spread of English authorities' values for each (indicator, period): the build's ``ranges`` table."""
     if not pairs:
         return {}
     found = rows(
         cur,
-        f"""
-        SELECT o.indicator, o.period, min(o.value) AS min, quantile_cont(o.value, 0.25) AS p25,
-               quantile_cont(o.value, 0.75) AS p75, max(o.value) AS max, count(*) AS n
-        FROM observations o JOIN areas a ON a.code = o.area_code
-        JOIN (SELECT unnest($i) AS i, unnest($p) AS p) k ON k.i = o.indicator AND k.p = o.period
-        WHERE o.value IS NOT NULL AND {PEER_SQL}
-        GROUP BY o.indicator, o.period
-        """,  # noqa: S608 (constant fragment)
+        """
+        SELECT r.indicator, r.period, r.min, r.p25, r.p75, r.max, r.n, r.peer_set
+        FROM ranges r JOIN (SELECT unnest($i) AS i, unnest($p) AS p) k ON k.i = r.indicator AND k.p = r.period
+        """,
         {"i": [p[0] for p in pairs], "p": [p[1] for p in pairs]},
     )
-    return {(r["indicator"], r["period"]): r for r in found if r["n"] >= 5}
+    return {(r["indicator"], r["period"]): r for r in found}
 
 
 def _values_at(
@@ -318,7 +316,7 @@ def _judgements(cur: duckdb.DuckDBPyConnection, table: str, code: str) -> dict[s
                 "method": pick(r, "method"),
                 "outcome": outcome,
                 "judgement": verdict or outcome,
-                "polarity": pick(r, "polarity") or _polarity(outcome, verdict),
+                "polarity": pick(r, "polarity"),
                 "reason": pick(r, "reason", "sentence"),
                 "sentence": pick(r, "sentence"),
             }
@@ -326,16 +324,15 @@ def _judgements(cur: duckdb.DuckDBPyConnection, table: str, code: str) -> dict[s
     return out
 
 
-def _polarity(outcome: object, verdict: object) -> str:
-    """Polarity implied by a tested result (higher + better = higher is better); unknown otherwise."""
-    if outcome in ("higher", "lower") and verdict in ("better", "worse"):
-        return "higher-better" if (outcome == "higher") == (verdict == "better") else "lower-better"
-    return "no-judgement"
+def _totals(cur: duckdb.DuckDBPyConnection) -> set[str]:
+    """Indicators that are totals (reviewed aggregation ``sum``): their benchmarks' totals are not shown beside them."""
+    return {r["indicator"] for r in rows(cur, "SELECT indicator FROM indicator_judgements WHERE aggregation = 'sum'")}
 
 
-def _comparison_for(results: list[Row], period: str, benchmark: str | None) -> Row | None:
-    """The result for the latest period against England (or the only one), if the statistics computed it."""
-    same = [r for r in results if r["period"] in (None, period)] or results
+def _comparison_for(results: list[Row], period: str | None, benchmark: str | None) -> Row | None:
+    """The result for exactly ``period`` against England (or the only benchmark); None when there is none —
+    never a result of another period."""
+    same = [r for r in results if r["period"] == period]
     if benchmark is not None:
         exact = [r for r in same if r["benchmark"] in (benchmark, None)]
         same = exact or same
@@ -404,6 +401,7 @@ def area_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str, domain:
     ranges = _ranges(cur, pairs)
     comparisons = _judgements(cur, "comparisons", code)
     trends = _judgements(cur, "trends", code)
+    totals = _totals(cur)
     rows_by_slug: dict[str, Row] = {}
     for slug in slugs:
         ind = indicators[slug]
@@ -411,12 +409,28 @@ def area_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str, domain:
         period = latest["period"]
         bench = []
         for b, used_code in zip(benchmarks, used[slug], strict=True):
-            cell = _cell(ind, values.get((slug, period, used_code)), b["code"], b["name"], b["role"])
+            is_total = slug in totals  # England's 2.5 million businesses is no benchmark for an authority's count
+            cell = _cell(ind, None if is_total else values.get((slug, period, used_code)), b["code"], b["name"],
+                         b["role"])  # fmt: skip
+            if is_total:
+                cell["display"] = "not compared (a total)"
             cell["source_code"] = used_code
             bench.append(cell)
         rng = ranges.get((slug, period))
-        comparison = _comparison_for(comparisons.get(slug, []), period, ENGLAND)
-        trend = _comparison_for(trends.get(slug, []), period, None)
+        valued = per[slug]["valued"]
+        judged = valued["period"] if valued else None
+        comparison = _comparison_for(comparisons.get(slug, []), judged, ENGLAND)
+        trend = _comparison_for(trends.get(slug, []), judged, None)
+        earlier = None
+        if valued is not None and judged != period:
+            earlier = {
+                "period": judged,
+                "period_label": valued["period_label"],
+                "value": valued["value"],
+                "lci_95": valued["lci_95"],
+                "uci_95": valued["uci_95"],
+                "display": format_value(valued["value"], ind),
+            }
         rows_by_slug[slug] = {
             "slug": slug,
             "label": ind["label"],
@@ -434,6 +448,9 @@ def area_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str, domain:
             "history": [{"period_label": p["period_label"], "value": p["value"]} for p in per[slug]["history"]],
             "comparison": comparison,
             "trend": trend,
+            "judgement_period": judged,
+            "judgement_period_label": valued["period_label"] if valued else None,
+            "latest_with_value": earlier,
             "source_org": ind["source_org"],
         }
     themes = [
@@ -513,6 +530,7 @@ def _table_row(a: Row, r: Row) -> Row:
     for stat in ("min", "p25", "p75", "max"):
         out[f"authorities_{stat}"] = rng.get(stat)
     comparison, trend = r["comparison"] or {}, r["trend"] or {}
+    out["judgement_period"] = r["judgement_period"]  # the period the comparison and trend are of
     out["comparison"] = comparison.get("judgement")
     out["comparison_reason"] = comparison.get("reason")
     out["trend"] = trend.get("judgement")
@@ -601,6 +619,7 @@ def group_page(
         )
     }
     aggregates = _aggregates(cur, group.slug)
+    totals = _totals(cur)
     by_slug: dict[str, Row] = {}
     table: list[Row] = []
     for slug, period in pairs:
@@ -608,7 +627,11 @@ def group_page(
         cells = [_cell(ind, values.get((slug, period, m["code"])), m["code"], m["name"], "member") for m in members]
         bench = []
         for b, used_code in zip(benchmarks, used[slug], strict=True):
-            cell = _cell(ind, values.get((slug, period, used_code)), b["code"], b["name"], b["role"])
+            is_total = slug in totals  # England's 2.5 million businesses is no benchmark for an authority's count
+            cell = _cell(ind, None if is_total else values.get((slug, period, used_code)), b["code"], b["name"],
+                         b["role"])  # fmt: skip
+            if is_total:
+                cell["display"] = "not compared (a total)"
             cell["source_code"] = used_code
             bench.append(cell)
         candidates = aggregates.get(slug, [])

@@ -14,33 +14,33 @@ ENGLAND = "E92000001"
 
 
 def _headline(cur: duckdb.DuckDBPyConnection, ind: Row, codes: list[str]) -> dict[str, Any] | None:
-    """Latest value for each authority, change since the previous period and over five periods."""
+    """Latest value for each authority (the latest period with a value of the indicator's main period type:
+    ``trends.latest``) and its change from exactly 1 and 5 periods earlier (the build's ``changes``; none across
+    a gap)."""
     england = with_equivalents_many(cur, [ind["slug"]], [ENGLAND])[ind["slug"]][0]  # e.g. TLB for GVA
     found = rows(
         cur,
         """
-        WITH ranked AS (
-          SELECT o.area_code, a.name, o.period, o.period_label, o.period_start, o.value,
-                 dense_rank() OVER (PARTITION BY o.area_code ORDER BY o.period_start DESC) AS back
-          FROM observations o JOIN areas a ON a.code = o.area_code
-          WHERE o.indicator = $slug AND o.area_code IN (SELECT unnest($codes)) AND o.value IS NOT NULL
-        )
-        SELECT area_code, name, back, period, period_label, value FROM ranked WHERE back IN (1, 2, 6)
+        SELECT l.area_code, a.name, l.period, l.period_label, l.last_value AS value,
+               c1.change AS change_1, c1.from_label AS change_1_from, c5.change AS change_5,
+               c5.from_label AS change_5_from
+        FROM trends l JOIN areas a ON a.code = l.area_code
+        LEFT JOIN changes c1 ON c1.indicator = l.indicator AND c1.area_code = l.area_code AND c1.period = l.period
+             AND c1.periods_back = 1
+        LEFT JOIN changes c5 ON c5.indicator = l.indicator AND c5.area_code = l.area_code AND c5.period = l.period
+             AND c5.periods_back = 5
+        WHERE l.indicator = $slug AND l.latest AND l.area_code IN (SELECT unnest($codes))
         """,
         {"slug": ind["slug"], "codes": [*codes, england]},
     )
     if not found:
         return None
-    by_area: dict[str, dict[int, Row]] = {}
-    for r in found:
-        by_area.setdefault(r["area_code"], {})[r["back"]] = r
+    by_area = {r["area_code"]: r for r in found}
     areas = []
     for code in [*codes, england]:
-        points = by_area.get(code)
-        if not points or 1 not in points:
+        latest = by_area.get(code)
+        if latest is None:
             continue
-        latest = points[1]
-        prev, five = points.get(2), points.get(6)
         areas.append(
             {
                 "code": code,
@@ -48,10 +48,10 @@ def _headline(cur: duckdb.DuckDBPyConnection, ind: Row, codes: list[str]) -> dic
                 "period": latest["period_label"],
                 "value": latest["value"],
                 "display": format_value(latest["value"], ind),
-                "change_1": None if prev is None else latest["value"] - prev["value"],
-                "change_1_from": None if prev is None else prev["period_label"],
-                "change_5": None if five is None else latest["value"] - five["value"],
-                "change_5_from": None if five is None else five["period_label"],
+                "change_1": latest["change_1"],
+                "change_1_from": latest["change_1_from"],
+                "change_5": latest["change_5"],
+                "change_5_from": latest["change_5_from"],
                 "is_england": code == england,
             }
         )

@@ -8,6 +8,7 @@ from typing import Any
 import duckdb
 
 from observatory.config import Config
+from observatory.stats.derive import PEER_SET
 from observatory.web.data.areas import optional_rows
 from observatory.web.data.common import (
     LICENCE_URL,
@@ -85,14 +86,17 @@ def _latest_ltla_period(cur: duckdb.DuckDBPyConnection, slug: str) -> Row | None
 
 
 def _ranking(cur: duckdb.DuckDBPyConnection, slug: str, period: str, config: Config, ind: Row) -> list[Row]:
+    """Every authority with a value at the period: English lower-tier ones with their rank from the build's
+    ``ranks`` table (the peer set every rank sentence uses), then the rest of the UK, unranked."""
     found = rows(
         cur,
         f"""
-        SELECT a.code, a.name, o.value, o.lci_95, o.uci_95, o.status,
-               rank() OVER (ORDER BY o.value DESC) AS rank
+        SELECT a.code, a.name, o.value, o.lci_95, o.uci_95, o.status, r.rank, r.peers
         FROM observations o JOIN areas a ON a.code = o.area_code
-        WHERE o.indicator = $slug AND o.period = $period AND o.value IS NOT NULL AND {CURRENT_LTLA}
-        ORDER BY o.value DESC, a.name
+        LEFT JOIN ranks r ON r.indicator = o.indicator AND r.period = o.period AND r.area_code = o.area_code
+        WHERE o.indicator = $slug AND o.period = $period AND o.value IS NOT NULL
+          AND ({CURRENT_LTLA} OR r.rank IS NOT NULL)
+        ORDER BY r.rank NULLS LAST, o.value DESC, a.name
         """,  # noqa: S608 (constant fragment)
         {"slug": slug, "period": period},
     )
@@ -186,6 +190,8 @@ def indicator_page(
         "has_ci": any(p["lci_95"] is not None for s in series for p in s["points"]),
         "latest": latest,
         "ranking": ranking,
+        "ranked_peers": next((r["peers"] for r in ranking if r["peers"] is not None), 0),
+        "peer_set": PEER_SET,
         "judgements": _judgements(cur, slug, ours, names),
         "table": table,
         "downloads": {

@@ -9,12 +9,12 @@ is typed by hand except which indicators belong in which section.
 
 from __future__ import annotations
 
-import statistics
 from typing import Any
 
 import duckdb
 
 from observatory.config import Config
+from observatory.stats.productivity import EXCLUSION_RULE
 from observatory.web.data.areas import ENGLAND, table_exists
 from observatory.web.data.common import SOUTH_ESSEX, Row, format_value, rows, unit_label, with_equivalents_many
 
@@ -34,8 +34,17 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 TOP_SECTORS = 5
 
 
+TOTAL_NOTE = "not compared (a total)"
+
+
 def _indicators(cur: duckdb.DuckDBPyConnection, slugs: list[str]) -> dict[str, Row]:
-    found = rows(cur, "SELECT * FROM indicators WHERE slug IN (SELECT unnest($s))", {"s": slugs})
+    """Indicators with their reviewed aggregation (``sum`` marks a total, never benchmarked against England's)."""
+    found = rows(
+        cur,
+        "SELECT i.*, coalesce(j.aggregation, 'not-aggregable') AS aggregation FROM indicators i"
+        " LEFT JOIN indicator_judgements j ON j.indicator = i.slug WHERE i.slug IN (SELECT unnest($s))",
+        {"s": slugs},
+    )
     return {r["slug"]: r for r in found}
 
 
@@ -96,6 +105,17 @@ def _trend(cur: duckdb.DuckDBPyConnection, slug: str, codes: list[str]) -> dict[
     return {r["area_code"]: r["sentence"] for r in found}
 
 
+def _neighbour_medians(cur: duckdb.DuckDBPyConnection, slug: str, period: str, codes: list[str]) -> dict[str, Row]:
+    """Median of each authority's statistical neighbours at the period (the build's ``neighbour_medians``)."""
+    found = rows(
+        cur,
+        "SELECT area_code, median, neighbours FROM neighbour_medians WHERE indicator = $s AND period = $p "
+        "AND area_code IN (SELECT unnest($c))",
+        {"s": slug, "p": period, "c": codes},
+    )
+    return {r["area_code"]: r for r in found}
+
+
 def _figure(
     cur: duckdb.DuckDBPyConnection,
     ind: Row,
@@ -112,16 +132,20 @@ def _figure(
     everyone = sorted({*codes, england_code, *(n for c in codes for n in neighbours.get(c, []))})
     values = _values(cur, slug, period, everyone)
     trends = _trend(cur, slug, codes)
-    england = values.get(england_code)
+    total = ind["aggregation"] == "sum"  # a count grows with the area: England's total is no benchmark for it
+    england = None if total else values.get(england_code)
     out_rows: list[Row] = []
+    medians = _neighbour_medians(cur, slug, period, codes)
     for m in members:
-        peers = [values[n] for n in neighbours.get(m["code"], []) if n in values]
-        median = statistics.median(peers) if peers else None
+        med = None if total else medians.get(m["code"])
+        median = med["median"] if med else None
         value = values.get(m["code"])
         out_rows.append(
             {"code": m["code"], "name": m["name"], "value": value, "display": format_value(value, ind),
-             "neighbours_median": median, "neighbours_display": format_value(median, ind) if peers else "no data",
-             "neighbours_n": len(peers), "vs_england": None if value is None or england is None else value - england,
+             "neighbours_median": median,
+             "neighbours_display": TOTAL_NOTE if total else format_value(median, ind) if med else "no data",
+             "neighbours_n": med["neighbours"] if med else 0,
+             "vs_england": None if value is None or england is None else value - england,
              "trend": trends.get(m["code"])}
         )  # fmt: skip
     group = _group_value(cur, slug, period)
@@ -134,7 +158,9 @@ def _figure(
         "source_org": ind["source_org"],
         "source_url": ind["source_url"],
         "source_date": ind["source_date"],
-        "england": {"code": england_code, "value": england, "display": format_value(england, ind)},
+        "england": {"code": england_code, "value": england,
+                    "display": TOTAL_NOTE if total else format_value(england, ind)},
+        "is_total": total,
         "south_essex": None if group is None else {
             "value": group["value"], "display": format_value(group["value"], ind), "method": group["method"],
             "sentence": group["sentence"],
@@ -190,7 +216,7 @@ def _sectors(cur: duckdb.DuckDBPyConnection) -> list[Row]:
         WITH latest AS (SELECT itl3_code, max(year) AS year FROM location_quotients WHERE lq IS NOT NULL
                         GROUP BY itl3_code)
         SELECT q.itl3_code, coalesce(a.name, q.itl3_code) AS itl3_name, q.sic_code, q.sic_description, q.year,
-               q.lq, q.area_share, q.uk_share, q.area_value, q.prices, q.method
+               q.lq, q.area_share, q.uk_share, q.area_value, q.prices, q.method, q.exclusion
         FROM location_quotients q JOIN latest l USING (itl3_code, year)
         LEFT JOIN areas a ON a.code = q.itl3_code
         WHERE q.lq IS NOT NULL AND q.prices = 'current'
@@ -200,9 +226,13 @@ def _sectors(cur: duckdb.DuckDBPyConnection) -> list[Row]:
     areas: dict[str, Row] = {}
     for r in found:
         entry = areas.setdefault(
-            r["itl3_code"], {"code": r["itl3_code"], "name": r["itl3_name"], "year": r["year"], "sectors": []}
+            r["itl3_code"],
+            {"code": r["itl3_code"], "name": r["itl3_name"], "year": r["year"], "sectors": [], "excluded": []},
         )
-        if len(entry["sectors"]) < TOP_SECTORS:
+        if r["exclusion"] is not None:
+            entry["excluded"].append({"sic_code": r["sic_code"], "description": r["sic_description"],
+                                      "lq_display": f"{r['lq']:.2f}", "reason": r["exclusion"]})  # fmt: skip
+        elif len(entry["sectors"]) < TOP_SECTORS:
             entry["sectors"].append(
                 {"sic_code": r["sic_code"], "description": r["sic_description"], "lq": r["lq"],
                  "lq_display": f"{r['lq']:.2f}", "area_share_pct": r["area_share"] * 100,
@@ -260,6 +290,7 @@ def invest_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any
         "productivity_index": _productivity_index(cur, members),
         "sections": sections,
         "sectors": _sectors(cur),
+        "sector_rule": EXCLUSION_RULE,
         "sources": list(sources.values()),
         "table": table,
     }

@@ -33,7 +33,10 @@ STATUS_CODES = (
     ("z", "Not applicable", "The measure does not apply to this area or period."),
 )
 log = logging.getLogger("observatory.web")
-OTHER_INPUTS = {"metadata": "Reviewed metadata in the observatory's repository (judgements, neighbours)"}
+OTHER_INPUTS = {
+    "metadata": "Reviewed metadata in the observatory's repository (judgements, neighbours)",
+    "officers-uploads": "Councils' own data, uploaded by their officers and released after its embargo",
+}
 STATS_MODULES = ("compare", "trend", "aggregate", "productivity", "neighbours")
 
 
@@ -42,7 +45,7 @@ def about_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]
     info = rows(cur, "SELECT id, created, content_hash, config_hash, counts, observatory_version FROM release_info")
     release = info[0] if info else {}
     counts = json.loads(release.get("counts") or "{}") if release else {}
-    inputs = rows(cur, "SELECT source, path, size, sha256, url FROM inputs ORDER BY source, path")
+    inputs = rows(cur, "SELECT source, path, size, sha256, url, provenance FROM inputs ORDER BY source, path")
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in inputs:
         by_source[str(r["source"])].append(r)
@@ -131,8 +134,17 @@ GENERAL = (
         "Producers give each value a reference period as an ISO 8601 interval (for example 2022-01-01/P1Y), a date, "
         "or a bare year. Each is turned into a start date, a duration and a label: 2022 for a calendar year, "
         "2023/24 for a financial or academic year, 2013–2015 for a three-year average, Apr 2025 for a month. "
-        "Periods that cannot be read are refused by the build, never guessed. Values for different durations "
-        "(a single year and a three-year average) are never mixed in one comparison.",
+        "Where that form would mislead, the label follows the producer's own naming, reviewed per indicator: an "
+        "annual statistic published with a reference date is labelled by its year (the housing affordability "
+        "ratio dated 2025-04-01 is the 2025 ratio; median weekly pay dated in April is that year's survey); a "
+        "point-in-time snapshot is labelled by its month (broadband coverage dated 2026-01-01 is Jan 2026); and "
+        "DESNZ's electricity and gas years are labelled as DESNZ names them (its 2024 electricity year runs from "
+        "February 2024 to January 2025; its 2024 gas year from mid-May 2024 to mid-May 2025), with the exact span in "
+        "the indicator's caveats. Periods that cannot be read are refused by the build, never guessed. A series "
+        "that mixes period types (single years, three-year averages, financial years) is flagged by the build; "
+        "values of different types are never compared in a change or a trend, and an indicator's latest value is "
+        "the latest period of its main type. Where the latest value is missing or suppressed, the area page says "
+        "so and shows the latest period that has a value, with that period's comparison and trend, labelled.",
     ),
     (
         "status-codes",
@@ -177,6 +189,17 @@ GENERAL = (
         "The range across authorities",
         "Area pages show the range of values across English local authorities (current lower-tier codes E06, E07, "
         "E08 and E09) for the same period: the lowest, the middle half (25th to 75th percentile) and the highest.",
+    ),
+    (
+        "peer-sets",
+        "Ranks and their peers",
+        "Every rank on the site — in a sentence, on an area page or in an indicator's ranked table — is among the "
+        "same peers: English lower-tier local authorities (codes E06, E07, E08 and E09) with a value for the same "
+        "period as the value ranked, and the number of peers is stated beside it. An authority whose GSS code "
+        "changed is followed through its successor code (in 2025 Barnsley E08000016 became E08000038 and Sheffield "
+        "E08000019 became E08000039), so it stays in the ranking whichever code the producer used. Authorities in "
+        "Wales, Scotland and Northern Ireland appear on maps and in ranked tables after the English ones, unranked. "
+        "Totals (counts of businesses, £ million) are never set beside England's total as a benchmark.",
     ),
 )
 

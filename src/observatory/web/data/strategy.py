@@ -58,6 +58,32 @@ def _baseline(points: list[tuple[str, str, float]], year: int) -> tuple[Row | No
     return {"period": period, "period_label": label, "value": value}, note
 
 
+def pair_sentence(first: Row, last: Row) -> str:
+    """ "It rose from A in P1 to B in P2." over exactly the two points shown (their displayed, rounded values)."""
+    a, b = first["display"], last["display"]
+    if a == b or first["value"] == last["value"]:
+        return f"It was {b} both in {first['period_label']} and in {last['period_label']}."
+    verb = "rose" if last["value"] > first["value"] else "fell"
+    return f"It {verb} from {a} in {first['period_label']} to {b} in {last['period_label']}."
+
+
+def _trend_clause(t: Row) -> str:
+    """What the trend test (over its own, named window) found, without restating values."""
+    window = f"the {t['n_points']} periods {t['first_label']} to {t['period_label']}"
+    if t["method"] == "weighted-linear-trend-95":
+        found = {
+            "no significant change": "no statistically significant trend",
+            "increasing": "a statistically significant increase",
+            "decreasing": "a statistically significant decrease",
+        }.get(t["outcome"], t["outcome"])
+        judged = f", so it is {t['judgement']}" if t["judgement"] in ("improving", "worsening") else ""
+        return f"Weighted linear trend test over {window}: {found}{judged}."
+    if t["n_points"] <= 1:
+        return "Only one period of data, so no trend test is possible."
+    why = str(t["reason"]).split("; ", 1)[1] if "; " in str(t["reason"]) else "no trend test is possible."
+    return f"Trend: {why}"
+
+
 def _programme_aims(config: Config) -> dict[str, tuple[str, str | None]]:
     return {t.slug: (t.name, t.aim) for t in config.themes}
 
@@ -156,8 +182,9 @@ def _indicator_outcome(
     )
     trends = {
         r["area_code"]: r
-        for r in rows(cur, "SELECT area_code, judgement, reason, method FROM trends "
-                      "WHERE indicator = $s AND latest AND area_code IN (SELECT unnest($c))", {"s": slug, "c": codes})
+        for r in rows(cur, "SELECT area_code, judgement, outcome, reason, method, n_points, first_label, period_label"
+                      " FROM trends WHERE indicator = $s AND latest AND area_code IN (SELECT unnest($c))",
+                      {"s": slug, "c": codes})
     }  # fmt: skip
     out = []
     for code in codes:
@@ -181,10 +208,12 @@ def _indicator_outcome(
         else:
             row["baseline_note"] = "No value in this release."
         t = trends.get(code)
+        first = row["baseline"] or (_point(*points[0], fmt=ind) if points else None)
+        pair = pair_sentence(first, row["latest"]) + " " if first and row["latest"] else ""
         if t:
             row["judgement"] = t["judgement"]
             row["judgement_label"] = JUDGEMENT_LABELS.get(t["judgement"], t["judgement"])
-            row["reason"] = t["reason"]
+            row["reason"] = pair + _trend_clause(t)
             _with_method(row, t["method"], methods)
         elif points:
             row["reason"] = "No trend assessment for this area in this release."
@@ -222,18 +251,11 @@ def _index_outcome(
         first = row["baseline"] or _point(*points[0], fmt=INDEX_FORMAT)
         assert first is not None
         last_pt = row["latest"]
-        verb = "rose" if last_pt["value"] > first["value"] else "fell" if last_pt["value"] < first["value"] else "was"
-        change = (
-            f"was {last_pt['display']} both in {first['period_label']} and in {last_pt['period_label']}"
-            if verb == "was"
-            else f"{verb} from {first['display']} in {first['period_label']} to {last_pt['display']} in "
-            f"{last_pt['period_label']}"
-        )
         row["judgement"] = "not-judged"
         row["judgement_label"] = JUDGEMENT_LABELS["not-judged"]
         row["reason"] = (
-            f"The index (England = 100) {change}; no confidence interval is published for GVA per hour worked, "
-            "so no trend test is possible."
+            f"{pair_sentence(first, last_pt)} The index has England = 100. No confidence interval is published for "
+            "GVA per hour worked, so no trend test is possible."
         )
         _with_method(row, "index-england-100", methods)
         out.append(row)
@@ -246,7 +268,48 @@ def _index_outcome(
 # /strategy/actions
 
 
-def actions_page(cur: duckdb.DuckDBPyConnection, plan: ActionPlan) -> dict[str, Any]:
+PLAN_STATUS_LABELS = {
+    "planned": "Planned",
+    "in-progress": "In progress",
+    "complete": "Complete",
+    "delayed": "Delayed",
+    "cancelled": "Cancelled",
+}
+
+
+def plan_dates(plan: ActionPlan) -> dict[str, Any]:
+    """The plan's dates with their basis, in words: never a date without saying what it is."""
+    agreed = f"{plan.agreed.day} {plan.agreed:%B %Y}"
+    start = f"{plan.start.day} {plan.start:%B %Y}"
+    basis = (
+        f"Its {plan.months} months are counted from {start}, a restart date set in the plan's configuration "
+        f"(not the date it was agreed)."
+        if plan.start_basis == "restart"
+        else f"Its {plan.months} months are counted from {start}, the month it was agreed."
+    )
+    return {"agreed": plan.agreed.isoformat(), "agreed_at": plan.agreed_at, "duration": plan.agreed_duration,
+            "start_basis": plan.start_basis,
+            "sentence": f"The plan was agreed at {plan.agreed_at} of {agreed}, to run for {plan.agreed_duration}. "
+                        + basis}  # fmt: skip
+
+
+def _today_position(plan: ActionPlan, today: dt.date) -> float | None:
+    """Where today falls on the timeline, in months from the plan's start (None when outside the plan)."""
+    for m in range(1, plan.months + 1):
+        first, last = plan.month_start(m), plan.month_end(m)
+        if first <= today <= last:
+            return m - 1 + (today - first).days / ((last - first).days + 1)
+    return None
+
+
+def actions_page(
+    cur: duckdb.DuckDBPyConnection, plan: ActionPlan, progress: dict[str, list[Any]] | None = None,
+    today: dt.date | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The tracker. ``progress`` maps action id → recorded updates, newest first (``officers.progress.
+    UpdateView``); ``today`` (Europe/London) decides which milestones are overdue."""
+    progress = progress or {}
+    today = today or dt.date.today()
     known = {r["slug"]: r["label"] for r in rows(cur, "SELECT slug, label FROM indicators")}
     programmes = {p.id: p.name for p in plan.programmes}
     stage_names = {s.id: s.name for s in plan.stages}
@@ -262,34 +325,56 @@ def actions_page(cur: duckdb.DuckDBPyConnection, plan: ActionPlan) -> dict[str, 
                 warnings.append(
                     f"Action {a.id} ({a.title}) links to “{slug}”, which is not an indicator in this release."
                 )
-        milestones = [
-            {"title": m.title, "stage": m.stage, "stage_name": stage_names[m.stage], "month": m.month,
-             "due": plan.month_end(m.month).isoformat(), "done": m.done}
-            for m in a.milestones
-        ]  # fmt: skip
+        history = progress.get(a.id, [])
+        latest = history[0] if history else None
+        met: dict[str, str] = {}  # milestone title → the date of the first update recording it met
+        for u in reversed(history):
+            for title in u.milestones_done:
+                met.setdefault(title, u.note_date)
+        milestones = []
+        for m in a.milestones:
+            due = plan.month_end(m.month)
+            done = m.done or met.get(m.title)
+            milestones.append({"title": m.title, "stage": m.stage, "stage_name": stage_names[m.stage],
+                               "month": m.month, "due": due.isoformat(), "done": done,
+                               "overdue": done is None and due < today})  # fmt: skip
+        status = latest.status if latest else a.status
+        status_label = latest.status_label if latest else f"{PLAN_STATUS_LABELS.get(a.status, a.status)}"
         item = {
             "id": a.id, "programme": a.programme, "programme_name": programmes[a.programme], "title": a.title,
             "description": a.description, "owner": a.owner, "stage": a.stage, "stage_name": stage_names[a.stage],
-            "status": a.status, "start_month": a.start_month, "end_month": a.end_month,
-            "start": plan.month_start(a.start_month).isoformat(), "end": plan.month_end(a.end_month).isoformat(),
-            "milestones": milestones, "indicators": linked, "progress": a.progress,
+            "status": status, "status_label": status_label, "recorded": latest is not None,
+            "last_update": latest.note_date if latest else None, "start_month": a.start_month,
+            "end_month": a.end_month, "start": plan.month_start(a.start_month).isoformat(),
+            "end": plan.month_end(a.end_month).isoformat(), "milestones": milestones, "indicators": linked,
+            "progress": latest.note if latest else a.progress,
+            "overdue": sum(1 for m in milestones if m["overdue"]),
+            "history": [{"date": u.note_date, "status": u.status, "status_label": u.status_label, "note": u.note,
+                         "milestones_done": u.milestones_done, "evidence": u.evidence} for u in history],
         }  # fmt: skip
         actions.append(item)
         table.append({
             "id": a.id, "programme": a.programme, "programme_name": item["programme_name"], "title": a.title,
-            "owner": a.owner, "stage": a.stage, "status": a.status, "start": item["start"], "end": item["end"],
-            "start_month": a.start_month, "end_month": a.end_month,
-            "milestones": [f"{m['title']} (month {m['month']}, by {m['due']})" for m in milestones],
+            "owner": a.owner, "stage": a.stage, "status": status, "status_label": status_label,
+            "last_update": item["last_update"], "progress_note": item["progress"],
+            "start": item["start"], "end": item["end"], "start_month": a.start_month, "end_month": a.end_month,
+            "milestones": [f"{m['title']} (month {m['month']}, by {m['due']}"
+                           + (f"; met {m['done']})" if m["done"] else "; overdue)" if m["overdue"] else ")")
+                           for m in milestones],
+            "overdue_milestones": item["overdue"],
             "indicators": [i["slug"] for i in linked],
         })  # fmt: skip
     months = plan.months
-    statuses = {a.status for a in plan.actions}
     stages = [
         {"id": s.id, "name": s.name, "first_month": s.first_month, "last_month": s.last_month,
          "start": plan.month_start(s.first_month).isoformat(), "end": plan.month_end(s.last_month).isoformat(),
          "actions": sum(1 for a in plan.actions if a.stage == s.id)}
         for s in plan.stages
     ]  # fmt: skip
+    counts: dict[str, int] = {}
+    for item in actions:
+        label = str(item["status_label"])
+        counts[label] = counts.get(label, 0) + 1
     return {
         "title": "Strategy action plan",
         "plan": {
@@ -297,14 +382,19 @@ def actions_page(cur: duckdb.DuckDBPyConnection, plan: ActionPlan) -> dict[str, 
             "start": plan.start.isoformat(),
             "end": plan.month_end(months).isoformat(),
             "months": months,
+            "dates": plan_dates(plan),
         },
+        "today": today.isoformat(),
+        "today_position": _today_position(plan, today),
         "stages": stages,
         "programmes": [
             {"id": p.id, "name": p.name, "actions": [x for x in actions if x["programme"] == p.id]}
             for p in plan.programmes
         ],
         "month_labels": [plan.month_start(m).strftime("%b %Y") for m in range(1, months + 1)],
-        "status_counts": {s: sum(1 for a in plan.actions if a.status == s) for s in sorted(statuses)},
+        "status_counts": counts,
+        "recorded": sum(1 for x in actions if x["recorded"]),
+        "overdue": sum(x["overdue"] for x in actions),
         "warnings": warnings,
         "actions": actions,
         "table": table,
