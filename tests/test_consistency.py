@@ -279,8 +279,8 @@ def check_area_page(client: TestClient, code: str, problems: Problems) -> None:
             earlier = v.get("latest_with_value")
             if earlier:  # the latest value is missing: the cell names the latest one with a value, and its period
                 note = cell.shown("note")
-                problems.check(earlier["display"] in note and earlier["period_label"] in note, f"{where} {v['code']}",
-                               f"the note {note!r} does not show {earlier['display']} in {earlier['period_label']}")  # fmt: skip
+                shows = earlier["display"] in note and earlier["period_label"] in note
+                problems.check(shows, f"{where} {v['code']}", f"the note {note!r} lacks {earlier['display']}")
             if v.get("value") is not None:
                 key = (slug, v.get("source_code") or v["code"], r["period"])
                 got = api.get(key)

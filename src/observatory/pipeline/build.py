@@ -329,7 +329,6 @@ def build_release(
         observations, dup_findings = validate.drop_duplicates(result.observations)
         report.findings.extend(dup_findings)
         report.rows_skipped += len(result.observations) - len(observations)
-        report.findings.extend(validate.check_period_types(observations))
         indicators, ind_findings = validate.check_indicators(result.indicators)
         report.findings.extend(ind_findings)
         judgements = load_judgements()

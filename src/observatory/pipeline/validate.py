@@ -129,42 +129,6 @@ def drop_duplicates(observations: list[Observation]) -> tuple[list[Observation],
     return kept, findings
 
 
-def check_period_types(observations: Iterable[Observation]) -> list[Finding]:
-    """A warning per indicator whose series mix period types (e.g. calendar years and 3-year rolling periods).
-
-    A change or trend must never compare a three-year value with an annual one, and "latest" must be of
-    the series' own type, so a mixed series is flagged at build time, naming the first row (physical line)
-    whose period duration differs from the indicator's most common one. Points in time (no duration) count
-    as a type of their own.
-    """
-    durations: dict[str, Counter[str]] = {}
-    first: dict[tuple[str, str], Observation] = {}
-    for obs in observations:
-        kind = obs.period.duration or "point in time"
-        durations.setdefault(obs.indicator, Counter())[kind] += 1
-        first.setdefault((obs.indicator, kind), obs)
-    findings: list[Finding] = []
-    for indicator, counts in durations.items():
-        if len(counts) < 2:
-            continue
-        (main, _n), *others = counts.most_common()
-        for kind, n in others:
-            obs = first[(indicator, kind)]
-            findings.append(
-                Finding(
-                    "period.mixed-types",
-                    Severity.WARNING,
-                    obs.source_file,
-                    f"{indicator} mixes period types: {n} value(s) over {kind} beside {counts[main]} over {main} "
-                    f"(first here: {obs.area_code}, {obs.period.iso}); changes and trends must not compare them",
-                    row=obs.source_row,
-                    column="period",
-                    value=obs.period.iso,
-                )
-            )
-    return findings
-
-
 def _fmt(value: float | None) -> str:
     return "empty" if value is None else repr(value)
 
