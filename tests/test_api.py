@@ -41,8 +41,10 @@ SOUTHEND = "E06000033"
 THURROCK = "E06000034"
 EAST = "E12000006"
 V1 = "/api/v1"
-OBSERVATIONS = 338_054  # 299,961 from ONS ELS + deprivation (Greater Essex LSOAs, authority summaries)
-INDICATORS = 147  # 90 from ONS ELS + 57 from the Indices of Deprivation
+OBSERVATIONS = (
+    400_699  # 299,961 from ONS ELS + deprivation + 62,645 business, workforce, apprenticeships, travel to work
+)
+INDICATORS = 190  # 90 from ONS ELS + 57 from the Indices of Deprivation + 43 business, workforce and travel to work
 
 
 def make_client(store: Store, config: Config) -> TestClient:

@@ -13,7 +13,6 @@ from observatory.web.charts import (
     Point,
     Series,
     SpineRow,
-    format_value,
     line_chart,
     line_chart_spec,
     sparkline,
@@ -81,13 +80,6 @@ def layers(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
         rows = data["values"] if "values" in data else spec["datasets"][data["name"]]
         out[mark["type"] if isinstance(mark, dict) else mark] = {**layer, "rows": rows}
     return out
-
-
-def test_format_value_puts_the_minus_before_the_unit() -> None:
-    assert format_value(-3, "£", "", 1) == "\u2212£3.0"
-    assert format_value(1234.567, "", "%", 0) == "1,235%"
-    assert format_value(None) == "no data"
-    assert format_value(-0.01, "", "", 1) == "0.0"
 
 
 def test_spec_has_one_line_per_area_with_data_and_bands_only_where_cis_exist() -> None:

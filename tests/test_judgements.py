@@ -41,7 +41,8 @@ def test_metadata_file_is_valid_against_its_schema() -> None:
 def test_load_judgements_reads_the_repository_file() -> None:
     assert default_metadata_dir() == METADATA
     js = load_judgements()
-    assert len(js) == 147  # 90 ONS ELS indicators + 57 from the Indices of Deprivation
+    # 90 ONS ELS + 57 Indices of Deprivation + 43 business, workforce, apprenticeship and travel-to-work
+    assert len(js) == 190
     assert js["employment-rate"].aggregation == "ratio"
     assert js["employment-rate"].multiplier == 100
     assert js["gross-median-weekly-pay"].aggregation == "not-aggregable"

@@ -14,7 +14,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
@@ -461,60 +460,8 @@ def _copy_current(source: Store, target: Path) -> Store:
 
 @pytest.fixture(scope="module")
 def stats_client(store: Store, config: Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    """The current release with statistics tables (the real ones if the build made them, else a few rows)."""
+    """A copy of the current release, with the statistics tables every build writes (release.schema)."""
     copy = _copy_current(store, tmp_path_factory.mktemp("stats-store"))
-    current = copy.current_id()
-    assert current is not None
-    con = duckdb.connect(str(copy.release_path(current)))
-    try:
-        have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        if "comparisons" not in have:
-            con.execute(
-                """
-                CREATE TABLE comparisons (indicator VARCHAR, area_code VARCHAR, period VARCHAR, period_label VARCHAR,
-                  benchmark_code VARCHAR, benchmark_role VARCHAR, method VARCHAR, outcome VARCHAR, judgement VARCHAR,
-                  reason VARCHAR, sentence VARCHAR, polarity VARCHAR);
-                CREATE TABLE trends (indicator VARCHAR, area_code VARCHAR, period VARCHAR, method VARCHAR,
-                  outcome VARCHAR, judgement VARCHAR, reason VARCHAR, sentence VARCHAR, latest BOOLEAN);
-                CREATE TABLE neighbours (area_code VARCHAR, neighbour_code VARCHAR, rank INTEGER, distance DOUBLE,
-                  method VARCHAR);
-                CREATE TABLE aggregates ("group" VARCHAR, indicator VARCHAR, period VARCHAR, period_label VARCHAR,
-                  value DOUBLE, rule VARCHAR, method VARCHAR, complete BOOLEAN, reason VARCHAR, sentence VARCHAR);
-                """
-            )
-            period = con.execute(
-                "SELECT period FROM observations WHERE indicator = ? AND area_code = ? ORDER BY period_start DESC",
-                [GVA, SOUTHEND],
-            ).fetchone()
-            assert period is not None
-            con.execute(
-                "INSERT INTO comparisons VALUES (?, ?, ?, '2023', 'E92000001', 'england', 'rank-quintile-no-test', "
-                "'no-test', 'not-judged', 'No 95% confidence intervals are published for this indicator.', "
-                "'Southend-on-Sea is lower than England.', 'higher-better')",
-                [GVA, SOUTHEND, period[0]],
-            )
-            con.execute(
-                "INSERT INTO trends VALUES (?, ?, ?, 'description-no-test', 'increasing', 'not-judged', "
-                "'Rose from £20.0 in 2004 to £31.3 in 2023.', 'It rose.', true)",
-                [GVA, SOUTHEND, period[0]],
-            )
-            con.execute("INSERT INTO neighbours VALUES (?, 'E06000034', 1, 0.5, 'euclidean-zscore-10-nearest')",
-                        [SOUTHEND])  # fmt: skip
-            active = con.execute(
-                "SELECT arg_max(period, period_start), sum(value) FROM observations WHERE indicator = "
-                "'active-businesses' AND area_code IN (SELECT code FROM area_relations WHERE parent = 'south-essex') "
-                "GROUP BY period ORDER BY max(period_start) DESC LIMIT 1"
-            ).fetchone()
-            assert active is not None
-            con.execute(
-                "INSERT INTO aggregates VALUES ('south-essex', 'active-businesses', ?, 'x', ?, 'sum', 'aggregate-sum', "
-                "true, 'Sum of all 6 members'' values.', 'South Essex had n.'), ('south-essex', 'employment-rate', "
-                "'2023-01-01/P1Y', '2023', NULL, 'ratio', 'aggregate-ratio-of-sums', false, 'Thurrock lacks data.', "
-                "'n/a')",
-                [active[0], active[1]],
-            )
-    finally:
-        con.close()
     clear_caches()
     with TestClient(create_app(copy, config), raise_server_exceptions=False) as c:
         yield c

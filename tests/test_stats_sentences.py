@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from observatory import format as nf
 from observatory.stats.sentences import (
     IndicatorFormat,
     aggregate_sentence,
     ci_sentence,
-    format_interval,
-    format_value,
     indicator_phrase,
     no_test_sentence,
     ordinal,
@@ -23,14 +22,14 @@ COUNT = IndicatorFormat("active-businesses", "Active businesses", None, None, 0,
 
 
 def test_values_use_the_indicators_decimals_prefix_and_suffix() -> None:
-    assert format_value(78.1, PCT) == "78.1%"
-    assert format_value(724.3, PAY) == "£724"
-    assert format_value(937.0, EXPORTS) == "£937 million"
-    assert format_value(36280.0, COUNT) == "36,280"
-    assert format_value(-1.155884, IndicatorFormat("g", "G", None, None, 1, "£ million")) == "-£1.2 million"
-    assert format_value(None, PCT) == "no value"
-    assert format_interval(74.1, 82.1, PCT) == "74.1–82.1%"
-    assert format_interval(626.03, 771.17, PAY) == "£626–£771"
+    assert nf.value(78.1, PCT.style) == "78.1%"
+    assert nf.value(724.3, PAY.style) == "£724"
+    assert nf.value(937.0, EXPORTS.style) == "£937 million"
+    assert nf.value(36280.0, COUNT.style) == "36,280"
+    assert nf.value(-1.155884, IndicatorFormat("g", "G", None, None, 1, "£ million").style) == "-£1.2 million"
+    assert nf.value(None, PCT.style) == "no data"
+    assert nf.interval(74.1, 82.1, PCT.style) == "74.1–82.1%"
+    assert nf.interval(626.03, 771.17, PAY.style) == "£626–£771"
 
 
 def test_labels_read_naturally_inside_a_sentence() -> None:

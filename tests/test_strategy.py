@@ -14,10 +14,10 @@ import jsonschema
 import pytest
 from fastapi.testclient import TestClient
 
+from observatory import format as nf
 from observatory.config import Config
 from observatory.store import Store
 from observatory.strategy import PLAN_FILE, ActionPlanError, load_action_plan, schema, validate_plan
-from observatory.web.data.common import format_value
 from observatory.web.data.strategy import INDEX_FORMAT, actions_page, strategy_page
 from tests.test_pages import Page, check_structure, csv_cell, parse
 
@@ -133,11 +133,11 @@ def test_strategy_page_shows_programmes_with_baseline_and_latest_values(client: 
         fmt = dict(zip(cols, emp_ind.fetchone() or (), strict=True))
     assert latest is not None and base is not None and emp is not None
     row = next(r for r in table_for(page, "Productivity gap with England") if r[0] == "Thurrock")
-    assert format_value(latest[1], INDEX_FORMAT) in row[2] and latest[0] in row[2]
-    assert format_value(base[0], INDEX_FORMAT) in row[1] and "the period starting in 2019" in row[1]
+    assert nf.value(latest[1], nf.unit_of(INDEX_FORMAT)) in row[2] and latest[0] in row[2]
+    assert nf.value(base[0], nf.unit_of(INDEX_FORMAT)) in row[1] and "the period starting in 2019" in row[1]
     assert "/methodology#index-england-100" in page.links
     row = next(r for r in table_for(page, "Employment rate") if r[0] == "Thurrock")
-    assert format_value(emp[1], fmt) in row[1] and "2019" in row[1]
+    assert nf.value(emp[1], nf.unit_of(fmt)) in row[1] and "2019" in row[1]
     assert any(w in row[3] for w in ("Improving", "Worsening", "No significant change", "Not tested"))
     se = next(r for r in table_for(page, "Productivity gap with England") if r[0] == "South Essex")
     assert se[1].startswith("Not computable") and "total" in se[1]  # the aggregates' reason, never an average

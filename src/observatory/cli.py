@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from observatory import format as nf
 from observatory.config import ConfigError, load_config
 from observatory.model import Severity
 from observatory.store import Store, StoreError, default_store_path
@@ -96,16 +97,6 @@ def _write_csv(header: Sequence[str], rows: Iterable[Sequence[object]], out_file
     for chunk in csv_lines(header, rows):
         sys.stdout.buffer.write(chunk)
     sys.stdout.buffer.flush()
-
-
-def _fmt(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
 
 
 @app.command()
@@ -267,7 +258,7 @@ def diff(
             "summary": {"added": summary.added, "removed": summary.removed, "revised": summary.revised},
             "changes": [dict(zip(DIFF_COLUMNS, r, strict=True)) for r in rows],
         }
-        sys.stdout.write(json.dumps(payload, default=_fmt, indent=1) + "\n")
+        sys.stdout.write(json.dumps(payload, default=nf.exact, indent=1) + "\n")
         return
     table = Table(
         title=f"{old_id} → {new_id}: {summary.added} added, {summary.removed} removed, {summary.revised} revised"
@@ -275,7 +266,7 @@ def diff(
     for col in ("change", "indicator", "area", "period", "old", "new"):
         table.add_column(col)
     for r in rows[:200]:
-        table.add_row(str(r[0]), str(r[1]), f"{r[3]} ({r[2]})", str(r[4]), _fmt(r[5]), _fmt(r[6]))
+        table.add_row(str(r[0]), str(r[1]), f"{r[3]} ({r[2]})", str(r[4]), nf.exact(r[5]), nf.exact(r[6]))
     out.print(table)
     if len(rows) > 200:
         out.print(f"… {len(rows) - 200} more rows: use --format csv for all of them")

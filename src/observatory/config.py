@@ -28,6 +28,12 @@ SourceFormat = Literal[
     "iod-lad-summaries",
     "small-area-boundaries",
     "ons-gva-itl3",
+    "ons-geography-lookups-2021",
+    "nomis-uk-business-counts",
+    "nomis-aps",
+    "nomis-api-population",
+    "dfe-apprenticeships",
+    "census-od-travel-to-work",
 ]
 
 

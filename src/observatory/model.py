@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 PROVENANCE_SUFFIX = ".provenance.json"  # `observatory fetch` writes one beside each file; never data
 
@@ -137,6 +138,9 @@ class ReaderResult:
     findings: list[Finding] = field(default_factory=list)
     rows_read: int = 0
     rows_skipped: int = 0
+    # Detail tables beside the observations (release table name → rows in that table's column order),
+    # e.g. enterprises by industry × size band, commuting flows; their DDL is in pipeline/detail.py.
+    tables: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
 
     def extend(self, other: ReaderResult) -> None:
         self.indicators.extend(other.indicators)
@@ -147,3 +151,5 @@ class ReaderResult:
         self.findings.extend(other.findings)
         self.rows_read += other.rows_read
         self.rows_skipped += other.rows_skipped
+        for name, rows in other.tables.items():
+            self.tables.setdefault(name, []).extend(rows)

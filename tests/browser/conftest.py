@@ -54,6 +54,11 @@ PAGES: dict[str, str] = {
     "strategy": "/strategy",
     "actions": "/strategy/actions",
     "invest": "/invest",
+    "business": "/business",
+    "business-area": "/business/E07000069",  # Castle Point
+    "commuting": "/commuting",
+    "commuting-area": f"/commuting/{SOUTHEND}",
+    "future-work": "/future-work",
     "not-found": "/indicators/no-such-indicator",
 }
 PAGE_IDS = list(PAGES)

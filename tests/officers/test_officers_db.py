@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, select
@@ -88,3 +89,12 @@ def test_disabled_account_cannot_sign_in(officers: Officers, users: dict[str, st
         accounts.disable_user(s, users["viewer"])
         assert accounts.sign_in(s, users["viewer"], PASSWORD, "10.0.0.1").user is None
         assert s.scalar(select(User).where(User.email == users["viewer"])).disabled  # type: ignore[union-attr]
+
+
+def test_sqlite_schema_changes_are_transactional(tmp_path: Path) -> None:
+    """A migration interrupted half-way leaves nothing behind (sqlite3 would otherwise commit DDL at once)."""
+    db = Database(f"sqlite:///{tmp_path / 'o.sqlite'}")
+    with pytest.raises(RuntimeError), db.engine.begin() as con:
+        con.exec_driver_sql("CREATE TABLE half_made (x INTEGER)")
+        raise RuntimeError("killed mid-migration")
+    assert "half_made" not in inspect(db.engine).get_table_names()

@@ -216,3 +216,16 @@ def test_embargo_times_are_uk_local_and_unambiguous(text: str, field: str) -> No
     summer = uploads.parse_embargo("2026-07-01T09:30", now)  # BST: 08:30 UTC
     assert summer == dt.datetime(2026, 7, 1, 8, 30, tzinfo=dt.UTC)
     assert uploads.parse_embargo("2026-12-01T09:30", now) == dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
+
+
+def test_a_form_of_unknown_or_excessive_length_is_refused_before_it_is_read(
+    client: TestClient, users: dict[str, str], officers: Officers
+) -> None:
+    sign_in(client, users["southend"])
+    token = upload_page(client)
+    chunks = iter([f"csrf_token={token}&title=x".encode()])  # streamed: no Content-Length
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    assert client.post("/officers/uploads", content=chunks, headers=headers).status_code == 411
+    huge = {**headers, "content-length": str(uploads.MAX_BYTES * 10)}
+    assert client.post("/officers/uploads", content=b"csrf_token=x", headers=huge).status_code in (400, 413)
+    assert stored(officers) == (0, [])

@@ -40,11 +40,19 @@ def database_url(store_root: Path) -> str:
     return f"sqlite:///{(officers_dir(store_root) / 'officers.sqlite').resolve()}"
 
 
-def _sqlite_pragmas(dbapi_con: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_con: Any, _record: Any) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, begin transactions (so DDL is transactional too: a migration
+    interrupted half-way leaves nothing behind); WAL so readers never wait for a writer."""
+    dbapi_con.isolation_level = None
     cur = dbapi_con.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute("PRAGMA journal_mode=WAL")
     cur.close()
+
+
+def _sqlite_begin(con: Any) -> None:
+    con.exec_driver_sql("BEGIN")
 
 
 def engine_for(url: str) -> Engine:
@@ -54,7 +62,8 @@ def engine_for(url: str) -> Engine:
         if engine is None:
             engine = create_engine(url, pool_pre_ping=True)
             if engine.dialect.name == "sqlite":
-                event.listen(engine, "connect", _sqlite_pragmas)
+                event.listen(engine, "connect", _sqlite_connect)
+                event.listen(engine, "begin", _sqlite_begin)
             _ENGINES[url] = engine
         return engine
 

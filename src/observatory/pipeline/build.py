@@ -36,17 +36,22 @@ from observatory.model import (
 )
 from observatory.pipeline import publish, validate
 from observatory.pipeline.areas import combine_areas
+from observatory.pipeline.detail import write_detail
 from observatory.pipeline.fetch import file_url, load_manifest
 from observatory.release import schema
 from observatory.sources.boundaries import read_boundaries
 from observatory.sources.lookups import read_lookups
 from observatory.sources.ons_els import read_ons_els
+from observatory.stats.business import write_business
 from observatory.stats.derive import derive
 from observatory.stats.judgements import default_metadata_dir, load_judgements
 from observatory.store import Store, StoreError
 
 Progress = Callable[[str], None]
-DATA_SUFFIXES = (".csv", ".json")
+LAD22_LOOKUP = (
+    "Ward_to_Local_Authority_District_to_County_to_Region_to_Country_(December_2022)_Lookup_in_United_Kingdom.csv"
+)
+DATA_SUFFIXES = (".csv", ".json", ".xlsx", ".parquet", ".gz")
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,15 +266,88 @@ def read_sources(config: Config, sources_dir: Path, progress: Progress) -> Reade
             from observatory.sources.small_areas import read_small_area_boundaries
 
             small_areas.extend(read_small_area_boundaries(folder, source.name))
-        # "ons-gva-itl3" (GVA by industry) is read by the statistics (stats/derive.py), not as observations
+        # "ons-gva-itl3" (GVA by industry) is read by the statistics (stats/derive.py), not as observations;
+        # the name-joined formats below need the combined areas first.
     areas = combine_areas(boundaries, lookups)
     data.areas = areas.areas
     data.relations = areas.relations
     data.geometries = areas.geometries
     data.findings.extend(areas.findings)
+    data.extend(read_workforce_sources(config, sources_dir, data.areas, progress))
     small = merge_small_areas(small_areas, {a.code for a in data.areas})
     data.extend(scope_small_areas(small, data.relations, config.small_area_scope))
     return data
+
+
+def read_workforce_sources(config: Config, sources_dir: Path, areas: list[Area], progress: Progress) -> ReaderResult:
+    """The Nomis, DfE and Census origin–destination sources, which join names or codes to the combined areas.
+
+    Order matters: the LAD 2022 names (ons-geography-lookups-2021) before the Nomis downloads, the
+    population (Nomis API) before apprenticeships per 1,000.
+    """
+    from observatory.sources import census_od, dfe_apprenticeships, nomis_api, nomis_xlsx
+    from observatory.sources.names import NameResolver
+
+    out = ReaderResult()
+    by_format = {s.format: s for s in config.sources if (sources_dir / s.name).is_dir()}
+    lad22: NameResolver | None = None
+    if (lookup := by_format.get("ons-geography-lookups-2021")) is not None:
+        path = sources_dir / lookup.name / LAD22_LOOKUP
+        try:
+            lad22 = NameResolver.from_lad22_lookup(path)
+        except (OSError, ValueError) as exc:
+            out.findings.append(Finding("source.unreadable", Severity.ERROR, f"{lookup.name}/{LAD22_LOOKUP}", str(exc)))
+    keep = set(config.areas_of_interest) | set(config.comparators)
+    for fmt in ("nomis-uk-business-counts", "nomis-aps"):
+        if (source := by_format.get(fmt)) is None:
+            continue
+        if lad22 is None:
+            out.findings.append(
+                Finding("source.needs", Severity.ERROR, source.name,
+                        "joining Nomis area names needs the ons-geography-lookups-2021 source (LAD 2022 names)")
+            )  # fmt: skip
+            continue
+        progress(f"reading {source.name}")
+        if fmt == "nomis-uk-business-counts":
+            out.extend(nomis_xlsx.read_uk_business_counts(sources_dir / source.name, lad22, source.name))
+        else:
+            out.extend(nomis_xlsx.read_aps(sources_dir / source.name, lad22, source.name, keep))
+    population = nomis_api.Population()
+    if (source := by_format.get("nomis-api-population")) is not None:
+        progress(f"reading {source.name}")
+        result, population = nomis_api.read_nomis_population(sources_dir / source.name, source.name)
+        out.extend(result)
+    if (source := by_format.get("dfe-apprenticeships")) is not None:
+        progress(f"reading {source.name}")
+        current = NameResolver.from_areas(areas)
+        if lad22 is not None:
+            current = current.with_older_names(
+                lad22, {a.code for a in areas if a.source == "boundaries" and a.valid_to is None}
+            )
+        out.extend(
+            dfe_apprenticeships.read_dfe_apprenticeships(
+                sources_dir / source.name, current, source.name, population.aged_16_64, set(config.areas_of_interest)
+            )
+        )
+    if (source := by_format.get("census-od-travel-to-work")) is not None:
+        progress(f"reading {source.name}")
+        group = config.groups[0] if config.groups else None
+        out.extend(
+            census_od.read_travel_to_work(
+                sources_dir / source.name,
+                source.name,
+                {a.code for a in areas},
+                group.members if group else [],
+                {a.code: a.name for a in areas},
+                group.slug if group else "group",
+            )
+        )
+        out.extend(
+            census_od.read_migration(
+                sources_dir / source.name, source.name, {a.code for a in areas}, group.members if group else []
+            )
+        )
+    return out
 
 
 @contextmanager
@@ -357,7 +435,17 @@ def build_release(
         tmp_path = store.tmp / f"build-{os.getpid()}-{int(time.time() * 1000)}.duckdb"
         try:
             release_id = _write(
-                tmp_path, store, config, created, report, indicators, areas, relations, result.geometries, observations
+                tmp_path,
+                store,
+                config,
+                created,
+                report,
+                indicators,
+                areas,
+                relations,
+                result.geometries,
+                observations,
+                result.tables,
             )
         except BuildFailed:
             tmp_path.unlink(missing_ok=True)
@@ -391,6 +479,7 @@ def _write(
     relations: list[AreaRelation],
     geometries: dict[str, str],
     observations: list[Observation],
+    tables: dict[str, list[tuple[Any, ...]]],
 ) -> str:
     themes: dict[str, list[str]] = {}
     for theme in config.themes:
@@ -487,6 +576,8 @@ def _write(
             """
         )
         schema.fill_latest_observations(con)  # each series' latest period: the API's hot path
+        write_detail(con, tables)
+        write_business(con, config)
         derived = derive(con, config, Path(report.sources_dir) if report.sources_dir else None)
         report.findings.extend(derived)
         errors = [f for f in derived if f.severity is Severity.ERROR]

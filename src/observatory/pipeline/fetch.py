@@ -57,7 +57,7 @@ CHUNK_SIZE = 1 << 16
 MANIFEST_NAME = "manifest.json"
 REPORT_NAME = "fetch-report.json"
 SIDECAR_SUFFIX = PROVENANCE_SUFFIX
-DATA_SUFFIXES = (".csv", ".json")
+DATA_SUFFIXES = (".csv", ".json", ".xlsx", ".parquet", ".gz")
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 USER_AGENT = "south-essex-data-observatory-fetch/0.1"
 
@@ -93,6 +93,34 @@ REMOTE_NAMES: dict[str, dict[str, str]] = {
         "IoD2025_lad_summaries_long.csv": (
             "IndicesOfDeprivation/IoD2025/local_authority_district/indices_of_deprivation_2025_lad.csv"
         ),
+    },
+}
+
+# Sources whose folder also holds files the build does not read: only these files are listed, each with its
+# path in the publisher's (GitHub snapshot) repository (see each folder's PROVENANCE.md).
+REMOTE_ONLY: dict[str, dict[str, str]] = {
+    "nomis-uk-business-counts": {
+        "UBC_enterprises_by_sizeband__nomis_2023_04_24_151111.xlsx": "Data/2-3_UBCempent/nomis_2023_04_24_151111.xlsx",
+        "UBC_enterprises_by_industry_and_sizeband__nomis_2023_04_24_152639.xlsx": (
+            "Data/2-4_UBCempentind/nomis_2023_04_24_152639.xlsx"
+        ),
+    },
+    "nomis-aps-employment": {
+        "APS_T01_economic_activity_16-64__nomis_2023_04_24_143523.xlsx": (
+            "Data/2-2_APSempRate/nomis_2023_04_24_143523.xlsx"
+        ),
+    },
+    "nomis-samples": {"nomis_NM_2002_1_mid2021_lad.csv": "data-raw/population-estimates/lad.csv"},
+    "dfe-apprenticeships": {"lad_map_data_0.parquet": "data/lad_map_data_0.parquet"},
+    "census2021-origin-destination": {
+        "ODWP01EW_LTLA.csv.gz": "input/ODWP01EW_LTLA.csv.gz",
+        "ODMG01EW_LTLA.csv.gz": "input/ODMG01EW_LTLA.csv.gz",
+    },
+    "ons-geography-lookups-2021": {
+        name: f"data-raw/geo/{name}"
+        for name in (
+            "Ward_to_Local_Authority_District_to_County_to_Region_to_Country_(December_2022)_Lookup_in_United_Kingdom.csv",
+        )
     },
 }
 
@@ -192,11 +220,16 @@ def build_manifest(sources_dir: Path, config: Config) -> Manifest:
             raise FileNotFoundError(f"{folder}: no folder for source {source.name!r}")
         renames = REMOTE_NAMES.get(source.name)
         layout = REMOTE_LAYOUTS.get(source.name)
+        only = REMOTE_ONLY.get(source.name)
         entries: list[dict[str, object]] = []
         for file in sorted(p for p in folder.rglob("*") if _is_data_file(p)):
             rel = file.relative_to(folder).as_posix()
             entry: dict[str, object] = {"path": rel}
-            if layout is not None:
+            if only is not None:
+                if rel not in only:
+                    continue  # in the folder, but not a file the build reads
+                entry["remote"] = only[rel]
+            elif layout is not None:
                 if not layout.include.fullmatch(rel):
                     continue  # not the publisher's file (see RemoteLayout)
                 entry["remote"] = layout.remote.format(path=rel, name=file.name)
@@ -209,8 +242,8 @@ def build_manifest(sources_dir: Path, config: Config) -> Manifest:
             else:
                 entry["remote"] = rel
             entries.append({**entry, "size": file.stat().st_size, "sha256": _sha256_file(file)})
-        if renames is not None:
-            missing = sorted(set(renames) - {str(e["path"]) for e in entries})
+        if renames is not None or only is not None:
+            missing = sorted(set(renames or only or {}) - {str(e["path"]) for e in entries})
             if missing:
                 raise FileNotFoundError(f"{folder}: missing {', '.join(missing)}")
         if layout is not None and not entries:

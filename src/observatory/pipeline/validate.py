@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
+from observatory import format as nf
 from observatory.config import Config
 from observatory.model import Area, AreaRelation, Finding, Indicator, Observation, Period, Severity
 from observatory.periods import main_period_kind, period_kind, publisher_label
@@ -110,7 +111,7 @@ def drop_duplicates(observations: list[Observation]) -> tuple[list[Observation],
                     "value; the repeat is skipped",
                     row=obs.source_row,
                     column="observation",
-                    value=_fmt(obs.value),
+                    value=nf.exact(obs.value, "empty"),
                 )
             )
         else:
@@ -120,17 +121,14 @@ def drop_duplicates(observations: list[Observation]) -> tuple[list[Observation],
                     Severity.ERROR,
                     obs.source_file,
                     f"{obs.indicator}, {obs.area_code}, {obs.period.iso} is also at {where} with a different "
-                    f"value ({_fmt(first.value)} there, {_fmt(obs.value)} here); which one is right?",
+                    f"value ({nf.exact(first.value, 'empty')} there, {nf.exact(obs.value, 'empty')} here); "
+                    "which one is right?",
                     row=obs.source_row,
                     column="observation",
-                    value=_fmt(obs.value),
+                    value=nf.exact(obs.value, "empty"),
                 )
             )
     return kept, findings
-
-
-def _fmt(value: float | None) -> str:
-    return "empty" if value is None else repr(value)
 
 
 def check_indicators(indicators: list[Indicator]) -> tuple[list[Indicator], list[Finding]]:

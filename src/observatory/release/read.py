@@ -100,6 +100,25 @@ def findings(cur: Cursor) -> list[FindingRow]:
     return select(cur, schema.FINDINGS)
 
 
+@dataclass(frozen=True, slots=True)
+class FindingCount:
+    """How many findings of one rule and severity the build made, with one message as an example."""
+
+    severity: str
+    rule: str
+    count: int
+    example: str
+
+
+def finding_counts(cur: Cursor) -> list[FindingCount]:
+    """Findings by severity and rule: errors, then warnings, then the rest; the most frequent first."""
+    cur.execute(
+        "SELECT severity, rule, count(*), any_value(message) FROM findings GROUP BY severity, rule "
+        "ORDER BY CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, count(*) DESC, rule"
+    )
+    return [FindingCount(*r) for r in cur.fetchall()]
+
+
 def indicators(cur: Cursor, slugs: Collection[str] | None = None) -> list[IndicatorRow]:
     """Indicators (all, or those named), by label."""
     return select(cur, schema.INDICATORS, _where(slug=_any(slugs)), order="label, slug")
@@ -118,6 +137,11 @@ def areas(cur: Cursor, codes: Collection[str] | None = None) -> list[AreaRow]:
 def area(cur: Cursor, code: str) -> AreaRow | None:
     found = select(cur, schema.AREAS, {"code": code})
     return found[0] if found else None
+
+
+def area_names(cur: Cursor, codes: Collection[str]) -> dict[str, str]:
+    """Code → name for the areas named (codes not in the release are left out)."""
+    return {a.code: a.name for a in areas(cur, codes)}
 
 
 def area_relations(

@@ -27,7 +27,8 @@ from typing import Any, Generic, TypeVar
 import duckdb
 import pyarrow as pa
 
-SCHEMA_VERSION = 2  # 2: area_successors, ranges, neighbour_medians; location_quotients.exclusion
+SCHEMA_VERSION = 3  # 2: area_successors, ranges, neighbour_medians; location_quotients.exclusion; 3: business,
+# workforce, apprenticeship and travel-to-work detail tables (DETAIL_TABLES, BUSINESS_TABLES)
 
 R = TypeVar("R")
 
@@ -630,9 +631,179 @@ DERIVED_TABLES: tuple[Table[Any], ...] = (
 )  # fmt: skip
 GVA_TABLES: tuple[Table[Any], ...] = (GVA_INDUSTRY, LOCATION_QUOTIENTS, SHIFT_SHARE)
 
+
+# ---------------------------------------------------------------------------------------------------------------
+# Business, workforce, apprenticeships and travel to work (issue 13): detail tables written from the readers'
+# ``ReaderResult.tables`` (pipeline/detail.py) and the business structure derived from them (stats/business.py)
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessCountRow:
+    """UK Business Counts: enterprises of an area by year, Nomis broad industry group (``00`` all) and size band."""
+
+    area_code: str
+    year: int
+    industry_code: str
+    industry: str
+    size_band: str  # total, micro, small, medium, large
+    count: float
+    source_file: str
+    source_row: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApsCountRow:
+    """APS T01 (16–64) counts with their published 95% half-width; a Nomis symbol's status where no number."""
+
+    area_code: str
+    period: str
+    period_label: str
+    variable: str  # all, active, employment, employees, self-employed, unemployed, inactive
+    value: float | None
+    conf: float | None
+    status: str | None
+    source_file: str
+    source_row: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApprenticeshipFlowRow:
+    """DfE starts/achievements/enrolments by learner home × delivery authority (rounded to 10)."""
+
+    period: str
+    period_label: str
+    provisional: bool
+    home_code: str | None
+    home_name: str
+    delivery_code: str | None
+    delivery_name: str
+    starts: float
+    achievements: float
+    enrolments: float
+
+
+@dataclass(frozen=True, slots=True)
+class ApprenticeshipTrainingRow:
+    """Where an authority's residents start apprenticeships: own, group, elsewhere, unknown (rounded to 10)."""
+
+    period: str
+    period_label: str
+    provisional: bool
+    home_code: str
+    category: str
+    starts: float
+
+
+@dataclass(frozen=True, slots=True)
+class CommutingFlowRow:
+    """Census 2021 ODWP01EW flow with an end in the group; place_of_work -8, 1, 2 or 3."""
+
+    origin_code: str
+    destination_code: str
+    place_of_work: int
+    count: float
+
+
+@dataclass(frozen=True, slots=True)
+class CommutingSummaryRow:
+    """Where an area's employed residents work (direction residents) or its workers live (workers)."""
+
+    area_code: str
+    direction: str
+    category: str
+    count: float
+    share: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationFlowRow:
+    """Census 2021 ODMG01EW: address one year before (origin; -8, 999999999 special) → usual residence."""
+
+    origin_code: str
+    destination_code: str
+    count: float
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessStructureRow:
+    """Sector × size cell of an area (areas of interest, groups, England) with shares and quotient vs England."""
+
+    area_code: str
+    year: int
+    industry_code: str
+    industry: str
+    size_band: str
+    count: float
+    area_total: float | None
+    share: float | None
+    england_count: float | None
+    england_total: float | None
+    england_share: float | None
+    lq: float | None
+    representation: str | None  # over, under (stats/business.METHOD) or None
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessChangeRow:
+    """Change in an area's enterprises of an industry and size band between the first and last year."""
+
+    area_code: str
+    industry_code: str
+    industry: str
+    size_band: str
+    from_year: int
+    to_year: int
+    from_count: float
+    to_count: float
+    change: float
+    change_pct: float | None
+    england_change_pct: float | None
+
+
+BUSINESS_COUNTS = declare(
+    "business_counts", BusinessCountRow, order="area_code, year, industry_code, size_band",
+    hashed="area_code year industry_code industry size_band count",
+    hash_order="area_code, year, industry_code, size_band",
+)  # fmt: skip
+APS_COUNTS = declare(
+    "aps_counts", ApsCountRow, order="area_code, period, variable",
+    hashed="area_code period variable value conf status", hash_order="area_code, period, variable",
+)  # fmt: skip
+APPRENTICESHIP_FLOWS = declare(
+    "apprenticeship_flows", ApprenticeshipFlowRow, order="period, home_name, delivery_name",
+    hashed="period home_code home_name delivery_code delivery_name starts achievements enrolments",
+    hash_order="period, home_name, delivery_name",
+)  # fmt: skip
+APPRENTICESHIP_TRAINING = declare(
+    "apprenticeship_training", ApprenticeshipTrainingRow, order="period, home_code, category",
+    hashed="period home_code category starts", hash_order="period, home_code, category",
+)  # fmt: skip
+COMMUTING_FLOWS = declare(
+    "commuting_flows", CommutingFlowRow, order="origin_code, destination_code, place_of_work",
+    hashed="origin_code destination_code place_of_work count",
+    hash_order="origin_code, destination_code, place_of_work",
+)  # fmt: skip
+COMMUTING_SUMMARY = declare(
+    "commuting_summary", CommutingSummaryRow, order="area_code, direction, category",
+    hashed="area_code direction category count", hash_order="area_code, direction, category",
+)  # fmt: skip
+MIGRATION_FLOWS = declare(
+    "migration_flows", MigrationFlowRow, order="origin_code, destination_code",
+    hashed="origin_code destination_code count", hash_order="origin_code, destination_code",
+)  # fmt: skip
+BUSINESS_STRUCTURE = declare(
+    "business_structure", BusinessStructureRow, order="area_code, year, industry_code, size_band"
+)
+BUSINESS_CHANGE = declare("business_change", BusinessChangeRow, order="area_code, industry_code, size_band")
+DETAIL_TABLES: tuple[Table[Any], ...] = (
+    BUSINESS_COUNTS, APS_COUNTS, APPRENTICESHIP_FLOWS, APPRENTICESHIP_TRAINING, COMMUTING_FLOWS, COMMUTING_SUMMARY,
+    MIGRATION_FLOWS,
+)  # fmt: skip
+BUSINESS_TABLES: tuple[Table[Any], ...] = (BUSINESS_STRUCTURE, BUSINESS_CHANGE)
+
 # What "the same content" means: the data users see, not where or when it was built (fixed order).
 HASHED_TABLES: tuple[Table[Any], ...] = (
-    INDICATORS, AREAS, AREA_RELATIONS, AREA_GEOMETRY, INDICATOR_JUDGEMENTS, OBSERVATIONS
+    INDICATORS, AREAS, AREA_RELATIONS, AREA_GEOMETRY, INDICATOR_JUDGEMENTS, OBSERVATIONS, *DETAIL_TABLES
 )  # fmt: skip
 
 

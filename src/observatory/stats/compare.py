@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from observatory import format as nf
 from observatory.stats.judgements import Judgement, Polarity
 from observatory.stats.sentences import (
     QUINTILE_WORDS,
     IndicatorFormat,
+    ci_decimals,
     ci_sentence,
-    format_interval,
     no_test_sentence,
     ordinal,
     possessive,
@@ -169,9 +170,10 @@ def compare(
         outcome = ci_outcome(benchmark_value, lci, uci)
         verdict = judge(outcome, polarity)
         where = {"similar": "inside", "higher": "below", "lower": "above"}[outcome]
+        shown = nf.interval(lci, uci, fmt.style, decimals=ci_decimals(fmt, outcome, value, lci, uci, benchmark_value))
         reason = (
             f"{possessive(benchmark_name)} value lies {where} {possessive(area_name)} 95% confidence interval "
-            f"({format_interval(lci, uci, fmt)})."
+            f"({shown})."
         )
         sentence = ci_sentence(
             area_name, benchmark_name, fmt, period_label, value, lci, uci, benchmark_value, outcome, verdict, polarity

@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 
+from observatory import format as nf
 from observatory.config import Config
 from observatory.model import Finding, Severity
 from observatory.periods import main_period_kind, period_kind
@@ -555,7 +556,7 @@ def _write_productivity(con: duckdb.DuckDBPyConnection, groups: dict[str, list[s
         ).fetchall()
         out = []
         for period, label, codes, indices in rows:
-            shown = "; ".join(f"{names.get(c, c)} {i:.1f}" for c, i in zip(codes, indices, strict=True))
+            shown = "; ".join(f"{names.get(c, c)} {nf.number(i, 1)}" for c, i in zip(codes, indices, strict=True))
             reason = (
                 f"Not computable: GVA per hour is total GVA / total hours, and the release has neither total for the "
                 f"{len(members)} members, so {possessive(names.get(group, group))} index cannot be computed (an "

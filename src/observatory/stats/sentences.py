@@ -2,16 +2,16 @@
 
 Each sentence says what the test showed and no more: "similar" only when the benchmark lies inside the
 area's interval, "higher"/"lower" for a significant difference, and "no significance test is available"
-whenever there are no intervals. Numbers are formatted with the indicator's own decimals, prefix and
-suffix from the ``indicators`` table.
+whenever there are no intervals. Numbers are written by :mod:`observatory.format` in the indicator's unit,
+with more decimals where the published ones would hide the order a sentence claims (:func:`ci_decimals`).
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
+from observatory import format as nf
 from observatory.stats.judgements import Polarity
 
 
@@ -26,36 +26,24 @@ class IndicatorFormat:
     decimals: int | None = None
     unit: str | None = None
 
+    @property
+    def style(self) -> nf.Unit:
+        """How its values are written (observatory.format's one unit rule)."""
+        return nf.unit_for(prefix=self.prefix, suffix=self.suffix, unit=self.unit, decimals=self.decimals)
+
 
 _TRAILING_QUALIFIER = re.compile(r"\s*\((?:England|Great Britain|Northern Ireland|Scotland|Wales|UK)\)\s*$")
 
 
-def format_number(value: float, decimals: int | None) -> str:
-    d = 1 if decimals is None else max(decimals, 0)
-    text = f"{abs(value):,.{d}f}"
-    return f"-{text}" if value < 0 and float(text.replace(",", "")) != 0 else text
+def ci_decimals(fmt: IndicatorFormat, outcome: str, value: float, lci: float, uci: float, benchmark: float) -> int:
+    """Decimals at which a confidence-interval sentence's claims stay visible once its numbers are rounded.
 
-
-def format_value(value: float | None, fmt: IndicatorFormat) -> str:
-    """``78.1%``, ``£40.17``, ``£937 million``, ``7,855``; "no value" for a missing one."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "no value"
-    prefix = fmt.prefix or ""
-    suffix = fmt.suffix or ""
-    if not suffix and fmt.unit and "million" in fmt.unit.lower():
-        suffix = " million"
-        prefix = prefix or ("£" if "£" in fmt.unit else "")
-    number = format_number(value, fmt.decimals)
-    if number.startswith("-"):
-        return f"-{prefix}{number[1:]}{suffix}"
-    return f"{prefix}{number}{suffix}"
-
-
-def format_interval(lci: float, uci: float, fmt: IndicatorFormat) -> str:
-    """``74.1–82.1%`` (the suffix once, at the end), ``£626.03–£771.17``."""
-    lo = format_value(lci, IndicatorFormat(fmt.slug, fmt.label, fmt.prefix, None, fmt.decimals, None))
-    hi = format_value(uci, fmt)
-    return f"{lo}–{hi}"
+    "higher": the benchmark lies below the interval and the value above the benchmark; "lower": the
+    benchmark lies above the interval and the value below it. E.g. a benchmark 7.79 below an interval
+    7.81–8.70 is written with 2 decimals, never "7.8" below "7.8–8.7".
+    """
+    pairs = {"higher": [(benchmark, lci), (benchmark, value)], "lower": [(uci, benchmark), (value, benchmark)]}
+    return nf.decimals_to_separate(pairs.get(outcome, []), fmt.style.decimals)
 
 
 _PROPER = {"Northern", "England", "English", "Scotland", "Scottish", "Wales", "Welsh", "British", "London", "UK"}
@@ -117,9 +105,12 @@ def ci_sentence(
 ) -> str:
     """Example: "Thurrock's employment rate (78.1%, 2023) is similar to England's (76.0%): England's value
     lies inside Thurrock's 95% confidence interval (74.1–82.1%)."""
-    head = f"{possessive(area)} {indicator_phrase(fmt.label)} ({format_value(value, fmt)}, {period_label})"
-    bench = f"{possessive(benchmark)} ({format_value(benchmark_value, fmt)})"
-    interval = f"{possessive(area)} 95% confidence interval ({format_interval(lci, uci, fmt)})"
+    d = ci_decimals(fmt, outcome, value, lci, uci, benchmark_value)
+    head = (
+        f"{possessive(area)} {indicator_phrase(fmt.label)} ({nf.value(value, fmt.style, decimals=d)}, {period_label})"
+    )
+    bench = f"{possessive(benchmark)} ({nf.value(benchmark_value, fmt.style, decimals=d)})"
+    interval = f"{possessive(area)} 95% confidence interval ({nf.interval(lci, uci, fmt.style, decimals=d)})"
     if outcome == "similar":
         return f"{head} is similar to {bench}: {possessive(benchmark)} value lies inside {interval}."
     word = "higher" if outcome == "higher" else "lower"
@@ -140,7 +131,10 @@ def no_test_sentence(
     polarity: Polarity,
     why: str,
 ) -> str:
-    head = f"{possessive(area)} {indicator_phrase(fmt.label)} ({format_value(value, fmt)}, {period_label})"
+    d = nf.decimals_to_separate([(value, benchmark_value)], fmt.style.decimals)
+    head = (
+        f"{possessive(area)} {indicator_phrase(fmt.label)} ({nf.value(value, fmt.style, decimals=d)}, {period_label})"
+    )
     if value > benchmark_value:
         rel = "is above"
     elif value < benchmark_value:
@@ -148,7 +142,7 @@ def no_test_sentence(
     else:
         rel = "equals"
     return (
-        f"{head} {rel} {possessive(benchmark)} ({format_value(benchmark_value, fmt)}), but {why}, so no "
+        f"{head} {rel} {possessive(benchmark)} ({nf.value(benchmark_value, fmt.style, decimals=d)}), but {why}, so no "
         f"significance test is available and no judgement is made ({polarity_clause(polarity)})."
     )
 
@@ -163,14 +157,14 @@ def rank_sentence(area: str, rank: int, peers: int, quintile: int, polarity: Pol
 
 def total_sentence(area: str, benchmark: str, fmt: IndicatorFormat, period_label: str, value: float) -> str:
     return (
-        f"{possessive(area)} {indicator_phrase(fmt.label)} ({format_value(value, fmt)}, {period_label}) is a total "
+        f"{possessive(area)} {indicator_phrase(fmt.label)} ({nf.value(value, fmt.style)}, {period_label}) is a total "
         f"that grows with the size of the area, so it is not compared with {possessive(benchmark)} total."
     )
 
 
 def change_phrase(fmt: IndicatorFormat, start_label: str, start: float, end_label: str, end: float) -> str:
     """ "rose from X in P1 to Y in P2"; equal at the published precision reads as unchanged."""
-    a, b = format_value(start, fmt), format_value(end, fmt)
+    a, b = nf.value(start, fmt.style), nf.value(end, fmt.style)
     if a == b:
         return f"was {b} both {when(start_label)} and {when(end_label)}"
     verb = "rose" if end > start else "fell"
@@ -231,7 +225,7 @@ def aggregate_sentence(
             "ratio": f"the sum of its {members_total} members' numerators over the sum of their denominators",
             "weighted-mean": f"a weighted mean of its {members_total} members' values",
         }.get(rule, rule)
-        return f"{subject}{at} is {format_value(value, fmt)}: {how}."
+        return f"{subject}{at} is {nf.value(value, fmt.style)}: {how}."
     if rule == "not-aggregable":
         why = note or "no reviewed rule says how members' figures combine."
         return f"{subject} cannot be computed from its members' figures. {why}"

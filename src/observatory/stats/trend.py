@@ -18,9 +18,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from observatory import format as nf
 from observatory.periods import duration_months
 from observatory.stats.judgements import Polarity
-from observatory.stats.sentences import IndicatorFormat, change_phrase, format_value, indicator_phrase, trend_sentence
+from observatory.stats.sentences import IndicatorFormat, change_phrase, indicator_phrase, trend_sentence
 
 METHOD_TREND = "weighted-linear-trend-95"
 METHOD_DESCRIPTION = "description-no-test"
@@ -305,7 +306,7 @@ def assess_trend(
     if first is last:
         outcome, desc = "single value", "there is no earlier period to compare with"
     else:
-        same = format_value(first.value, fmt) == format_value(last.value, fmt)  # equal as published
+        same = nf.value(first.value, fmt.style) == nf.value(last.value, fmt.style)  # equal as published
         outcome = "unchanged" if same else "rose" if last.value > first.value else "fell"
         desc = f"It {change_phrase(fmt, first.label, first.value, last.label, last.value)}"
     reason = f"{desc[0].upper()}{desc[1:]}; {why}." + (f" {CASH_NOTE}" if cash else "")

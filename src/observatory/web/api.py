@@ -928,7 +928,7 @@ async def observations(
             start=start,
             end=end,
             latest=latest,
-            latest_table=known.has_latest,
+            latest_table=True,  # every release carries latest_observations (release.schema)
         )
 
     if format == "csv":

@@ -23,6 +23,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import vl_convert as vlc
 
+from observatory import format as nf
+
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 ET.register_namespace("", SVG_NS)
@@ -55,14 +57,6 @@ class Series:
     code: str
     name: str
     points: Sequence[Point]
-
-
-def format_value(value: float | None, prefix: str = "", suffix: str = "", decimals: int = 1) -> str:
-    """A figure as people read it: thousands separators, unit prefix after the minus sign ("−£3.0")."""
-    if value is None or not math.isfinite(value):
-        return "no data"
-    sign = "\u2212" if value < 0 and round(abs(value), decimals) != 0 else ""
-    return f"{sign}{prefix}{abs(value):,.{max(decimals, 0)}f}{suffix}"
 
 
 def auto_id(prefix: str, *parts: object) -> str:
@@ -232,8 +226,8 @@ def _series_sentence(name: str, s: Series, prefix: str, suffix: str, decimals: i
     if not known:
         return f"{name}: no data"
     first, last = known[0], known[-1]
-    fv = format_value(first.value, prefix, suffix, decimals)
-    lv = format_value(last.value, prefix, suffix, decimals)
+    fv = nf.value(first.value, nf.Unit(prefix, suffix, decimals))
+    lv = nf.value(last.value, nf.Unit(prefix, suffix, decimals))
     if first is last:
         return f"{name}: {lv} in {last.period_label}"
     return f"{name} from {fv} in {first.period_label} to {lv} in {last.period_label}"
@@ -557,7 +551,10 @@ def spine_chart(rows: Sequence[SpineRow], *, title: str, chart_id: str | None = 
     the vertical line is England, the marker is the area, coloured *and* shaped by its judgement.
     """
     cid = chart_id or auto_id("spine", title, rows)
-    label_w, value_w, gap = 250, 80, 12
+    shown = [nf.value(v, nf.Unit(r.unit_prefix, r.unit_suffix, r.decimals)) for r in rows
+             for v in (r.area_value, r.england_value)]  # fmt: skip
+    # the value columns fit the longest figure ("£2,488.9 million"): about 7.5 px a character at 13 px Arial
+    label_w, value_w, gap = 250, max(80, round(7.5 * max(map(len, shown), default=0)) + 12), 12
     spine_x = label_w + 2 * value_w + gap
     spine_w = width - spine_x - 10
     row_h, top = 40, 46
@@ -576,8 +573,8 @@ def spine_chart(rows: Sequence[SpineRow], *, title: str, chart_id: str | None = 
             ly = cy + 4 + (j - (len(lines) - 1) / 2) * 15
             body.append(f'<text x="4" y="{ly:.1f}">{escape(line)}</text>')
         fmt = (row.unit_prefix, row.unit_suffix, row.decimals)
-        area_txt = format_value(row.area_value, *fmt)
-        eng_txt = format_value(row.england_value, *fmt)
+        area_txt = nf.value(row.area_value, nf.Unit(*fmt))
+        eng_txt = nf.value(row.england_value, nf.Unit(*fmt))
         body.append(f'<text x="{label_w + value_w - 6}" y="{cy + 4:.1f}" text-anchor="end">{escape(area_txt)}</text>')
         body.append(
             f'<text x="{label_w + 2 * value_w - 6}" y="{cy + 4:.1f}" text-anchor="end">{escape(eng_txt)}</text>'
@@ -605,7 +602,7 @@ def spine_chart(rows: Sequence[SpineRow], *, title: str, chart_id: str | None = 
         verdict = JUDGEMENT_TEXT[judgement]
         rng = ""
         if row.p_min is not None and row.p_max is not None:
-            rng = f"; authorities range {format_value(row.p_min, *fmt)} to {format_value(row.p_max, *fmt)}"
+            rng = f"; authorities range {nf.value(row.p_min, nf.Unit(*fmt))} to {nf.value(row.p_max, nf.Unit(*fmt))}"
         note = ", neither higher nor lower is better (higher is to the right)" if row.polarity == "no-judgement" else ""
         tip = f"{row.label}: {area_txt} (England {eng_txt}{rng}) \u2014 {verdict}{note}"
         mx = px(row.area_value)

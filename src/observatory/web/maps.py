@@ -22,7 +22,8 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 from shapely.ops import polylabel
 
-from observatory.web.charts import FONT, SVG_NS, TEXT, auto_id, format_value
+from observatory import format as nf
+from observatory.web.charts import FONT, SVG_NS, TEXT, auto_id
 
 # Built once: constructing a Transformer reads the PROJ database (milliseconds each time).
 TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
@@ -433,7 +434,7 @@ def _title(area: MapArea, prefix: str, suffix: str, decimals: int) -> str:
     if area.value is None:
         return f"{area.name}: no data"
     period = f" ({area.period_label})" if area.period_label else ""
-    return f"{area.name}: {format_value(area.value, prefix, suffix, decimals)}{period}"
+    return f"{area.name}: {nf.value(area.value, nf.Unit(prefix, suffix, decimals))}{period}"
 
 
 def _hatch(pid: str, size: float) -> str:
@@ -585,8 +586,8 @@ def _legend(
     y += row * (len(lines) - 1)
     entries: list[tuple[str, str, str]] = []
     for k, colour in enumerate(classes.colours):
-        lo = format_value(classes.breaks[k], prefix, suffix, decimals)
-        hi = format_value(classes.breaks[k + 1], prefix, suffix, decimals)
+        lo = nf.value(classes.breaks[k], nf.Unit(prefix, suffix, decimals))
+        hi = nf.value(classes.breaks[k + 1], nf.Unit(prefix, suffix, decimals))
         entries.append((str(k + 1), colour, lo if lo == hi else f"{lo} to {hi}"))
     entries.append(("none", f"url(#{nd})", "No data"))
     for i, (key, fill, label) in enumerate(entries):
@@ -636,8 +637,8 @@ def _describe(
     missing = sum(1 for f in drawn if f.value is None)
     text = f"Map of {len(drawn)} areas coloured by {legend_title}"
     if classes.colours:
-        lo = format_value(classes.breaks[0], prefix, suffix, decimals)
-        hi = format_value(classes.breaks[-1], prefix, suffix, decimals)
+        lo = nf.value(classes.breaks[0], nf.Unit(prefix, suffix, decimals))
+        hi = nf.value(classes.breaks[-1], nf.Unit(prefix, suffix, decimals))
         text += f" in {len(classes.colours)} classes with equal numbers of areas, from {lo} to {hi}; darker is higher"
     text += "."
     if missing:

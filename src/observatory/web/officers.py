@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
-from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,13 +17,14 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 
+from observatory import format as nf
 from observatory.officers import accounts, audit, progress, uploads
 from observatory.officers.auth import PRE_COOKIE, SESSION_COOKIE, SESSION_LENGTH, new_pre_session
 from observatory.officers.models import ROLES, STATUS_LABELS, STATUSES, Upload, User
 from observatory.officers.service import Officers
 from observatory.strategy import Action, ActionPlan, load_action_plan
 from observatory.web import charts
-from observatory.web.data.common import format_value, rows
+from observatory.web.data.common import rows
 
 router = APIRouter(prefix="/officers", include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
@@ -82,7 +82,9 @@ def _csrf(request: Request) -> str:
 
 async def _form(request: Request) -> FormData:
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > FORM_LIMIT):
+    if length is None:  # browsers always send it; without it the size could not be limited before reading
+        raise HTTPException(411, "A form must say its length (Content-Length).")
+    if not length.isdigit() or int(length) > FORM_LIMIT:
         raise HTTPException(413, f"The form is larger than {FORM_LIMIT:,} bytes.")
     return await request.form(max_files=1, max_fields=40)
 
@@ -419,7 +421,7 @@ def _preview(request: Request, user: User, up: Upload, problem: str = "", status
                                             chart_id=f"upload-{up.id}-{len(chart_svgs)}"))  # fmt: skip
     table = [{"row": o.source_row, "area": o.area_code, "area_name": o.area_name,
               "indicator": indicators[o.indicator].label, "period": o.period.label, "value": o.value,
-              "display": "" if o.value is None else format_value(o.value, asdict(indicators[o.indicator])),
+              "display": nf.value(o.value, nf.unit_of(indicators[o.indicator])),
               "unit": indicators[o.indicator].unit or ""}
              for o in obs[:PREVIEW_ROWS]]  # fmt: skip
     return _page(request, "officers_preview.html", {

@@ -13,6 +13,7 @@ import duckdb
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from observatory import format as nf
 from observatory.officers.uploads import LONDON
 from observatory.strategy import load_action_plan
 from observatory.web import charts, maps
@@ -321,9 +322,8 @@ def accessibility(request: Request, fmt: str = "html") -> Response:
 
 
 def _unit(ind: dict[str, Any]) -> tuple[str, str, int]:
-    suffix = ind.get("suffix") or ("%" if ind.get("unit") == "%" else "")
-    decimals = ind.get("decimals")
-    return ind.get("prefix") or "", suffix, 1 if decimals is None else int(decimals)
+    unit = nf.unit_of(ind)
+    return unit.prefix, unit.suffix, unit.decimals
 
 
 def indicator_charts(release: Release, payload: dict[str, Any], config: Any) -> dict[str, Any]:
@@ -503,8 +503,8 @@ def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
                 first, last = r["history"][0], r["history"][-1]
                 label = (
                     f"{r['label']} in {name}, {first['period_label']} to {last['period_label']}: from "
-                    f"{charts.format_value(first['value'], fmt['prefix'], fmt['suffix'], fmt['decimals'])} to "
-                    f"{charts.format_value(last['value'], fmt['prefix'], fmt['suffix'], fmt['decimals'])}"
+                    f"{nf.value(first['value'], nf.unit_of(fmt))} to "
+                    f"{nf.value(last['value'], nf.unit_of(fmt))}"
                 )
                 sparks[r["slug"]] = charts.sparkline(values, label=label)
             england = next((b for b in r["benchmarks"] if b["role"] == "england"), None)
@@ -594,3 +594,67 @@ def strategy_actions(request: Request, fmt: str = "html") -> Response:
     version = f"{today.isoformat()}|{seen}"
     return page(request, f"actions.{fmt}", "actions.html", lambda cur: actions_page(cur, plan, progress, today),
                 "strategy-actions", cache_key=f"strategy-actions:{plan.digest}", version=version)  # fmt: skip
+
+
+# The business base, where people work, and Future Work's apprenticeships and employment (issue 13)
+
+
+@router.get("/business")
+@router.get("/business.{fmt}")
+def business(request: Request, fmt: str = "html") -> Response:
+    from observatory.web.data.business import business_page
+
+    cfg = config_of(request)
+    return page(request, f"business.{fmt}", "business.html", lambda cur: business_page(cur, cfg),
+                "business-south-essex", cache_key="business:south-essex")  # fmt: skip
+
+
+@router.get("/business/{name}")
+def business_area(request: Request, name: str) -> Response:
+    from observatory.web.data.business import business_page
+
+    cfg = config_of(request)
+    code, _ = split_format(name)
+    return page(request, name, "business.html", lambda cur: business_page(cur, cfg, code), f"business-{code}",
+                cache_key=f"business:{code}")  # fmt: skip
+
+
+@router.get("/commuting")
+@router.get("/commuting.{fmt}")
+def commuting(request: Request, fmt: str = "html") -> Response:
+    from observatory.web.data.business import commuting_page
+
+    cfg = config_of(request)
+    return page(request, f"commuting.{fmt}", "commuting.html", lambda cur: commuting_page(cur, cfg),
+                "commuting-south-essex", extra=commuting_map, cache_key="commuting:south-essex")  # fmt: skip
+
+
+@router.get("/commuting/{name}")
+def commuting_area(request: Request, name: str) -> Response:
+    from observatory.web.data.business import commuting_page
+
+    cfg = config_of(request)
+    code, _ = split_format(name)
+    return page(request, name, "commuting.html", lambda cur: commuting_page(cur, cfg, code), f"commuting-{code}",
+                extra=commuting_map, cache_key=f"commuting:{code}")  # fmt: skip
+
+
+def commuting_map(release: Release, data: dict[str, Any]) -> dict[str, Any]:
+    """The flow map's SVG (HTML only), drawn once per release and area."""
+    from observatory.web.flowmap import flow_map_svg
+
+    cur = release.cursor()
+    try:
+        return {"flow_map": flow_map_svg(cur, data)}
+    finally:
+        cur.close()
+
+
+@router.get("/future-work")
+@router.get("/future-work.{fmt}")
+def future_work(request: Request, fmt: str = "html") -> Response:
+    from observatory.web.data.business import future_work_page
+
+    cfg = config_of(request)
+    return page(request, f"future-work.{fmt}", "future_work.html", lambda cur: future_work_page(cur, cfg),
+                "future-work", cache_key="future-work")  # fmt: skip

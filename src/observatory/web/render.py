@@ -18,7 +18,8 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from observatory.web.data.common import format_value, jsonable
+from observatory import format as nf
+from observatory.web.data.common import jsonable
 from observatory.web.errors import BadRequest
 from observatory.web.formats import CSV_MEDIA_TYPE, table_csv
 from observatory.web.releases import Release
@@ -64,12 +65,21 @@ def make_templates() -> Jinja2Templates:
     env.autoescape = True
     env.trim_blocks = True
     env.lstrip_blocks = True
-    env.filters["value"] = format_value
+    env.filters["value"] = _value_filter
+    env.filters["number"] = lambda v, decimals=1, signed=False: nf.number(v, decimals, signed=signed)
     env.filters["prose"] = prose
     env.filters["sources"] = sources
-    env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int | float) else n
+    env.filters["thousands"] = lambda n: nf.number(n, 0) if nf.is_number(n) else n
     env.filters["datefmt"] = lambda d: d.strftime("%-d %B %Y") if hasattr(d, "strftime") else (d or "")
     return templates
+
+
+def _value_filter(value: float | None, ind: dict[str, Any], *, with_unit: bool = True, signed: bool = False) -> str:
+    """``{{ x | value(ind) }}``: a value in its indicator's unit (``with_unit=False``: the number alone)."""
+    unit = nf.unit_of(ind)
+    if not with_unit:
+        return nf.number(value, unit.decimals, signed=signed)
+    return nf.value(value, unit, signed=signed)
 
 
 def split_format(name: str) -> tuple[str, str]:

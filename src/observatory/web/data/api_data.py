@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from observatory.config import Config
+from observatory.release import read, schema
 from observatory.release.read import EXPORT_COLUMNS, export_rows
 from observatory.store import Store
 from observatory.web.data.common import CODE, LICENCE_URL, Row, area, indicator, one, rows, suggest
@@ -81,7 +82,6 @@ class Facts:
     labels: dict[str, str]  # indicator slug -> label
     codes: frozenset[str]
     types: tuple[str, ...]
-    has_latest: bool  # the release carries a precomputed latest_observations table
 
 
 _FACTS: dict[str, Facts] = {}
@@ -90,17 +90,15 @@ _facts_lock = threading.Lock()
 
 def facts(cur: duckdb.DuckDBPyConnection, release_id: str | None = None) -> Facts:
     if release_id is None:
-        found = one(cur, "SELECT id FROM release_info")
-        release_id = str(found["id"]) if found else ""
+        release_id = read.release_info(cur).id
     known = _FACTS.get(release_id)
     if known is not None:
         return known
-    tables = {r["table_name"] for r in rows(cur, "SELECT table_name FROM information_schema.tables")}
+    areas = read.areas(cur)
     made = Facts(
-        labels={r["slug"]: r["label"] for r in rows(cur, "SELECT slug, label FROM indicators")},
-        codes=frozenset(r["code"] for r in rows(cur, "SELECT code FROM areas")),
-        types=tuple(str(r["t"]) for r in rows(cur, "SELECT DISTINCT unnest(types) AS t FROM areas ORDER BY t")),
-        has_latest="latest_observations" in tables,
+        labels={r.slug: r.label for r in read.indicators(cur)},
+        codes=frozenset(a.code for a in areas),
+        types=tuple(sorted({t for a in areas for t in a.types or ()})),
     )
     with _facts_lock:
         if len(_FACTS) > 32:
@@ -477,17 +475,16 @@ def area_geometry(cur: duckdb.DuckDBPyConnection, code: str) -> tuple[Row, str]:
 
 def release_detail(cur: duckdb.DuckDBPyConnection) -> Row:
     """What a release was built from (inputs with sha256) and what its validation found, by rule."""
-    info = one(cur, "SELECT id, created, content_hash, config_hash, counts, observatory_version FROM release_info")
-    if info is None:
-        raise NotFound("This release has no description.")
-    inputs = rows(cur, "SELECT source, path, size, sha256, url, provenance FROM inputs ORDER BY source, path")
+    info = schema.RELEASE_INFO.as_dict(read.release_info(cur))
+    keep = ("id", "created", "content_hash", "config_hash", "counts", "observatory_version")
+    inputs = read.as_dicts(schema.INPUTS, sorted(read.inputs(cur), key=lambda r: (r.source or "", r.path or "")))
     for r in inputs:  # who uploaded a local file, when, and its embargo (officers' uploads only)
         r["provenance"] = json.loads(r["provenance"]) if r["provenance"] else None
-    findings = rows(
-        cur,
-        "SELECT rule, severity, count(*) AS count FROM findings GROUP BY rule, severity ORDER BY severity, rule",
-    )
-    return {**info, "inputs": inputs, "findings": findings}
+    findings = [
+        {"rule": f.rule, "severity": f.severity, "count": f.count}
+        for f in sorted(read.finding_counts(cur), key=lambda f: (f.severity, f.rule))
+    ]
+    return {**{k: info[k] for k in keep}, "inputs": inputs, "findings": findings}
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -14,8 +14,11 @@ from typing import Any
 
 import duckdb
 
+from observatory import format as nf
 from observatory.config import Config, Group
-from observatory.web.data.common import SOUTH_ESSEX, Row, area, format_value, rows, unit_label, with_equivalents_many
+from observatory.release import read
+from observatory.release.schema import AggregateRow, ComparisonRow, TrendRow
+from observatory.web.data.common import SOUTH_ESSEX, Row, all_indicators, area, rows, unit_label, with_equivalents_many
 from observatory.web.data.neighbourhoods import neighbourhoods, parse_domain, small_area
 
 ENGLAND = "E92000001"
@@ -81,43 +84,6 @@ SECTION_ORDER = (
 )
 NEIGHBOURS_METHOD = "euclidean-zscore-10-nearest"  # observatory.stats.neighbours.METHOD_ID: the methodology anchor
 COLLAPSED_SECTIONS = frozenset({"small", "neighbourhoods"})  # long lists few people need: in <details> on the page
-
-
-def table_exists(cur: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Whether the release carries an optional table (the statistics tables arrive in later releases)."""
-    found = rows(cur, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = $t", {"t": name})
-    return bool(found and found[0]["n"])
-
-
-def columns_of(cur: duckdb.DuckDBPyConnection, name: str) -> set[str]:
-    return {
-        r["column_name"]
-        for r in rows(cur, "SELECT column_name FROM information_schema.columns WHERE table_name = $t", {"t": name})
-    }
-
-
-def optional_rows(cur: duckdb.DuckDBPyConnection, table: str, where: dict[str, list[str]]) -> list[Row]:
-    """Rows of an optional table whose columns match the given values; [] when the table is absent.
-
-    ``where`` maps a column to allowed values; a column the table lacks is a mismatch (no rows), so a change
-    of the statistics schema shows as a missing column on the page, never as a 500.
-    """
-    if not table_exists(cur, table):
-        return []
-    have = columns_of(cur, table)
-    if not all(col in have for col in where):
-        return []
-    clauses = " AND ".join(f'"{col}" IN (SELECT unnest($p{i}))' for i, col in enumerate(where)) or "TRUE"
-    params = {f"p{i}": list(values) for i, values in enumerate(where.values())}
-    return rows(cur, f"SELECT * FROM {table} WHERE {clauses}", params)  # noqa: S608 (table/columns checked above)
-
-
-def pick(row: Row, *names: str) -> Any:
-    """The first of several candidate columns present in a row (the statistics tables name things their way)."""
-    for name in names:
-        if name in row and row[name] is not None:
-            return row[name]
-    return None
 
 
 def type_label(a: Row) -> str:
@@ -228,8 +194,7 @@ def _benchmarks(cur: duckdb.DuckDBPyConnection, config: Config, a: Row, parents:
     in_group = a["code"] == SOUTH_ESSEX or a["code"] in config.areas_of_interest
     by_rel = {p["relation"]: p for p in parents}
     comparators = [c for c in config.comparators if c != "K02000001"]
-    names = {r["code"]: r["name"] for r in rows(cur, "SELECT code, name FROM areas WHERE code IN (SELECT unnest($c))",
-                                                 {"c": comparators})}  # fmt: skip
+    names = read.area_names(cur, comparators)
     found: list[Row] = []
     if a["code"] != ENGLAND:
         found.append({"role": "england", "code": ENGLAND, "name": "England"})
@@ -297,28 +262,20 @@ def _values_at(
     return {(r["indicator"], r["period"], r["area_code"]): r for r in found}
 
 
-def _judgements(cur: duckdb.DuckDBPyConnection, table: str, code: str) -> dict[str, list[Row]]:
-    """Comparison or trend results for an area from the statistics tables, by indicator (empty if absent)."""
+def _judgements(results: list[ComparisonRow] | list[TrendRow]) -> dict[str, list[Row]]:
+    """Comparison (against its benchmark) or trend results of one area, by indicator."""
     out: dict[str, list[Row]] = defaultdict(list)
-    cols = columns_of(cur, table) if table_exists(cur, table) else set()
-    area_col = next((c for c in ("area_code", "area", "code") if c in cols), None)
-    if area_col is None:
-        return out
-    for r in optional_rows(cur, table, {area_col: [code]}):
-        slug = pick(r, "indicator", "slug")
-        if slug is None:
-            continue
-        outcome, verdict = pick(r, "outcome"), pick(r, "judgement", "verdict")
-        out[str(slug)].append(
+    for r in results:
+        out[r.indicator].append(
             {
-                "benchmark": pick(r, "benchmark_code", "benchmark"),
-                "period": pick(r, "period"),
-                "method": pick(r, "method"),
-                "outcome": outcome,
-                "judgement": verdict or outcome,
-                "polarity": pick(r, "polarity"),
-                "reason": pick(r, "reason", "sentence"),
-                "sentence": pick(r, "sentence"),
+                "benchmark": r.benchmark_code if isinstance(r, ComparisonRow) else None,
+                "period": r.period,
+                "method": r.method,
+                "outcome": r.outcome,
+                "judgement": r.judgement,
+                "polarity": r.polarity if isinstance(r, ComparisonRow) else None,
+                "reason": r.reason,
+                "sentence": r.sentence,
             }
         )
     return out
@@ -326,7 +283,7 @@ def _judgements(cur: duckdb.DuckDBPyConnection, table: str, code: str) -> dict[s
 
 def _totals(cur: duckdb.DuckDBPyConnection) -> set[str]:
     """Indicators that are totals (reviewed aggregation ``sum``): their benchmarks' totals are not shown beside them."""
-    return {r["indicator"] for r in rows(cur, "SELECT indicator FROM indicator_judgements WHERE aggregation = 'sum'")}
+    return {slug for slug, j in read.judgements(cur).items() if j.aggregation == "sum"}
 
 
 def _comparison_for(results: list[Row], period: str | None, benchmark: str | None) -> Row | None:
@@ -349,7 +306,7 @@ def _cell(ind: Row, obs: Row | None, code: str, name: str, role: str) -> Row:
         "lci_95": obs["lci_95"] if obs else None,
         "uci_95": obs["uci_95"] if obs else None,
         "status": obs["status"] if obs else None,
-        "display": format_value(value, ind) if obs else "–",
+        "display": nf.value(value, nf.unit_of(ind)),
     }
 
 
@@ -385,7 +342,7 @@ def area_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str, domain:
     if hood is not None:  # the neighbourhood table links every LSOA: not listed again under "Areas within"
         children = [g for g in children if g["type_label"] != TYPE_LABELS["lsoa"]]
     benchmarks = _benchmarks(cur, config, a, parents)
-    indicators = {r["slug"]: r for r in rows(cur, "SELECT * FROM indicators")}
+    indicators = {r["slug"]: r for r in all_indicators(cur)}
     found = rows(
         cur,
         "SELECT indicator, period, period_label, period_start, period_duration, value, lci_95, uci_95, status "
@@ -399,8 +356,8 @@ def area_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str, domain:
     pairs = [(s, per[s]["latest"]["period"]) for s in slugs]
     values = _values_at(cur, pairs, sorted({c for s in slugs for c in used[s]}))
     ranges = _ranges(cur, pairs)
-    comparisons = _judgements(cur, "comparisons", code)
-    trends = _judgements(cur, "trends", code)
+    comparisons = _judgements(read.comparisons(cur, areas=[code]))
+    trends = _judgements(read.trends(cur, areas=[code]))
     totals = _totals(cur)
     rows_by_slug: dict[str, Row] = {}
     for slug in slugs:
@@ -429,7 +386,7 @@ def area_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str, domain:
                 "value": valued["value"],
                 "lci_95": valued["lci_95"],
                 "uci_95": valued["uci_95"],
-                "display": format_value(valued["value"], ind),
+                "display": nf.value(valued["value"], nf.unit_of(ind)),
             }
         rows_by_slug[slug] = {
             "slug": slug,
@@ -442,7 +399,7 @@ def area_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str, domain:
             "lci_95": latest["lci_95"],
             "uci_95": latest["uci_95"],
             "status": latest["status"],
-            "display": format_value(latest["value"], ind),
+            "display": nf.value(latest["value"], nf.unit_of(ind)),
             "benchmarks": bench,
             "range": None if rng is None else {k: rng[k] for k in ("min", "p25", "p75", "max", "n")},
             "history": [{"period_label": p["period_label"], "value": p["value"]} for p in per[slug]["history"]],
@@ -503,8 +460,9 @@ def lsoa_page(cur: duckdb.DuckDBPyConnection, a: Row) -> dict[str, Any]:
 
 
 def _format_of(ind: Row) -> Row:
-    return {"prefix": ind["prefix"] or "", "suffix": ind["suffix"] or ("%" if ind["unit"] == "%" else ""),
-            "decimals": 1 if ind["decimals"] is None else int(ind["decimals"])}  # fmt: skip
+    """The indicator's unit (prefix, suffix, decimals) for the page's value filter and the spine chart."""
+    unit = nf.unit_of(ind)
+    return {"prefix": unit.prefix, "suffix": unit.suffix, "decimals": unit.decimals}
 
 
 def _table_row(a: Row, r: Row) -> Row:
@@ -539,46 +497,24 @@ def _table_row(a: Row, r: Row) -> Row:
 
 
 def _neighbours(cur: duckdb.DuckDBPyConnection, code: str) -> list[Row]:
-    """Statistical neighbours from the release's ``neighbours`` table (absent in releases before the stats)."""
-    if not table_exists(cur, "neighbours"):
-        return []
-    cols = columns_of(cur, "neighbours")
-    area_col = next((c for c in ("area_code", "area", "code") if c in cols), None)
-    other_col = next((c for c in ("neighbour_code", "neighbour", "neighbor_code") if c in cols), None)
-    if area_col is None or other_col is None:
-        return []
-    order = next((c for c in ("rank", "distance") if c in cols), other_col)
-    found = rows(
-        cur,
-        f'SELECT n.*, a.name AS neighbour_name FROM neighbours n JOIN areas a ON a.code = n."{other_col}" '  # noqa: S608
-        f'WHERE n."{area_col}" = $c ORDER BY n."{order}"',
-        {"c": code},
-    )
-    return [
-        {"code": r[other_col], "name": r["neighbour_name"], "rank": r.get("rank"), "distance": r.get("distance")}
-        for r in found
-    ]
+    """Statistical neighbours, nearest first, with their names."""
+    found = read.neighbours(cur, code)
+    names = {a.code: a.name for a in read.areas(cur, [n.neighbour_code for n in found])}
+    return [{"code": n.neighbour_code, "name": names[n.neighbour_code], "rank": n.rank, "distance": n.distance}
+            for n in found]  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------------------------------------
 # A group of authorities
 
 
-def _aggregates(cur: duckdb.DuckDBPyConnection, group: str) -> dict[str, list[Row]]:
-    """The release's group values by indicator, newest period first, if it has an ``aggregates`` table."""
-    if not table_exists(cur, "aggregates"):
-        return {}
-    cols = columns_of(cur, "aggregates")
-    group_col = next((c for c in ("group", "group_code", "area_code", "code") if c in cols), None)
-    if group_col is None:
-        return {}
-    out: dict[str, list[Row]] = defaultdict(list)
-    for r in optional_rows(cur, "aggregates", {group_col: [group]}):
-        slug = pick(r, "indicator", "slug")
-        if slug is not None:
-            out[str(slug)].append(r)
+def _aggregates(cur: duckdb.DuckDBPyConnection, group: str) -> dict[str, list[AggregateRow]]:
+    """The release's group values by indicator, newest period first."""
+    out: dict[str, list[AggregateRow]] = defaultdict(list)
+    for r in read.aggregates(cur, [group]):
+        out[r.indicator].append(r)
     for found in out.values():
-        found.sort(key=lambda r: str(r.get("period") or ""), reverse=True)
+        found.sort(key=lambda r: r.period or "", reverse=True)
     return out
 
 
@@ -586,16 +522,11 @@ def group_page(
     cur: duckdb.DuckDBPyConnection, config: Config, a: Row, group: Group, domain: str = "imd"
 ) -> dict[str, Any]:
     """A group's members side by side at each indicator's latest period; a group value only when complete."""
-    members = rows(
-        cur,
-        "SELECT code, name FROM areas WHERE code IN (SELECT unnest($m))",
-        {"m": list(group.members)},
-    )
-    order = {c: i for i, c in enumerate(group.members)}
-    members.sort(key=lambda m: order[m["code"]])
+    names = read.area_names(cur, group.members)
+    members: list[Row] = [{"code": c, "name": names[c]} for c in group.members if c in names]
     codes = [m["code"] for m in members]
     benchmarks = _benchmarks(cur, config, a, [])
-    indicators = {r["slug"]: r for r in rows(cur, "SELECT * FROM indicators")}
+    indicators = {r["slug"]: r for r in all_indicators(cur)}
     latest = rows(
         cur,
         """
@@ -635,7 +566,7 @@ def group_page(
             cell["source_code"] = used_code
             bench.append(cell)
         candidates = aggregates.get(slug, [])
-        agg = next((r for r in candidates if r.get("period") == period), candidates[0] if candidates else None)
+        agg = next((r for r in candidates if r.period == period), candidates[0] if candidates else None)
         group_value = _group_value(ind, agg, group)
         by_slug[slug] = {
             "slug": slug,
@@ -690,17 +621,13 @@ def group_page(
     }
 
 
-def _group_value(ind: Row, agg: Row | None, group: Group) -> Row | None:
+def _group_value(ind: Row, agg: AggregateRow | None, group: Group) -> Row | None:
     """The group's own value, only from a complete aggregate computed by the indicator's rule."""
     if agg is None:
         return None
-    complete = pick(agg, "complete")
-    value = pick(agg, "value")
-    method = pick(agg, "method", "rule")
-    reason = pick(agg, "reason")
-    period, label = pick(agg, "period"), pick(agg, "period_label")
-    if complete is False or value is None:
-        return {"value": None, "display": "not available", "method": method, "reason": reason, "complete": False,
-                "period": period, "period_label": label}  # fmt: skip
-    return {"value": value, "display": format_value(value, ind), "method": method, "reason": reason, "complete": True,
-            "period": period, "period_label": label, "name": group.name}  # fmt: skip
+    if not agg.complete or agg.value is None:
+        return {"value": None, "display": "not available", "method": agg.method, "reason": agg.reason,
+                "complete": False, "period": agg.period, "period_label": agg.period_label}  # fmt: skip
+    return {"value": agg.value, "display": nf.value(agg.value, nf.unit_of(ind)), "method": agg.method,
+            "reason": agg.reason, "complete": True, "period": agg.period, "period_label": agg.period_label,
+            "name": group.name}  # fmt: skip

@@ -14,11 +14,13 @@ from typing import Any
 
 import duckdb
 
+from observatory import format as nf
 from observatory.config import Config
 from observatory.periods import PeriodError, parse_period
+from observatory.release import read, schema
 from observatory.release.read import DIFF_COLUMNS, diff_rows
 from observatory.store import Store
-from observatory.web.data.common import Row, format_value, rows
+from observatory.web.data.common import Row
 
 SHOWN = 100  # revised values listed on the page; every change is in the CSV
 _DIFFS: OrderedDict[tuple[str, str], list[tuple[object, ...]]] = OrderedDict()
@@ -42,8 +44,7 @@ def cached_diff(store: Store, old: str, new: str) -> list[tuple[object, ...]]:
 
 def changes_page(cur: duckdb.DuckDBPyConnection, store: Store, config: Config) -> dict[str, Any]:
     """The changes made by the release served (``cur``'s) against the release published before it."""
-    found = rows(cur, "SELECT id FROM release_info")
-    release_id = str(found[0]["id"]) if found else ""
+    release_id = read.release_info(cur).id
     infos = store.list()
     ids = [i.id for i in infos]
     older = [i for i in ids if i < release_id]
@@ -71,7 +72,7 @@ def changes_page(cur: duckdb.DuckDBPyConnection, store: Store, config: Config) -
     if previous is None:
         return base
     changes = [dict(zip(DIFF_COLUMNS, r, strict=True)) for r in cached_diff(store, previous, release_id)]
-    inds = {r["slug"]: r for r in rows(cur, "SELECT slug, label, unit, prefix, suffix, decimals FROM indicators")}
+    inds = {r.slug: schema.INDICATORS.as_dict(r) for r in read.indicators(cur)}
     counts: dict[str, Counter[str]] = {}
     for c in changes:
         counts.setdefault(str(c["indicator"]), Counter())[str(c["change"])] += 1
@@ -88,7 +89,8 @@ def changes_page(cur: duckdb.DuckDBPyConnection, store: Store, config: Config) -
     for c in revised[:SHOWN]:
         ind = inds.get(str(c["indicator"]), {})
         shown.append({**c, "label": ind.get("label", c["indicator"]), "period_label": _period_label(c["period"]),
-                      "old_display": _fmt(c["old_value"], ind), "new_display": _fmt(c["new_value"], ind)})  # fmt: skip
+                      "old_display": _shown(c["old_value"], ind),
+                      "new_display": _shown(c["new_value"], ind)})  # fmt: skip
     summary = Counter(str(c["change"]) for c in changes)
     return {
         **base,
@@ -100,10 +102,9 @@ def changes_page(cur: duckdb.DuckDBPyConnection, store: Store, config: Config) -
     }
 
 
-def _fmt(value: object, ind: Row) -> str:
-    if not isinstance(value, int | float):
-        return "no value"
-    return format_value(float(value), ind) if ind else f"{value:g}"
+def _shown(value: object, ind: Row) -> str:
+    """A revised value as the indicator writes it (a removed indicator's values are plain numbers)."""
+    return nf.value(float(value) if isinstance(value, int | float) else None, nf.unit_of(ind))
 
 
 def _period_label(period: object) -> str:

@@ -15,6 +15,7 @@ import duckdb
 from rapidfuzz import fuzz, process
 
 from observatory.config import Config
+from observatory.release import read, schema
 from observatory.web.errors import BadRequest, NotFound
 
 Row = dict[str, Any]
@@ -45,38 +46,30 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-INDICATOR_COLUMNS = (
-    "slug, label, dataset, subtitle, description, caveats, measure, unit, prefix, suffix, decimals, source_org,"
-    " source_url, source_date, experimental, standardised, licence, themes, observations, areas, first_period,"
-    " last_period"
-)
-
-
 def all_indicators(cur: duckdb.DuckDBPyConnection) -> list[Row]:
-    return rows(cur, f"SELECT {INDICATOR_COLUMNS} FROM indicators ORDER BY label")  # noqa: S608
+    """Every indicator's metadata (the ``indicators`` table's columns), by label."""
+    return read.as_dicts(schema.INDICATORS, read.indicators(cur))
 
 
 def indicator(cur: duckdb.DuckDBPyConnection, slug: str) -> Row:
-    found = one(cur, f"SELECT {INDICATOR_COLUMNS} FROM indicators WHERE slug = $slug", {"slug": slug})  # noqa: S608
+    """One indicator's metadata; ``NotFound`` with suggestions for an unknown slug."""
+    found = read.indicator(cur, slug)
     if found is None:
-        choices = {r["slug"]: r["label"] for r in rows(cur, "SELECT slug, label FROM indicators")}
+        choices = {r.slug: r.label for r in read.indicators(cur)}
         raise NotFound(
             f"There is no indicator “{slug}” in this release.",
             suggest(slug, choices, "/indicators/"),
         )
-    return found
+    return schema.INDICATORS.as_dict(found)
 
 
 def area(cur: duckdb.DuckDBPyConnection, code: str) -> Row:
-    found = one(
-        cur,
-        "SELECT code, name, type, types, valid_from, valid_to, welsh_name FROM areas WHERE code = $code",
-        {"code": code},
-    )
+    """One area (code, name, type, types, valid_from, valid_to, welsh_name); ``NotFound`` with suggestions."""
+    found = read.area(cur, code)
     if found is None:
-        choices = {r["code"]: f"{r['name']} ({r['code']})" for r in rows(cur, "SELECT code, name FROM areas")}
+        choices = {r.code: f"{r.name} ({r.code})" for r in read.areas(cur)}
         raise NotFound(f"There is no area “{code}” in this release.", suggest(code, choices, "/areas/"))
-    return found
+    return {k: v for k, v in schema.AREAS.as_dict(found).items() if k != "source"}
 
 
 def suggest(text: str, choices: dict[str, str], prefix: str, limit: int = 5) -> list[tuple[str, str]]:
@@ -109,24 +102,6 @@ def parse_codes(value: str | None, cur: duckdb.DuckDBPyConnection, param: str = 
     return list(dict.fromkeys(codes))
 
 
-def format_value(value: float | None, ind: Row, *, with_unit: bool = True) -> str:
-    """A value as the publisher shows it: their decimals, prefix (e.g. £) and suffix (e.g. %)."""
-    if value is None:
-        return "no data"
-    decimals = ind.get("decimals")
-    decimals = 1 if decimals is None else int(decimals)
-    text = f"{value:,.{decimals}f}"
-    if not with_unit:
-        return text
-    prefix = ind.get("prefix") or ""
-    suffix = ind.get("suffix") or ""
-    if not suffix and (ind.get("unit") == "%"):
-        suffix = "%"
-    if text.startswith("-") and prefix:
-        return f"-{prefix}{text[1:]}{suffix}"
-    return f"{prefix}{text}{suffix}"
-
-
 def unit_label(ind: Row) -> str:
     """The unit in words for axis titles and table headers, e.g. "£ per hour" or "%"."""
     unit = ind.get("unit") or ""
@@ -142,8 +117,8 @@ def area_lists(config: Config) -> tuple[list[str], list[str]]:
 
 
 def region_of(cur: duckdb.DuckDBPyConnection, code: str) -> str | None:
-    found = one(cur, "SELECT parent FROM area_relations WHERE code = $c AND relation = 'rgn'", {"c": code})
-    return found["parent"] if found else None
+    found = read.area_relations(cur, [code], relations=["rgn"])
+    return found[0].parent if found else None
 
 
 def with_equivalents_many(cur: duckdb.DuckDBPyConnection, slugs: list[str], codes: list[str]) -> dict[str, list[str]]:
@@ -152,9 +127,7 @@ def with_equivalents_many(cur: duckdb.DuckDBPyConnection, slugs: list[str], code
     For each indicator, a code without data is replaced by its same-as equivalent (England → ITL1 TLB) when
     that one has data; otherwise it is kept.
     """
-    same = {
-        r["parent"]: r["code"] for r in rows(cur, "SELECT code, parent FROM area_relations WHERE relation = 'same-as'")
-    }
+    same = {r.parent: r.code for r in read.area_relations(cur, relations=["same-as"])}
     wanted = list({*codes, *(same[c] for c in codes if c in same)})
     have: dict[str, set[str]] = defaultdict(set)
     for r in rows(

@@ -12,9 +12,11 @@ from typing import Any
 
 import duckdb
 
+from observatory import format as nf
 from observatory.config import Config
+from observatory.release import read
 from observatory.web.data.areas import ENGLAND
-from observatory.web.data.common import Row, format_value, parse_codes, rows, unit_label, with_equivalents_many
+from observatory.web.data.common import Row, all_indicators, parse_codes, rows, unit_label, with_equivalents_many
 from observatory.web.errors import BadRequest
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -33,9 +35,7 @@ def parse_slugs(value: str | None, cur: duckdb.DuckDBPyConnection, param: str = 
     if bad:
         raise BadRequest(param, f"{bad[0][:40]!r} is not an indicator slug",
                          "slugs such as gross-value-added-per-hour-worked, listed at /indicators")  # fmt: skip
-    known = {
-        r["slug"] for r in rows(cur, "SELECT slug FROM indicators WHERE slug IN (SELECT unnest($s))", {"s": slugs})
-    }
+    known = {r.slug for r in read.indicators(cur, slugs)}
     unknown = [s for s in slugs if s not in known]
     if unknown:
         raise BadRequest(param, f"unknown indicator {unknown[0]}", "indicator slugs listed at /indicators")
@@ -53,13 +53,10 @@ def default_indicators(config: Config, known: set[str]) -> list[str]:
 def compare_page(
     cur: duckdb.DuckDBPyConnection, config: Config, areas: str | None, indicators: str | None
 ) -> dict[str, Any]:
-    all_inds = {r["slug"]: r for r in rows(cur, "SELECT * FROM indicators ORDER BY label")}
+    all_inds = {r["slug"]: r for r in all_indicators(cur)}
     chosen_codes = parse_codes(areas, cur) or [*config.areas_of_interest, ENGLAND]
     chosen_slugs = parse_slugs(indicators, cur) or default_indicators(config, set(all_inds))
-    names = {
-        r["code"]: r["name"]
-        for r in rows(cur, "SELECT code, name FROM areas WHERE code IN (SELECT unnest($c))", {"c": chosen_codes})
-    }
+    names = read.area_names(cur, chosen_codes)
     used = with_equivalents_many(cur, chosen_slugs, chosen_codes)
     source_codes = sorted({c for s in chosen_slugs for c in used[s]})
     found = rows(
@@ -99,7 +96,7 @@ def compare_page(
                     "period": own["period"] if own else None,
                     "period_label": own["period_label"] if own else None,
                     "other_period": own is not None and at is None,
-                    "display": format_value(own["value"], ind) if own else "–",
+                    "display": nf.value(own["value"] if own else None, nf.unit_of(ind)),
                 }
             )
         table_rows.append(
@@ -133,10 +130,7 @@ def _choices(
 ) -> dict[str, Any]:
     """What the form offers: South Essex and the comparators as checkboxes, every indicator by theme."""
     offered = [*config.areas_of_interest, *config.comparators]
-    names = {
-        r["code"]: r["name"]
-        for r in rows(cur, "SELECT code, name FROM areas WHERE code IN (SELECT unnest($c))", {"c": offered})
-    }
+    names = read.area_names(cur, offered)
     areas = [{"code": c, "name": names.get(c, c), "selected": c in codes} for c in offered if c in names]
     others = [c for c in codes if c not in offered]
     themes = []

@@ -6,8 +6,9 @@ from typing import Any
 
 import duckdb
 
+from observatory import format as nf
 from observatory.config import Config
-from observatory.web.data.common import Row, format_value, rows, with_equivalents_many
+from observatory.web.data.common import Row, all_indicators, rows, with_equivalents_many
 
 HEADLINES_PER_PROGRAMME = 3
 ENGLAND = "E92000001"
@@ -47,7 +48,7 @@ def _headline(cur: duckdb.DuckDBPyConnection, ind: Row, codes: list[str]) -> dic
                 "name": latest["name"],
                 "period": latest["period_label"],
                 "value": latest["value"],
-                "display": format_value(latest["value"], ind),
+                "display": nf.value(latest["value"], nf.unit_of(ind)),
                 "change_1": latest["change_1"],
                 "change_1_from": latest["change_1_from"],
                 "change_5": latest["change_5"],
@@ -59,7 +60,7 @@ def _headline(cur: duckdb.DuckDBPyConnection, ind: Row, codes: list[str]) -> dic
 
 
 def home_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]:
-    indicators = {r["slug"]: r for r in rows(cur, "SELECT * FROM indicators")}
+    indicators = {r["slug"]: r for r in all_indicators(cur)}
     programmes = []
     table: list[dict[str, Any]] = []
     for theme in (t for t in config.themes if t.programme):

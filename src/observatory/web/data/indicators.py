@@ -7,14 +7,15 @@ from typing import Any
 
 import duckdb
 
+from observatory import format as nf
 from observatory.config import Config
+from observatory.release import read
+from observatory.release.schema import ComparisonRow, TrendRow
 from observatory.stats.derive import PEER_SET
-from observatory.web.data.areas import optional_rows
 from observatory.web.data.common import (
     LICENCE_URL,
     Row,
     area_lists,
-    format_value,
     indicator,
     parse_codes,
     rows,
@@ -63,10 +64,9 @@ def _series(cur: duckdb.DuckDBPyConnection, slug: str, codes: list[str], ind: Ro
         {"slug": slug, "codes": codes},
     )
     by_area: dict[str, list[Row]] = {c: [] for c in codes}
-    names = {r["code"]: r["name"] for r in rows(cur, "SELECT code, name FROM areas WHERE code IN (SELECT unnest($c))",
-                                                 {"c": codes})}  # fmt: skip
+    names = read.area_names(cur, codes)
     for r in found:
-        r["display"] = format_value(r["value"], ind)
+        r["display"] = nf.value(r["value"], nf.unit_of(ind))
         by_area[r["area_code"]].append(r)
     return [{"code": c, "name": names.get(c, c), "points": pts} for c, pts in by_area.items()]
 
@@ -103,7 +103,7 @@ def _ranking(cur: duckdb.DuckDBPyConnection, slug: str, period: str, config: Con
     ours = set(config.areas_of_interest)
     for r in found:
         r["south_essex"] = r["code"] in ours
-        r["display"] = format_value(r["value"], ind)
+        r["display"] = nf.value(r["value"], nf.unit_of(ind))
     return found
 
 
@@ -114,9 +114,8 @@ def _with_equivalents(cur: duckdb.DuckDBPyConnection, slug: str, codes: list[str
 
 def _judgements(cur: duckdb.DuckDBPyConnection, slug: str, codes: list[str], names: dict[str, str]) -> list[Row]:
     """Each authority's latest comparison with England and its trend, from the release's statistics tables."""
-    comparisons = optional_rows(cur, "comparisons", {"indicator": [slug], "area_code": codes,
-                                                      "benchmark_role": ["england"]})  # fmt: skip
-    trends = optional_rows(cur, "trends", {"indicator": [slug], "area_code": codes})
+    comparisons = read.comparisons(cur, indicators=[slug], areas=codes, roles=["england"])
+    trends = read.trends(cur, indicators=[slug], areas=codes)
     out = []
     for code in codes:
         comparison, trend = _newest(comparisons, code), _newest(trends, code)
@@ -127,17 +126,16 @@ def _judgements(cur: duckdb.DuckDBPyConnection, slug: str, codes: list[str], nam
     return out
 
 
-def _newest(found: list[Row], code: str) -> Row | None:
+def _newest(found: list[ComparisonRow] | list[TrendRow], code: str) -> ComparisonRow | TrendRow | None:
     """The area's result for its most recent period (ISO periods sort by their start)."""
-    return max((r for r in found if r["area_code"] == code), key=lambda r: str(r["period"]), default=None)
+    return max((r for r in found if r.area_code == code), key=lambda r: r.period, default=None)
 
 
-def _result(r: Row | None) -> Row | None:
+def _result(r: ComparisonRow | TrendRow | None) -> Row | None:
     if r is None:
         return None
-    return {"period": r.get("period"), "period_label": r.get("period_label"), "method": r.get("method"),
-            "outcome": r.get("outcome"), "judgement": r.get("judgement"), "reason": r.get("reason"),
-            "sentence": r.get("sentence")}  # fmt: skip
+    return {"period": r.period, "period_label": r.period_label, "method": r.method, "outcome": r.outcome,
+            "judgement": r.judgement, "reason": r.reason, "sentence": r.sentence}  # fmt: skip
 
 
 def indicator_page(
@@ -148,12 +146,7 @@ def indicator_page(
     comparators = _with_equivalents(cur, slug, comparators)
     chosen = parse_codes(areas, cur) or [*ours, *comparators]
     series = _series(cur, slug, chosen, ind)
-    names = {
-        r["code"]: r["name"]
-        for r in rows(
-            cur, "SELECT code, name FROM areas WHERE code IN (SELECT unnest($c))", {"c": [*ours, *comparators]}
-        )
-    }
+    names = read.area_names(cur, [*ours, *comparators])
     choices = [{"code": c, "name": names.get(c, c), "selected": c in chosen} for c in [*ours, *comparators]]
     durations = Counter(p["period_duration"] for s in series for p in s["points"])
     latest = _latest_ltla_period(cur, slug)

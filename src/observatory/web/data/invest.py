@@ -13,10 +13,12 @@ from typing import Any
 
 import duckdb
 
+from observatory import format as nf
 from observatory.config import Config
+from observatory.release import read, schema
 from observatory.stats.productivity import EXCLUSION_RULE
-from observatory.web.data.areas import ENGLAND, table_exists
-from observatory.web.data.common import SOUTH_ESSEX, Row, format_value, rows, unit_label, with_equivalents_many
+from observatory.web.data.areas import ENGLAND
+from observatory.web.data.common import SOUTH_ESSEX, Row, rows, unit_label, with_equivalents_many
 
 GVA = "gross-value-added-per-hour-worked"
 SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -39,26 +41,15 @@ TOTAL_NOTE = "not compared (a total)"
 
 def _indicators(cur: duckdb.DuckDBPyConnection, slugs: list[str]) -> dict[str, Row]:
     """Indicators with their reviewed aggregation (``sum`` marks a total, never benchmarked against England's)."""
-    found = rows(
-        cur,
-        "SELECT i.*, coalesce(j.aggregation, 'not-aggregable') AS aggregation FROM indicators i"
-        " LEFT JOIN indicator_judgements j ON j.indicator = i.slug WHERE i.slug IN (SELECT unnest($s))",
-        {"s": slugs},
-    )
-    return {r["slug"]: r for r in found}
+    aggregation = {slug: j.aggregation for slug, j in read.judgements(cur).items()}
+    return {
+        r.slug: {**schema.INDICATORS.as_dict(r), "aggregation": aggregation.get(r.slug, "not-aggregable")}
+        for r in read.indicators(cur, slugs)
+    }
 
 
 def _neighbours(cur: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, list[str]]:
-    if not table_exists(cur, "neighbours"):
-        return {}
-    out: dict[str, list[str]] = {c: [] for c in codes}
-    for r in rows(
-        cur,
-        "SELECT area_code, neighbour_code FROM neighbours WHERE area_code IN (SELECT unnest($c)) ORDER BY rank",
-        {"c": codes},
-    ):
-        out[r["area_code"]].append(r["neighbour_code"])
-    return out
+    return {c: [n.neighbour_code for n in read.neighbours(cur, c)] for c in codes}
 
 
 def _latest_period(cur: duckdb.DuckDBPyConnection, slug: str, codes: list[str]) -> Row | None:
@@ -83,8 +74,6 @@ def _values(cur: duckdb.DuckDBPyConnection, slug: str, period: str, codes: list[
 
 def _group_value(cur: duckdb.DuckDBPyConnection, slug: str, period: str) -> Row | None:
     """South Essex only where the release holds a complete aggregate at the same period."""
-    if not table_exists(cur, "aggregates"):
-        return None
     found = rows(
         cur,
         'SELECT value, method, sentence FROM aggregates WHERE "group" = $g AND indicator = $s AND period = $p '
@@ -95,8 +84,6 @@ def _group_value(cur: duckdb.DuckDBPyConnection, slug: str, period: str) -> Row 
 
 
 def _trend(cur: duckdb.DuckDBPyConnection, slug: str, codes: list[str]) -> dict[str, str]:
-    if not table_exists(cur, "trends"):
-        return {}
     found = rows(
         cur,
         "SELECT area_code, sentence FROM trends WHERE indicator = $s AND latest AND area_code IN (SELECT unnest($c))",
@@ -141,9 +128,9 @@ def _figure(
         median = med["median"] if med else None
         value = values.get(m["code"])
         out_rows.append(
-            {"code": m["code"], "name": m["name"], "value": value, "display": format_value(value, ind),
+            {"code": m["code"], "name": m["name"], "value": value, "display": nf.value(value, nf.unit_of(ind)),
              "neighbours_median": median,
-             "neighbours_display": TOTAL_NOTE if total else format_value(median, ind) if med else "no data",
+             "neighbours_display": TOTAL_NOTE if total else nf.value(median, nf.unit_of(ind)) if med else nf.NO_DATA,
              "neighbours_n": med["neighbours"] if med else 0,
              "vs_england": None if value is None or england is None else value - england,
              "trend": trends.get(m["code"])}
@@ -159,10 +146,10 @@ def _figure(
         "source_url": ind["source_url"],
         "source_date": ind["source_date"],
         "england": {"code": england_code, "value": england,
-                    "display": TOTAL_NOTE if total else format_value(england, ind)},
+                    "display": TOTAL_NOTE if total else nf.value(england, nf.unit_of(ind))},
         "is_total": total,
         "south_essex": None if group is None else {
-            "value": group["value"], "display": format_value(group["value"], ind), "method": group["method"],
+            "value": group["value"], "display": nf.value(group["value"], nf.unit_of(ind)), "method": group["method"],
             "sentence": group["sentence"],
         },
         "rows": out_rows,
@@ -170,8 +157,6 @@ def _figure(
 
 
 def _productivity_index(cur: duckdb.DuckDBPyConnection, members: list[Row]) -> Row | None:
-    if not table_exists(cur, "productivity_index"):
-        return None
     codes = [m["code"] for m in members]
     found = rows(
         cur,
@@ -191,9 +176,9 @@ def _productivity_index(cur: duckdb.DuckDBPyConnection, members: list[Row]) -> R
         now, then = by.get((code, latest)), by.get((code, first))
         out_rows.append(
             {"code": code, "name": names[code], "index": now["index"] if now else None,
-             "display": f"{now['index']:.1f}" if now else "no data", "reason": now["reason"] if now else None,
+             "display": nf.number(now["index"] if now else None, 1), "reason": now["reason"] if now else None,
              "first_index": then["index"] if then else None,
-             "first_display": f"{then['index']:.1f}" if then else "no data"}
+             "first_display": nf.number(then["index"] if then else None, 1)}
         )  # fmt: skip
     england = next((r for r in found if r["period"] == latest), None)
     return {
@@ -208,8 +193,6 @@ def _productivity_index(cur: duckdb.DuckDBPyConnection, members: list[Row]) -> R
 
 def _sectors(cur: duckdb.DuckDBPyConnection) -> list[Row]:
     """The five highest location quotients per ITL3 area in the release's latest year (current prices)."""
-    if not table_exists(cur, "location_quotients"):
-        return []
     found = rows(
         cur,
         """
@@ -235,7 +218,7 @@ def _sectors(cur: duckdb.DuckDBPyConnection) -> list[Row]:
         elif len(entry["sectors"]) < TOP_SECTORS:
             entry["sectors"].append(
                 {"sic_code": r["sic_code"], "description": r["sic_description"], "lq": r["lq"],
-                 "lq_display": f"{r['lq']:.2f}", "area_share_pct": r["area_share"] * 100,
+                 "lq_display": nf.number(r["lq"], 2), "area_share_pct": r["area_share"] * 100,
                  "uk_share_pct": r["uk_share"] * 100, "gva_million": r["area_value"]}
             )  # fmt: skip
     return list(areas.values())
@@ -244,9 +227,8 @@ def _sectors(cur: duckdb.DuckDBPyConnection) -> list[Row]:
 def invest_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]:
     """The evidence pack: each section's figures for the six authorities against England and neighbours."""
     ours = list(config.areas_of_interest)
-    members = rows(cur, "SELECT code, name FROM areas WHERE code IN (SELECT unnest($c))", {"c": ours})
-    order = {c: i for i, c in enumerate(ours)}
-    members.sort(key=lambda m: order[m["code"]])
+    names = read.area_names(cur, ours)
+    members: list[Row] = [{"code": c, "name": names[c]} for c in ours if c in names]
     wanted = [s for _, _, slugs in SECTIONS for s in slugs]
     indicators = _indicators(cur, wanted)
     present = [s for s in wanted if s in indicators]
@@ -284,9 +266,13 @@ def invest_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any
                      "neighbours_with_data": None, "source": fig["source_org"]}
                 )  # fmt: skip
         sections.append({"slug": key, "title": title, "figures": figures})
+    from observatory.web.data.business import business_base_summary, labour_pool
+
     return {
         "title": "Invest in South Essex: the evidence",
         "members": members,
+        "labour_pool": labour_pool(cur, config),
+        "business_base": business_base_summary(cur, config),
         "productivity_index": _productivity_index(cur, members),
         "sections": sections,
         "sectors": _sectors(cur),

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 from rapidfuzz import fuzz, process, utils
 
+from observatory.release import read
 from observatory.web.data.areas import type_label
 from observatory.web.data.common import rows
 from observatory.web.errors import BadRequest
@@ -97,8 +98,7 @@ def _build(cur: duckdb.DuckDBPyConnection) -> _Index:
 
 
 def _index(cur: duckdb.DuckDBPyConnection) -> _Index:
-    found = rows(cur, "SELECT id FROM release_info")
-    key = str(found[0]["id"]) if found else ""
+    key = read.release_info(cur).id
     with _LOCK:
         idx = _CACHE.get(key)
         if idx is not None:

@@ -3,22 +3,21 @@
 Mostly words, but kept as data like every other page: the about page is built from the release itself
 (inputs with their sha256, findings, release id and hash) and the config (publishers, licences,
 attributions), so what it says about the sources is exactly what the build read. The methodology page adds
-each statistical method's own text from ``observatory.stats`` when that package is installed, so the
-explanation and the computation live side by side.
+each statistical method's own text from the release's ``methods`` table, written by the build from
+``observatory.stats``, so the explanation and the computation live side by side.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
-import logging
 from collections import defaultdict
 from typing import Any
 
 import duckdb
 
 from observatory.config import Config
+from observatory.release import read, schema
 from observatory.web.data.common import LICENCE_URL, rows
 
 OGL = (
@@ -32,20 +31,17 @@ STATUS_CODES = (
     ("c", "Confidential", "Suppressed by the producer so that individuals or businesses cannot be identified."),
     ("z", "Not applicable", "The measure does not apply to this area or period."),
 )
-log = logging.getLogger("observatory.web")
 OTHER_INPUTS = {
     "metadata": "Reviewed metadata in the observatory's repository (judgements, neighbours)",
     "officers-uploads": "Councils' own data, uploaded by their officers and released after its embargo",
 }
-STATS_MODULES = ("compare", "trend", "aggregate", "productivity", "neighbours")
 
 
 def about_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]:
     """The sources this release was built from, their licences and attributions, and the release's own facts."""
-    info = rows(cur, "SELECT id, created, content_hash, config_hash, counts, observatory_version FROM release_info")
-    release = info[0] if info else {}
-    counts = json.loads(release.get("counts") or "{}") if release else {}
-    inputs = rows(cur, "SELECT source, path, size, sha256, url, provenance FROM inputs ORDER BY source, path")
+    release = read.release_info(cur)
+    counts = json.loads(release.counts)
+    inputs = [schema.INPUTS.as_dict(r) for r in sorted(read.inputs(cur), key=lambda r: (r.source or "", r.path or ""))]
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in inputs:
         by_source[str(r["source"])].append(r)
@@ -70,11 +66,8 @@ def about_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]
         "FROM indicators, unnest(string_split(source_org, '|')) t(p) "
         "WHERE source_org IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1",
     )
-    findings = rows(
-        cur,
-        "SELECT severity, rule, count(*) AS n, any_value(message) AS example FROM findings GROUP BY severity, rule "
-        "ORDER BY CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, n DESC, rule",
-    )
+    counted = read.finding_counts(cur)
+    findings = [{"severity": f.severity, "rule": f.rule, "n": f.count, "example": f.example} for f in counted]
     table = [
         {"source": r["source"], "path": r["path"], "size": r["size"], "sha256": r["sha256"], "url": r["url"]}
         for r in inputs
@@ -82,41 +75,20 @@ def about_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]
     return {
         "title": "About the data",
         "this_release": {
-            "id": release.get("id"),
-            "created": str(release.get("created") or ""),
-            "content_hash": release.get("content_hash"),
-            "config_hash": release.get("config_hash"),
-            "version": release.get("observatory_version"),
+            "id": release.id,
+            "created": str(release.created),
+            "content_hash": release.content_hash,
+            "config_hash": release.config_hash,
+            "version": release.observatory_version,
             "counts": counts,
         },
         "sources": sources,
         "producers": producers,
         "findings": findings,
-        "findings_total": sum(int(f["n"]) for f in findings),
+        "findings_total": sum(f.count for f in counted),
         "licence": {"name": "Open Government Licence v3.0", "url": LICENCE_URL, "attribution": OGL},
         "table": table,
     }
-
-
-def stats_methods() -> list[dict[str, str]]:
-    """Each statistical method's id, title and text from ``observatory.stats`` (empty before it exists)."""
-    found: list[dict[str, str]] = []
-    for name in STATS_MODULES:
-        try:
-            module = importlib.import_module(f"observatory.stats.{name}")
-        except Exception as exc:  # a half-installed stats package must not take the page down
-            log.warning("methodology: cannot import observatory.stats.%s: %s", name, exc)
-            continue
-        methods = getattr(module, "METHODS", None)
-        if isinstance(methods, dict):
-            for key, value in methods.items():
-                if isinstance(value, tuple) and len(value) == 2:
-                    found.append({"id": str(key), "module": name, "title": str(value[0]), "text": str(value[1])})
-        method_id, text = getattr(module, "METHOD_ID", None), getattr(module, "METHOD", None)
-        if isinstance(method_id, str) and isinstance(text, str) and all(m["id"] != method_id for m in found):
-            title = "Statistical neighbours" if name == "neighbours" else method_id.replace("-", " ").capitalize()
-            found.append({"id": method_id, "module": name, "title": title, "text": " ".join(text.split())})
-    return found
 
 
 GENERAL = (
@@ -185,6 +157,19 @@ GENERAL = (
         "downloadable in full. Older releases stay available for a time, so a figure quoted earlier can be traced.",
     ),
     (
+        "rounding",
+        "Rounding and how numbers are written",
+        "Every figure is stored exactly as the producer published it and shown to the producer's own number of "
+        "decimal places, rounded half away from zero as ONS tables and spreadsheets do: a median weekly pay of "
+        "650.5 is shown as £651 and 41.25 to one decimal place as 41.3. A value that rounds to zero is written "
+        'without a minus sign. Missing values read "no data". Units are written the same way everywhere: money in '
+        'millions as "£937 million", percentages with "%". Where a sentence says one number lies above or '
+        "below another (for example England's value below an area's confidence interval) and the published "
+        "decimals would make them look equal, the sentence shows as many more decimal places as the difference "
+        "needs (7.79 below 7.81–8.70, not 7.8 below 7.8–8.7). Downloads (CSV, JSON, XLSX, the API) carry the "
+        "unrounded values.",
+    ),
+    (
         "ranges",
         "The range across authorities",
         "Area pages show the range of values across English local authorities (current lower-tier codes E06, E07, "
@@ -205,25 +190,18 @@ GENERAL = (
 
 
 def release_methods(cur: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
-    """The methods a release's statistics were computed with (its ``methods`` table), if it has one."""
-    found = rows(cur, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'methods'")
-    if not found or not found[0]["n"]:
-        return []
-    return [
-        {"id": str(r["method"]), "module": "release", "title": str(r["title"]), "text": str(r["description"])}
-        for r in rows(cur, "SELECT method, title, description FROM methods ORDER BY method")
-    ]
+    """The methods this release's statistics were computed with (its ``methods`` table)."""
+    return [{"id": m.method, "module": "release", "title": m.title, "text": m.description} for m in read.methods(cur)]
 
 
 def methodology_page(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """How the figures are read, compared and revised; the statistical methods of this release.
 
-    The methods come from the release itself when it carries them (so an old release explains the methods it
-    was computed with), else from the installed ``observatory.stats`` package.
+    The methods come from the release itself, so an older release explains the methods it was computed with.
     """
     general = [{"id": key, "title": title, "text": text} for key, title, text in GENERAL]
     statuses = [{"code": c, "label": label, "text": text} for c, label, text in STATUS_CODES]
-    methods = release_methods(cur) or stats_methods()
+    methods = release_methods(cur)
     table = [{"section": g["id"], "title": g["title"], "text": g["text"]} for g in general]
     table += [{"section": f"status-{s['code']}", "title": s["label"], "text": s["text"]} for s in statuses]
     table += [{"section": m["id"], "title": m["title"], "text": m["text"]} for m in methods]

@@ -14,9 +14,11 @@ from typing import Any
 
 import duckdb
 
+from observatory import format as nf
 from observatory.config import Config
+from observatory.release import read
 from observatory.strategy import PRODUCTIVITY_INDEX, ActionPlan
-from observatory.web.data.common import SOUTH_ESSEX, Row, format_value, rows, unit_label
+from observatory.web.data.common import SOUTH_ESSEX, Row, all_indicators, rows, unit_label
 
 GVA = "gross-value-added-per-hour-worked"
 FORMAT_COLUMNS = "slug, label, unit, measure, prefix, suffix, decimals"
@@ -41,7 +43,7 @@ def _start(period: str) -> dt.date:
 def _point(period: str | None, label: str | None, value: float | None, fmt: Row) -> Row | None:
     if period is None:
         return None
-    return {"period": period, "period_label": label, "value": value, "display": format_value(value, fmt)}
+    return {"period": period, "period_label": label, "value": value, "display": nf.value(value, nf.unit_of(fmt))}
 
 
 def _baseline(points: list[tuple[str, str, float]], year: int) -> tuple[Row | None, str]:
@@ -91,15 +93,10 @@ def _programme_aims(config: Config) -> dict[str, tuple[str, str | None]]:
 def strategy_page(cur: duckdb.DuckDBPyConnection, config: Config, plan: ActionPlan) -> dict[str, Any]:
     ours = list(config.areas_of_interest)
     codes = [SOUTH_ESSEX, *ours]
-    names = {r["code"]: r["name"] for r in rows(cur, "SELECT code, name FROM areas WHERE code IN (SELECT unnest($c))",
-                                                {"c": codes})}  # fmt: skip
-    inds = {
-        r["slug"]: r for r in rows(cur, "SELECT slug, label, unit, measure, prefix, suffix, decimals FROM indicators")
-    }
-    polarity = {
-        r["indicator"]: r["polarity"] for r in rows(cur, "SELECT indicator, polarity FROM indicator_judgements")
-    }
-    methods = {r["method"]: r["title"] for r in rows(cur, "SELECT method, title FROM methods")}
+    names = read.area_names(cur, codes)
+    inds = {r["slug"]: r for r in all_indicators(cur)}
+    polarity = {slug: j.polarity for slug, j in read.judgements(cur).items()}
+    methods = {m.method: m.title for m in read.methods(cur)}
     themes = _programme_aims(config)
     year = plan.baseline_year
     warnings: list[str] = []
@@ -310,7 +307,7 @@ def actions_page(
     UpdateView``); ``today`` (Europe/London) decides which milestones are overdue."""
     progress = progress or {}
     today = today or dt.date.today()
-    known = {r["slug"]: r["label"] for r in rows(cur, "SELECT slug, label FROM indicators")}
+    known = {r.slug: r.label for r in read.indicators(cur)}
     programmes = {p.id: p.name for p in plan.programmes}
     stage_names = {s.id: s.name for s in plan.stages}
     warnings: list[str] = []

@@ -11,9 +11,11 @@ from typing import Any
 
 import duckdb
 
+from observatory import format as nf
 from observatory.config import Config, Theme
+from observatory.release import read
 from observatory.web.data.areas import ENGLAND
-from observatory.web.data.common import Row, format_value, rows, suggest, unit_label, with_equivalents_many
+from observatory.web.data.common import Row, all_indicators, rows, suggest, unit_label, with_equivalents_many
 from observatory.web.errors import NotFound
 
 OTHER = "other"
@@ -34,14 +36,13 @@ def find_theme(config: Config, slug: str, known: set[str]) -> Theme:
 
 
 def theme_page(cur: duckdb.DuckDBPyConnection, config: Config, slug: str) -> dict[str, Any]:
-    inds = {r["slug"]: r for r in rows(cur, "SELECT * FROM indicators")}
+    inds = {r["slug"]: r for r in all_indicators(cur)}
     theme = find_theme(config, slug, set(inds))
     ours = list(config.areas_of_interest)
     slugs = [s for s in theme.indicators if s in inds]
     used = with_equivalents_many(cur, slugs, [ENGLAND])
     england_src = {s: used[s][0] for s in slugs}
-    names = {r["code"]: r["name"] for r in rows(cur, "SELECT code, name FROM areas WHERE code IN (SELECT unnest($c))",
-                                                {"c": [*ours, ENGLAND]})}  # fmt: skip
+    names = read.area_names(cur, [*ours, ENGLAND])
     latest = {
         r["indicator"]: r
         for r in rows(
@@ -80,7 +81,7 @@ def theme_page(cur: duckdb.DuckDBPyConnection, config: Config, slug: str) -> dic
                 "code": code, "name": names.get(code, code), "source_code": src,
                 "value": obs["value"] if obs else None, "status": obs["status"] if obs else None,
                 "lci_95": obs["lci_95"] if obs else None, "uci_95": obs["uci_95"] if obs else None,
-                "display": format_value(obs["value"], ind) if obs else "–", "is_england": code == ENGLAND,
+                "display": nf.value(obs["value"] if obs else None, nf.unit_of(ind)), "is_england": code == ENGLAND,
             })  # fmt: skip
         items.append(
             {"slug": s, "label": ind["label"], "subtitle": ind["subtitle"], "unit_label": unit_label(ind),

@@ -1,0 +1,518 @@
+"""Data for /business, /commuting and /future-work: the business base, where people work, apprenticeships.
+
+Each function reads the release's tables written by the build (``business_structure``, ``business_change``,
+``commuting_summary``, ``commuting_flows``, ``apprenticeship_training``, ``aps_counts``, observations and
+aggregates) and returns one dict: the page, its ``.json`` and its ``.csv`` (the ``table`` key). Shares,
+quotients, categories and group totals are computed by the build; these functions select and label them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from observatory import format as nf
+from observatory.config import Config
+from observatory.sources.census_od import CATEGORY_LABELS, ORIGIN_LABELS
+from observatory.stats.business import METHOD as LQ_METHOD
+from observatory.web.data.areas import ENGLAND
+from observatory.web.data.common import SOUTH_ESSEX, Row, one, rows
+from observatory.web.errors import NotFound
+
+BANDS = (("micro", "Micro (0–9)"), ("small", "Small (10–49)"), ("medium", "Medium (50–249)"), ("large", "Large (250+)"))
+UBC_SOURCE = "Office for National Statistics – UK Business Counts (IDBR), via Nomis"
+CENSUS_SOURCE = "Office for National Statistics – Census 2021, origin–destination table ODWP01EW"
+DFE_SOURCE = "Department for Education – Individualised Learner Record (apprenticeships provider dashboard data)"
+APS_SOURCE = "Office for National Statistics – Annual Population Survey (T01), via Nomis"
+TOP_FLOWS = 10
+STATUS_SHORT = {  # the APS symbols' statuses, short enough for a table cell (the full text is in notes)
+    "suppressed": "withheld: sample 0–2",
+    "unreliable": "small sample: no interval",
+    "missing": "missing",
+    "below-500": "estimate below 500",
+    "not-combinable": "a member's count is withheld",
+}
+TRAINING_LABELS = {
+    "own": "In their own authority",
+    "group": "In another South Essex authority",
+    "elsewhere": "Elsewhere in England",
+    "unknown": "Outside England or unknown",
+}
+
+
+def _pct(value: float | None, decimals: int = 1) -> str:
+    return "–" if value is None else f"{100 * value:.{decimals}f}%"
+
+
+def _count(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+def _choices(cur: duckdb.DuckDBPyConnection, config: Config) -> list[Row]:
+    names = dict(
+        cur.execute(
+            "SELECT code, name FROM areas WHERE code IN (SELECT unnest(?))", [list(config.areas_of_interest)]
+        ).fetchall()
+    )
+    group = config.group(SOUTH_ESSEX)
+    out = [{"code": SOUTH_ESSEX, "name": group.name if group else "South Essex"}]
+    out += [{"code": c, "name": names.get(c, c)} for c in config.areas_of_interest]
+    return out
+
+
+def _chosen(cur: duckdb.DuckDBPyConnection, config: Config, code: str, base: str) -> tuple[Row, list[Row]]:
+    choices = _choices(cur, config)
+    found = next((c for c in choices if c["code"] == code), None)
+    if found is None:
+        raise NotFound(f"no page for {code[:40]!r} here", [(c["name"], f"{base}/{c['code']}") for c in choices])
+    return found, choices
+
+
+def business_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str = SOUTH_ESSEX) -> dict[str, Any]:
+    """The business base of South Essex or one authority: size bands, sector × size, quotients, change."""
+    area, choices = _chosen(cur, config, code, "/business")
+    if _empty(cur, "business_structure"):
+        raise NotFound("this release has no UK Business Counts", [])
+    years = [r[0] for r in cur.execute("SELECT DISTINCT year FROM business_structure ORDER BY 1").fetchall()]
+    data: dict[str, Any] = {
+        "title": f"Business base: {area['name']}",
+        "area": area,
+        "choices": choices,
+        "years": years,
+        "source": UBC_SOURCE,
+        "lq_method": LQ_METHOD,
+        "table": [],
+    }
+    if not years:
+        return data
+    first, latest = years[0], years[-1]
+    data.update(first_year=first, latest_year=latest)
+    cells = rows(
+        cur,
+        "SELECT * FROM business_structure WHERE area_code = $a AND year = $y ORDER BY industry_code, size_band",
+        {"a": code, "y": latest},
+    )
+    changes = {
+        (r["industry_code"], r["size_band"]): r
+        for r in rows(cur, "SELECT * FROM business_change WHERE area_code = $a", {"a": code})
+    }
+    by_industry: dict[str, dict[str, Row]] = {}
+    for c in cells:
+        by_industry.setdefault(c["industry_code"], {})[c["size_band"]] = c
+    total = by_industry.get("00", {})
+    data["sizes"] = [
+        {
+            "band": band,
+            "label": label,
+            "count": _count(total.get(band, {}).get("count")),
+            "share": _pct(total.get(band, {}).get("share")),
+            "england_share": _pct(total.get(band, {}).get("england_share")),
+            "change": _change(changes.get(("00", band))),
+        }
+        for band, label in (*BANDS, ("total", "All sizes"))
+    ]
+    sectors = []
+    for ind_code, bands in sorted(by_industry.items()):
+        if ind_code == "00":
+            continue
+        t = bands.get("total", {})
+        sectors.append(
+            {
+                "code": ind_code,
+                "industry": t.get("industry", ""),
+                "counts": [_count(bands.get(b, {}).get("count")) for b, _ in BANDS],
+                "total": _count(t.get("count")),
+                "total_value": t.get("count"),
+                "share": _pct(t.get("share")),
+                "england_share": _pct(t.get("england_share")),
+                "lq": None if t.get("lq") is None else f"{t['lq']:.2f}",
+                "lq_value": t.get("lq"),
+                "representation": t.get("representation"),
+                "change": _change(changes.get((ind_code, "total"))),
+            }
+        )
+    data["sectors"] = sectors
+    data["over"] = sorted((s for s in sectors if s["representation"] == "over"), key=lambda s: -s["lq_value"])
+    data["under"] = sorted((s for s in sectors if s["representation"] == "under"), key=lambda s: s["lq_value"])
+    data["table"] = [
+        {"area_code": code, "area_name": area["name"], "year": c["year"], "industry_code": c["industry_code"],
+         "industry": c["industry"], "size_band": c["size_band"], "enterprises": c["count"],
+         "share_of_area": c["share"], "england_share": c["england_share"], "location_quotient": c["lq"],
+         "representation": c["representation"], "source": UBC_SOURCE}
+        for c in cells
+    ]  # fmt: skip
+    data["itl3"] = _itl3_context(cur, config, code)
+    return data
+
+
+def _change(r: Row | None) -> Row | None:
+    if r is None:
+        return None
+    pct = r["change_pct"]
+    eng = r["england_change_pct"]
+    return {
+        "from": _count(r["from_count"]),
+        "to": _count(r["to_count"]),
+        "change": f"{r['change']:+,.0f}",
+        "pct": "–" if pct is None else f"{pct:+.1f}%",
+        "england_pct": "–" if eng is None else f"{eng:+.1f}%",
+    }
+
+
+def _itl3_context(cur: duckdb.DuckDBPyConnection, config: Config, code: str) -> list[Row]:
+    """The ITL3 areas the authority (or group) lies in, for the GVA-by-industry link."""
+    codes = list(config.areas_of_interest) if code == SOUTH_ESSEX else [code]
+    return rows(
+        cur,
+        "SELECT DISTINCT r.parent AS code, coalesce(a.name, r.parent) AS name FROM area_relations r "
+        "LEFT JOIN areas a ON a.code = r.parent WHERE r.relation = 'itl3' AND r.code IN (SELECT unnest($c)) "
+        "ORDER BY 1",
+        {"c": codes},
+    )
+
+
+def _indicator_values(cur: duckdb.DuckDBPyConnection, slugs: list[str], code: str, comparators: list[str]) -> list[Row]:
+    """Latest value of each indicator for the area (a group: its complete aggregate) and the comparators."""
+    out = []
+    for slug in slugs:
+        ind = one(cur, "SELECT * FROM indicators WHERE slug = $s", {"s": slug})
+        if ind is None:
+            continue
+        if code == SOUTH_ESSEX:
+            own = one(
+                cur,
+                'SELECT value, period, period_label FROM aggregates WHERE "group" = $g AND indicator = $s '
+                "AND complete AND value IS NOT NULL ORDER BY period DESC LIMIT 1",
+                {"g": code, "s": slug},
+            )
+        else:
+            own = one(
+                cur,
+                "SELECT value, period, period_label, lci_95, uci_95, status FROM latest_observations "
+                "WHERE indicator = $s AND area_code = $a",
+                {"s": slug, "a": code},
+            )
+        period = own["period"] if own else None
+        bench = {}
+        for comp in comparators:
+            found = one(
+                cur,
+                "SELECT value FROM observations WHERE indicator = $s AND area_code = $a AND period = $p",
+                {"s": slug, "a": comp, "p": period},
+            )
+            bench[comp] = nf.value(found["value"] if found else None, nf.unit_of(ind))
+        out.append(
+            {"slug": slug, "label": ind["label"], "value": own["value"] if own else None,
+             "display": nf.value(own["value"] if own else None, nf.unit_of(ind)),
+             "period_label": own["period_label"] if own else "", "benchmarks": bench,
+             "description": ind["description"]}
+        )  # fmt: skip
+    return out
+
+
+def commuting_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str = SOUTH_ESSEX) -> dict[str, Any]:
+    """Where the area's employed residents work and where its workers live (Census 2021), with top flows."""
+    area, choices = _chosen(cur, config, code, "/commuting")
+    members = list(config.areas_of_interest)
+    summary = rows(
+        cur, "SELECT direction, category, count, share FROM commuting_summary WHERE area_code = $a", {"a": code}
+    )
+    labels = {"residents": CATEGORY_LABELS, "workers": ORIGIN_LABELS}
+    if code == SOUTH_ESSEX:
+        labels = {
+            "residents": {**CATEGORY_LABELS, "own": "In South Essex (including at or from home)"},
+            "workers": {**ORIGIN_LABELS, "own": "South Essex residents (including at or from home)"},
+        }
+    parts: dict[str, list[Row]] = {"residents": [], "workers": []}
+    for r in summary:
+        parts[r["direction"]].append(
+            {"category": r["category"], "label": labels[r["direction"]].get(r["category"], r["category"]),
+             "count": _count(r["count"]), "share": _pct(r["share"]), "value": r["count"], "share_value": r["share"]}
+        )  # fmt: skip
+    for key in parts:
+        order = list(labels[key])
+        parts[key].sort(key=lambda r: order.index(r["category"]) if r["category"] in order else 99)
+    origins = members if code == SOUTH_ESSEX else [code]
+    outside = code == SOUTH_ESSEX
+    out_flows = rows(
+        cur,
+        """SELECT f.destination_code AS code, coalesce(a.name, f.destination_code) AS name, sum(f.count) AS count
+           FROM commuting_flows f LEFT JOIN areas a ON a.code = f.destination_code
+           WHERE f.place_of_work = 3 AND f.origin_code IN (SELECT unnest($o))
+             AND f.destination_code <> f.origin_code
+             AND (NOT $outside OR f.destination_code NOT IN (SELECT unnest($o)))
+           GROUP BY 1, 2 ORDER BY count DESC, code LIMIT $n""",
+        {"o": origins, "outside": outside, "n": TOP_FLOWS},
+    )
+    in_flows = rows(
+        cur,
+        """SELECT f.origin_code AS code, coalesce(a.name, f.origin_code) AS name, sum(f.count) AS count
+           FROM commuting_flows f LEFT JOIN areas a ON a.code = f.origin_code
+           WHERE f.place_of_work = 3 AND f.destination_code IN (SELECT unnest($o))
+             AND f.destination_code <> f.origin_code
+             AND (NOT $outside OR f.origin_code NOT IN (SELECT unnest($o)))
+           GROUP BY 1, 2 ORDER BY count DESC, code LIMIT $n""",
+        {"o": origins, "outside": outside, "n": TOP_FLOWS},
+    )
+    for r in (*out_flows, *in_flows):
+        r["display"] = _count(r["count"])
+    slugs = ["self-containment", "work-mainly-at-home", "work-in-south-essex", "work-in-london", "in-commuting"]
+    table = [
+        {"area_code": code, "area_name": area["name"], "direction": d, "category": r["category"],
+         "label": r["label"], "people": r["value"], "share": r["share_value"], "source": CENSUS_SOURCE}
+        for d, items in parts.items() for r in items
+    ]  # fmt: skip
+    return {
+        "title": f"Where people work: {area['name']}",
+        "area": area,
+        "choices": choices,
+        "residents": parts["residents"],
+        "workers": parts["workers"],
+        "out_flows": out_flows,
+        "in_flows": in_flows,
+        "indicators": _indicator_values(cur, slugs, code, [ENGLAND]),
+        "source": CENSUS_SOURCE,
+        "period_label": "Census day, 21 March 2021",
+        "table": table,
+    }
+
+
+def future_work_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]:
+    """Apprenticeships by authority over time against England, where learners train, APS rates with intervals."""
+    members = [c for c in _choices(cur, config) if c["code"] != SOUTH_ESSEX]
+    codes = [m["code"] for m in members]
+    series_slugs = ["apprenticeship-starts", "apprenticeship-achievements", "apprenticeship-starts-per-1000"]
+    table: list[Row] = []
+    series = []
+    for slug in series_slugs:
+        ind = one(cur, "SELECT * FROM indicators WHERE slug = $s", {"s": slug})
+        if ind is None:
+            continue
+        periods = rows(
+            cur,
+            "SELECT DISTINCT period, period_label FROM observations WHERE indicator = $s ORDER BY period",
+            {"s": slug},
+        )
+        values = {
+            (r["area_code"], r["period"]): r["value"]
+            for r in rows(
+                cur,
+                "SELECT area_code, period, value FROM observations WHERE indicator = $s "
+                "AND area_code IN (SELECT unnest($c))",
+                {"s": slug, "c": [*codes, ENGLAND]},
+            )
+        }
+        for r in rows(
+            cur,
+            'SELECT period, value FROM aggregates WHERE "group" = $g AND indicator = $s AND complete',
+            {"g": SOUTH_ESSEX, "s": slug},
+        ):
+            values[(SOUTH_ESSEX, r["period"])] = r["value"]
+        lines = []
+        for m in [*members, {"code": SOUTH_ESSEX, "name": "South Essex"}, {"code": ENGLAND, "name": "England"}]:
+            cells = [nf.value(values.get((m["code"], p["period"])), nf.unit_of(ind)) for p in periods]
+            lines.append({"code": m["code"], "name": m["name"], "cells": cells})
+            for p in periods:
+                table.append(
+                    {"section": "apprenticeships", "indicator": slug, "area_code": m["code"], "area_name": m["name"],
+                     "period": p["period"], "period_label": p["period_label"],
+                     "value": values.get((m["code"], p["period"])), "lci_95": None, "uci_95": None,
+                     "source": DFE_SOURCE}
+                )  # fmt: skip
+        series.append({"slug": slug, "label": ind["label"], "caveats": ind["caveats"], "periods": periods,
+                       "lines": lines})  # fmt: skip
+    part_year = rows(
+        cur,
+        "SELECT o.area_code, a.name, o.period_label, o.value, o.status FROM observations o JOIN areas a "
+        "ON a.code = o.area_code WHERE o.indicator = 'apprenticeship-starts-part-year' "
+        "AND o.area_code IN (SELECT unnest($c)) ORDER BY o.area_code = $e, o.area_code",
+        {"c": [*codes, ENGLAND], "e": ENGLAND},
+    )
+    order = [*codes, ENGLAND]
+    part_year.sort(key=lambda r: order.index(r["area_code"]))
+    for r in part_year:
+        r["display"] = _count(r["value"])
+    training = _training(cur, members)
+    aps = _aps(cur, members, table)
+    return {
+        "title": "Future Work: apprenticeships and employment",
+        "members": members,
+        "series": series,
+        "part_year": part_year,
+        "training": training,
+        "aps": aps,
+        "sources": {"dfe": DFE_SOURCE, "aps": APS_SOURCE},
+        "table": table,
+    }
+
+
+def _training(cur: duckdb.DuckDBPyConnection, members: list[Row]) -> dict[str, Any]:
+    if _empty(cur, "apprenticeship_training"):
+        return {}
+    latest = one(
+        cur, "SELECT period, period_label FROM apprenticeship_training WHERE NOT provisional ORDER BY period DESC"
+    )
+    if latest is None:
+        return {}
+    found = rows(
+        cur,
+        "SELECT home_code, category, starts FROM apprenticeship_training WHERE period = $p",
+        {"p": latest["period"]},
+    )
+    by = {(r["home_code"], r["category"]): r["starts"] for r in found}
+    lines = []
+    for m in members:
+        counts = [by.get((m["code"], c), 0.0) for c in TRAINING_LABELS]
+        lines.append({"code": m["code"], "name": m["name"], "cells": [_count(c) for c in counts]})
+    return {"period_label": latest["period_label"], "labels": list(TRAINING_LABELS.values()), "lines": lines}
+
+
+def _aps(cur: duckdb.DuckDBPyConnection, members: list[Row], table: list[Row]) -> list[Row]:
+    out = []
+    areas = [*members, {"code": SOUTH_ESSEX, "name": "South Essex"}, {"code": ENGLAND, "name": "England"}]
+    for slug in ("aps-employment-rate", "aps-inactivity-rate", "aps-unemployment-rate"):
+        ind = one(cur, "SELECT * FROM indicators WHERE slug = $s", {"s": slug})
+        if ind is None:
+            continue
+        found = rows(
+            cur,
+            "SELECT area_code, period, period_label, value, lci_95, uci_95, status, notes, numerator, denominator "
+            "FROM observations WHERE indicator = $s AND area_code IN (SELECT unnest($c)) ORDER BY period",
+            {"s": slug, "c": [a["code"] for a in areas]},
+        )
+        periods = sorted({(r["period"], r["period_label"]) for r in found})
+        by = {(r["area_code"], r["period"]): r for r in found}
+        for g in rows(
+            cur,
+            'SELECT period, value, reason FROM aggregates WHERE "group" = $g AND indicator = $s',
+            {"g": SOUTH_ESSEX, "s": slug},
+        ):
+            by[(SOUTH_ESSEX, g["period"])] = {
+                "value": g["value"],
+                "lci_95": None,
+                "uci_95": None,
+                "status": None if g["value"] is not None else "not-combinable",
+            }
+        lines = []
+        for a in areas:
+            cells = []
+            for p, label in periods:
+                r = by.get((a["code"], p))
+                if r is None or r["value"] is None:
+                    why = STATUS_SHORT.get(r["status"], r["status"] or "") if r else ""
+                    cells.append({"value": "not available", "interval": why})
+                else:
+                    interval = (
+                        f"{nf.value(r['lci_95'], nf.unit_of(ind))} to {nf.value(r['uci_95'], nf.unit_of(ind))}"
+                        if r["lci_95"] is not None
+                        else STATUS_SHORT.get(r["status"], "no interval")
+                    )
+                    cells.append({"value": nf.value(r["value"], nf.unit_of(ind)), "interval": interval})
+                if r is not None:
+                    table.append(
+                        {"section": "aps", "indicator": slug, "area_code": a["code"], "area_name": a["name"],
+                         "period": p, "period_label": label, "value": r["value"], "lci_95": r["lci_95"],
+                         "uci_95": r["uci_95"], "source": APS_SOURCE}
+                    )  # fmt: skip
+            lines.append({"code": a["code"], "name": a["name"], "cells": cells})
+        out.append({"slug": slug, "label": ind["label"], "caveats": ind["caveats"],
+                    "periods": [label for _, label in periods], "lines": lines})  # fmt: skip
+    return out
+
+
+POOL_MIN = 1000  # an authority is "within commuting reach" when at least this many of its residents work here
+
+
+def labour_pool(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any] | None:
+    """People working in South Essex by where they live, and the employed residents within commuting reach.
+
+    Within reach: the six authorities and every authority from which at least ``POOL_MIN`` residents
+    travelled to a workplace in South Essex on Census day 2021 (Census 2021 ODWP01EW).
+    """
+    if _empty(cur, "commuting_flows"):
+        return None
+    members = list(config.areas_of_interest)
+    origins = rows(
+        cur,
+        """SELECT f.origin_code AS code, coalesce(a.name, f.origin_code) AS name, sum(f.count) AS commuters
+           FROM commuting_flows f LEFT JOIN areas a ON a.code = f.origin_code
+           WHERE f.place_of_work = 3 AND f.destination_code IN (SELECT unnest($m))
+             AND f.origin_code NOT IN (SELECT unnest($m))
+           GROUP BY 1, 2 HAVING sum(f.count) >= $min ORDER BY commuters DESC, code""",
+        {"m": members, "min": POOL_MIN},
+    )
+    employed = dict(
+        cur.execute(
+            "SELECT area_code, value FROM observations WHERE indicator = 'census-employed-residents' "
+            "AND area_code IN (SELECT unnest(?))",
+            [members + [o["code"] for o in origins]],
+        ).fetchall()
+    )
+    if not employed:
+        return None
+    own = sum(employed.get(c, 0.0) for c in members)
+    reach = own + sum(employed.get(o["code"], 0.0) for o in origins)
+    workers = dict(
+        (r["category"], r["count"])
+        for r in rows(cur, "SELECT category, count FROM commuting_summary WHERE area_code = $g AND direction = "
+                      "'workers'", {"g": SOUTH_ESSEX})
+    )  # fmt: skip
+    for o in origins:
+        o["commuters_display"] = _count(o["commuters"])
+        o["employed_display"] = _count(employed.get(o["code"]))
+    return {
+        "period_label": "Census day, 21 March 2021",
+        "source": CENSUS_SOURCE,
+        "min_commuters": f"{POOL_MIN:,}",
+        "south_essex_employed": _count(own),
+        "within_reach": _count(reach),
+        "workers_total": _count(sum(workers.values())) if workers else "–",
+        "workers_local": _count(workers.get("own")),
+        "origins": origins,
+    }
+
+
+def business_base_summary(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any] | None:
+    """South Essex's enterprises by size band and its largest sectors, latest year, with England shares."""
+    if _empty(cur, "business_structure"):
+        return None
+    latest = one(cur, "SELECT max(year) AS y FROM business_structure WHERE area_code = $g", {"g": SOUTH_ESSEX})
+    if latest is None or latest["y"] is None:
+        return None
+    found = rows(
+        cur,
+        "SELECT * FROM business_structure WHERE area_code = $g AND year = $y ORDER BY industry_code, size_band",
+        {"g": SOUTH_ESSEX, "y": latest["y"]},
+    )
+    labels = dict((*BANDS, ("total", "All sizes")))
+    order = list(labels)
+    totals = sorted((r for r in found if r["industry_code"] == "00"), key=lambda r: order.index(r["size_band"]))
+    sizes = [
+        {"label": labels[r["size_band"]], "count": _count(r["count"]), "share": _pct(r["share"]),
+         "england_share": _pct(r["england_share"])}
+        for r in totals
+    ]  # fmt: skip
+    sectors = sorted(
+        (r for r in found if r["industry_code"] != "00" and r["size_band"] == "total"), key=lambda r: -r["count"]
+    )[:5]
+    return {
+        "year": latest["y"],
+        "source": UBC_SOURCE,
+        "sizes": sizes,
+        "sectors": [
+            {
+                "industry": r["industry"],
+                "count": _count(r["count"]),
+                "share": _pct(r["share"]),
+                "england_share": _pct(r["england_share"]),
+                "lq": None if r["lq"] is None else f"{r['lq']:.2f}",
+            }
+            for r in sectors
+        ],
+    }
+
+
+def _empty(cur: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether a declared release table holds no rows (a release built without that source)."""
+    return one(cur, f"SELECT 1 AS present FROM {table} LIMIT 1") is None  # noqa: S608 (table names are constants)
