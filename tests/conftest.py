@@ -41,9 +41,29 @@ def client(store: Store, config: Config) -> Iterator[TestClient]:
     clear_caches()
 
 
+# In CI (CI=true, set by .ci/run) a missing prerequisite is a failure: CI must check what it claims to.
+IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def require(present: bool, what: str) -> None:
+    """Go on if ``present``; otherwise fail in CI and skip on a developer's machine, saying ``what`` is missing.
+
+    For prerequisites only (shared data, Chromium): a wrong page or value is always a failure, never a skip.
+    """
+    if present:
+        return
+    if IN_CI:
+        pytest.fail(f"{what}: CI must run this test, so this is a failure, not a skip")
+    pytest.skip(what)
+
+
+def unless_ci(missing: bool, reason: str) -> pytest.MarkDecorator:
+    """``skipif`` for a missing prerequisite that never skips in CI (there the test runs and fails)."""
+    return pytest.mark.skipif(missing and not IN_CI, reason=reason)
+
+
 def need_shared() -> Path:
-    if not SHARED.is_dir():
-        pytest.skip(f"the shared data folder {SHARED} is not beside this checkout")
+    require(SHARED.is_dir(), f"the shared data folder {SHARED} is not beside this checkout")
     return SHARED
 
 

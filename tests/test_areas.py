@@ -15,12 +15,13 @@ from observatory.model import Area, AreaRelation, ReaderResult, Severity
 from observatory.pipeline.areas import HIERARCHY, ancestors, combine_areas
 from observatory.sources.boundaries import read_boundaries
 from observatory.sources.lookups import LAD_NAMES, LAD_NUTS, LTLA_UTLA, itl_code, read_lookups
+from tests.conftest import unless_ci
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 TOPO = DATA / "ons-boundaries" / "uk-topo.json"
 LOOKUPS = DATA / "ons-geography-lookups"
 
-needs_data = pytest.mark.skipif(
+needs_data = unless_ci(
     not TOPO.is_file() or not LOOKUPS.is_dir(),
     reason=f"shared ONS data not found under {DATA} (boundaries and lookups are needed)",
 )

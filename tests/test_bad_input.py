@@ -19,10 +19,11 @@ import pytest
 
 from observatory.config import Config, load_config
 from observatory.model import Finding, Severity
-from observatory.pipeline.validate import drop_duplicates
+from observatory.pipeline.validate import check_period_types, drop_duplicates
+from observatory.sources.numbers import NotANumber, parse_decimal, parse_whole
 from observatory.sources.ons_els import read_ons_els
 from observatory.store import Store
-from tests.conftest import link_reference_sources
+from tests.conftest import link_reference_sources, require, unless_ci
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -30,7 +31,7 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CONFIG = ROOT / "observatory.toml"
 BASE_DATASET = "gigabit-capable-broadband"  # a small, clean real dataset for the good release
 
-needs_data = pytest.mark.skipif(
+needs_data = unless_ci(
     not (SHARED_DATA / "ons-els" / BASE_DATASET).is_dir(),
     reason=f"shared data not present at {SHARED_DATA} (build-level bad-input tests need the real sources)",
 )
@@ -175,6 +176,18 @@ CASES = [
     Case("too-many-fields", (Expect("row.field-count", ERROR, 3, "(extra field 13)"),), loaded=1),
     Case("missing-indicator", (Expect("row.missing-indicator", ERROR, 3, "indicator"),), loaded=1),
     Case("missing-value", (Expect("value.missing-without-status", WARNING, 3, "observation"),), loaded=3),
+    Case(
+        "number-grammar",
+        (
+            Expect("value.not-a-number", ERROR, 2, "observation"),  # 1_234
+            Expect("value.not-a-number", ERROR, 3, "observation"),  # full-width １２３
+            Expect("value.not-a-number", ERROR, 4, "observation"),  # " 12 "
+            Expect("value.not-a-number", ERROR, 5, "observation"),  # "1,234"
+            Expect("value.not-a-number", ERROR, 6, "uci_95"),  # Arabic-Indic digits
+            Expect("value.not-a-number", ERROR, 8, "observation"),  # 1e999 overflows
+        ),
+        loaded=3,  # Thurrock (exponents, +, leading point), East of England ([c], empty), Essex (-0.5)
+    ),
 ]
 BY_NAME = {c.name: c for c in CASES}
 
@@ -232,7 +245,9 @@ def test_finding_where_reads_file_row_column(tmp_path: Path) -> None:
     assert "[value.not-a-number]" in str(first) and first.value == "12.3x"
 
 
-@pytest.mark.parametrize("text", ["12.3x", "NaN", "nan", "inf", "-inf", "Infinity", "1e999", "1,234", "£5"])
+@pytest.mark.parametrize(
+    "text", ["12.3x", "NaN", "nan", "inf", "-inf", "Infinity", "1e999", "1,234", "£5", "1_234", "１２３", " 12 ", "12 "]
+)
 def test_non_numbers_are_rejected(text: str, tmp_path: Path) -> None:
     header, basildon, *_ = _good_lines()
     case = Case("one-value", (), csv=lambda: header + basildon.replace(b",91.3,", f",{text},".encode()))
@@ -245,6 +260,82 @@ def test_non_numbers_are_rejected(text: str, tmp_path: Path) -> None:
     if text != "1,234":
         error = errors[0]
         assert (error.rule, error.column, error.value) == ("value.not-a-number", "observation", text)
+
+
+def test_number_grammar_values_as_written(tmp_path: Path) -> None:
+    """The rows the grammar accepts carry the values written in tests/corpus/number-grammar.csv."""
+    BY_NAME["number-grammar"].install(tmp_path / "ons-els")
+    result = read_ons_els(tmp_path / "ons-els", "ons-els")
+    got = {o.area_code: (o.value, o.lci_95, o.uci_95, o.status) for o in result.observations}
+    # 9.12E+01 = 91.2, +90.5 = 90.5, .92e2 = 92.0; East of England: suppressed; Essex: -0.5
+    assert got == {
+        "E06000034": (91.2, 90.5, 92.0, None),
+        "E12000006": (None, None, None, "[c]"),
+        "E10000012": (-0.5, None, None, None),
+    }
+    messages = {f.row: f.message for f in result.findings if f.rule == "value.not-a-number"}
+    assert "'_' digit separators" in messages[2]
+    assert "non-ASCII digits" in messages[3] and "non-ASCII digits" in messages[6]
+    assert "spaces around" in messages[4]
+    assert "thousands separators" in messages[5]
+    assert "infinity" in messages[8]
+
+
+@pytest.mark.parametrize(
+    ("text", "grouped", "expected"),
+    [
+        ("12", False, 12.0),
+        ("-0.5", False, -0.5),
+        (".5", False, 0.5),
+        ("3.60E-05", False, 3.6e-05),  # as ONS ELS writes environment-regulating values
+        ("3,345", True, 3345.0),  # as the ONS regional GVA tables write pounds million
+        ("1,234.5", True, 1234.5),
+    ],
+)
+def test_number_grammar_accepts_what_publishers_write(text: str, grouped: bool, expected: float) -> None:
+    assert parse_decimal(text, grouped=grouped) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "grouped"),
+    [
+        ("1_234", False), ("１２３", False), ("٣", False), (" 12", False), ("12 ", False), ("1,234", False),
+        ("NaN", False), ("-inf", False), ("1e999", False), ("0x1A", False), ("1.2.3", False), ("", False),
+        ("12,34", True), ("1,2345", True), ("1_234", True), ("１,２３４", True),
+    ],
+)  # fmt: skip
+def test_number_grammar_refuses_what_float_would_take(text: str, grouped: bool) -> None:
+    with pytest.raises(NotANumber):
+        parse_decimal(text, grouped=grouped)
+
+
+def test_whole_numbers_use_the_same_grammar() -> None:
+    assert parse_whole("19,102", grouped=True) == 19102 and parse_whole("7") == 7
+    for text in ("１２", "²", "1.5", "19,10", " 7"):
+        with pytest.raises(NotANumber):
+            parse_whole(text, grouped=True)
+
+
+def test_mixed_period_types_in_one_series_are_flagged(tmp_path: Path) -> None:
+    """tests/corpus/mixed-periods-3y.csv: Basildon's series has a 3-year period (line 4) among calendar years."""
+    Case("mixed-periods-3y", ()).install(tmp_path / "ons-els")
+    result = read_ons_els(tmp_path / "ons-els", "ons-els")
+    assert len(result.observations) == 7, _show(result.findings)
+    findings = check_period_types(result.observations)
+    assert [(f.rule, f.severity, f.file, f.row, f.column, f.value) for f in findings] == [
+        (
+            "period.mixed-types",
+            WARNING,
+            "ons-els/mixed-periods-3y/mixed-periods-3y.csv",
+            4,
+            "period",
+            "2021-01-01/P3Y",
+        )
+    ]
+    assert "mix period types" in findings[0].message
+    # one type per series: no finding
+    clean = [o for o in result.observations if o.period.duration == "P1Y"]
+    assert check_period_types(clean) == []
 
 
 def test_duplicates_are_found_by_validate_with_both_rows(tmp_path: Path) -> None:
@@ -309,11 +400,7 @@ class Env:
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     """A sources folder holding the real boundaries and lookups and one small real dataset, a store with one
     good release in it, and a copy of the deployment config."""
-    pytest.importorskip(
-        "observatory.pipeline.build", reason="the build modules are not importable yet", exc_type=ImportError
-    )
-    if not (SHARED_DATA / "ons-els" / BASE_DATASET).is_dir():
-        pytest.skip(f"shared data not present at {SHARED_DATA}")
+    require((SHARED_DATA / "ons-els" / BASE_DATASET).is_dir(), f"shared data not present at {SHARED_DATA}")
     from observatory.pipeline.build import build_release
 
     root = tmp_path_factory.mktemp("bad-input-build")
@@ -388,8 +475,7 @@ def test_failed_build_publishes_nothing_and_the_previous_release_keeps_serving(e
 
 def _run_cli(env: Env, case: Case) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).with_name("observatory")
-    if not exe.exists():
-        pytest.skip(f"no observatory script beside {sys.executable}")
+    assert exe.exists(), f"no observatory script beside {sys.executable} (the package is not installed)"
     run_env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "OBSERVATORY_STORE")}
     folder = case.install(env.sources / "ons-els")
     try:

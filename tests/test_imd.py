@@ -40,7 +40,7 @@ from observatory.sources.imd import (
 )
 from observatory.sources.small_areas import read_small_area_boundaries
 from observatory.store import Store
-from tests.conftest import link_sources
+from tests.conftest import link_sources, require, unless_ci
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -49,7 +49,7 @@ SUMMARIES = SHARED_DATA / "iod-lad-summaries"
 SMALL = SHARED_DATA / "essex-small-area-boundaries"
 WARD_LOOKUP = SHARED_DATA / "ons-geography-lookups" / "LSOA11_to_Ward19_to_LAD19_Lookup_EW.csv"
 
-needs_data = pytest.mark.skipif(
+needs_data = unless_ci(
     not (IMD.is_dir() and SUMMARIES.is_dir() and SMALL.is_dir()), reason=f"deprivation data not under {SHARED_DATA}"
 )
 
@@ -111,22 +111,19 @@ def config_with_deprivation_sources(path: Path = REPO / "observatory.toml") -> C
 
 @pytest.fixture(scope="module")
 def imd() -> ReaderResult:
-    if not IMD.is_dir():
-        pytest.skip("no imd2019-lsoa data")
+    require(IMD.is_dir(), "no imd2019-lsoa data")
     return read_imd_lsoa(IMD, "imd2019-lsoa")
 
 
 @pytest.fixture(scope="module")
 def summaries() -> ReaderResult:
-    if not SUMMARIES.is_dir():
-        pytest.skip("no iod-lad-summaries data")
+    require(SUMMARIES.is_dir(), "no iod-lad-summaries data")
     return read_iod_lad_summaries(SUMMARIES, "iod-lad-summaries")
 
 
 @pytest.fixture(scope="module")
 def small() -> ReaderResult:
-    if not SMALL.is_dir():
-        pytest.skip("no essex-small-area-boundaries data")
+    require(SMALL.is_dir(), "no essex-small-area-boundaries data")
     return read_small_area_boundaries(SMALL, "essex-small-area-boundaries")
 
 
@@ -378,8 +375,7 @@ def test_boundaries_join_the_imd(imd: ReaderResult, small: ReaderResult) -> None
 
 @needs_data
 def test_ward_relations_only_when_the_lookup_is_passed(tmp_path: Path) -> None:
-    if not WARD_LOOKUP.is_file():
-        pytest.skip("no ward lookup")
+    require(WARD_LOOKUP.is_file(), "no ward lookup")
     rows = (IMD / FILE_2).read_text(encoding="utf-8-sig").splitlines()
     sample = [rows[0]] + [r for r in rows if r.split(",")[2] in SOUTH_ESSEX]
     (tmp_path / FILE_2).write_text("\n".join(sample) + "\n", encoding="utf-8")

@@ -21,6 +21,7 @@ from observatory.stats.judgements import (
     load_schema,
     parse_judgements,
 )
+from tests.conftest import require
 
 REPO = Path(__file__).resolve().parents[1]
 METADATA = REPO / "src" / "observatory" / "metadata"
@@ -81,8 +82,7 @@ def test_units_back_the_aggregation_rules(full_build: Any) -> None:
 
 def test_gva_per_hour_polarity_matches_the_publishers_polarity_column() -> None:
     path = SHARED / "ons-els-vintages" / "gross-value-added-per-hour-worked-2024-07-15.csv"
-    if not path.is_file():
-        pytest.skip("shared data not available")
+    require(path.is_file(), "shared data not available")
     with open(path, encoding="utf-8-sig", newline="") as fh:
         polarity = {row["Polarity"] for row in csv.DictReader(fh)}
     assert polarity == {"1"}  # 1 = higher is better, on every row

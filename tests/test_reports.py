@@ -17,6 +17,7 @@ from observatory.config import Config
 from observatory.store import Store
 from observatory.web.data.common import jsonable
 from observatory.web.data.invest import invest_page
+from tests.conftest import unless_ci
 
 SOUTHEND = "E06000033"
 GVA = "gross-value-added-per-hour-worked"
@@ -77,7 +78,7 @@ def observatory(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed (scripts/setup-system.sh)")
+@unless_ci(not CHROMIUM.exists(), reason="chromium is not installed (scripts/setup-system.sh)")
 @pytest.mark.parametrize("target", [SOUTHEND, "south-essex"])
 def test_cli_report_pdf_has_headline_figures_periods_sources_and_release(
     client: TestClient, store: Store, tmp_path: Path, target: str
@@ -108,7 +109,7 @@ def test_cli_report_pdf_has_headline_figures_periods_sources_and_release(
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed (scripts/setup-system.sh)")
+@unless_ci(not CHROMIUM.exists(), reason="chromium is not installed (scripts/setup-system.sh)")
 def test_invest_pdf_is_served_and_cached(client: TestClient, store: Store) -> None:
     response = client.get("/invest.pdf")
     assert response.status_code == 200, response.text[:300]

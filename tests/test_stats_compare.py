@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -25,6 +24,7 @@ from observatory.stats.compare import (
 )
 from observatory.stats.judgements import Judgement
 from observatory.stats.sentences import IndicatorFormat
+from tests.conftest import require
 from tests.test_stats_derive import derived, read
 
 __all__ = ["derived"]  # the session fixture, shared with the other stats tests
@@ -36,8 +36,7 @@ POUNDS = IndicatorFormat("gross-median-weekly-pay", "Gross median weekly pay", "
 
 def _csv_rows(rel: str) -> list[dict[str, str]]:
     path = SHARED / "ons-els" / rel
-    if not path.is_file():
-        pytest.skip(f"{path} not available")
+    require(path.is_file(), f"{path} not available")
     with open(path, encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh))
 

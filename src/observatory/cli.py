@@ -6,13 +6,12 @@ Every failure ends with a one-line reason on stderr and a non-zero exit code (1:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -84,6 +83,20 @@ def reasons() -> Iterator[None]:
 
 def _store(store: Path | None) -> Store:
     return Store(store or default_store_path())
+
+
+def _write_csv(header: Sequence[str], rows: Iterable[Sequence[object]], out_file: Path | None) -> None:
+    """CSV through the observatory's one formula-safe writer (``web.formats.csv_lines``), to a file or stdout."""
+    from observatory.web.formats import csv_lines
+
+    if out_file is not None:
+        with open(out_file, "wb") as fh:
+            fh.writelines(csv_lines(header, rows))
+        return
+    sys.stdout.flush()
+    for chunk in csv_lines(header, rows):
+        sys.stdout.buffer.write(chunk)
+    sys.stdout.buffer.flush()
 
 
 @app.command()
@@ -247,9 +260,7 @@ def diff(
         old_id, new_id, rows = diff_rows(_store(store), old, new, indicator)
     summary = summarise_diff(rows)
     if fmt is DiffFormat.csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(DIFF_COLUMNS)
-        writer.writerows([nf.exact(v) for v in r] for r in rows)
+        _write_csv(DIFF_COLUMNS, rows, None)
         return
     if fmt is DiffFormat.json:
         payload = {
@@ -299,14 +310,7 @@ def export(
                 table = pa.table({name: list(col) for name, col in zip(EXPORT_COLUMNS, columns, strict=True)})
                 pq.write_table(table, out_file)
                 return
-            fh = open(out_file, "w", newline="", encoding="utf-8") if out_file else sys.stdout  # noqa: SIM115
-            try:
-                writer = csv.writer(fh, lineterminator="\n")
-                writer.writerow(EXPORT_COLUMNS)
-                writer.writerows([nf.exact(v) for v in row] for row in rows)
-            finally:
-                if out_file:
-                    fh.close()
+            _write_csv(EXPORT_COLUMNS, rows, out_file)
 
 
 @app.command()

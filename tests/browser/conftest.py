@@ -5,8 +5,7 @@ fixture), on a free loopback port. The browser is Debian's chromium (``/usr/bin/
 Playwright (``playwright install`` cannot download here). axe-core comes from ``node_modules`` (npm).
 ``scripts/setup-system.sh`` installs chromium, wrk, fonts and node_modules; ``make test`` runs it.
 
-Pages that other parts of the site have not built yet answer 404: their tests are skipped at run time
-(``Site.need``) with the reason printed, so they start running by themselves once the page is served.
+A page a test is about must be served: a 404 (or any other unexpected status) fails the test (``Site.need``).
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ GVA = "gross-value-added-per-hour-worked"
 SOUTHEND = "E06000033"
 
 # Every page type of the site, for real areas and indicators. "not-found" must answer 404; every other
-# page must answer 200 once its route exists (a 404 before then skips its tests).
+# page must answer 200 (a 404 fails its tests).
 PAGES: dict[str, str] = {
     "home": "/",
     "indicators": "/indicators",
@@ -89,12 +88,10 @@ class Site:
         return self.get(path).status_code
 
     def need(self, path: str, expect: int = 200) -> None:
-        """Skip when the page's route does not exist yet (404); fail on any other unexpected status."""
+        """Fail on any unexpected status, a 404 included: a page the test is about must exist."""
         status = self.status(path)
         if status == expect:
             return
-        if status == 404:
-            pytest.skip(f"{path} is not served yet (404)")
         body = " ".join(self.get(path).text.split())[:400]
         pytest.fail(f"{path} answered {status}, expected {expect}: {body}")
 

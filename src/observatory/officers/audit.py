@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from observatory.officers.models import AuditEvent, User, utcnow
+from observatory.web.formats import formula_safe
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = ("id", "at", "actor", "ip", "action", "target", "before", "after")
 
 
@@ -57,7 +57,7 @@ def events(session: Session, limit: int | None = None) -> list[AuditEvent]:
 def safe_cell(value: Any) -> str:
     """Text for a CSV cell that a spreadsheet shows as text, never evaluates."""
     text = "" if value is None else value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return formula_safe(text)  # the observatory's one rule for CSV cells (web/formats.py)
 
 
 def export_csv(session: Session) -> str:

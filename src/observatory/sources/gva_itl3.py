@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from observatory.model import Finding, Severity
+from observatory.sources.numbers import NotANumber, parse_decimal
 
 Prices = Literal["current", "cvm"]
 Level = Literal["total", "sector", "industry", "division"]
@@ -29,7 +30,6 @@ HEADER = ["ITL region code", "ITL region name", "SIC07 code", "SIC07 description
 # The 18 broad industries that partition the total without overlap (A-E and G-T are their sums).
 INDUSTRIES = ("AB", "C", "DE", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S", "T")
 _INDUSTRY = re.compile(r"^([A-Z]{1,2}) \(")
-_NUMBER = re.compile(r"^-?[0-9]{1,3}(?:,[0-9]{3})*(?:\.[0-9]+)?$|^-?[0-9]+(?:\.[0-9]+)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +77,10 @@ def industry_letters(sic_code: str) -> str:
 
 def parse_number(text: str) -> float | None:
     """'3,345' → 3345.0; anything else that is not a plain number → None."""
-    t = text.strip()
-    if not _NUMBER.match(t):
+    try:
+        return parse_decimal(text.strip(), grouped=True)
+    except NotANumber:
         return None
-    return float(t.replace(",", ""))
 
 
 def read_gva_file(path: Path, prices: Prices, display: str, keep: Keep | None = None) -> GvaResult:

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from observatory.model import Area, AreaRelation, Finding, Indicator, Observation, Period, ReaderResult, Severity
+from observatory.sources.numbers import NotANumber, parse_decimal, parse_whole
 from observatory.sources.ons_els import clean_number
 
 FILE_1 = "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv"
@@ -62,7 +63,6 @@ DATE_2025 = dt.date(2025, 10, 30)
 LSOA_CODE = re.compile(r"^E01\d{6}$")
 LAD_CODE = re.compile(r"^E0[6-9]\d{6}$")
 WARD_CODE = re.compile(r"^E05\d{6}$")
-_INTEGER = re.compile(r"^\d{1,3}(?:,\d{3})+$")  # "29,199": the xlsx export's thousands separators
 LSOA_GEOGRAPHY = "LSOA (2011)"
 
 
@@ -177,12 +177,16 @@ def _norm(header: str) -> str:
 
 
 def _parse_int(text: str) -> int | None:
-    """A whole number as published: "19102" or "19,102"; anything else (empty, "n/a", 1.5) is None."""
-    if text.isdigit():
-        return int(text)
-    if _INTEGER.match(text):
-        return int(text.replace(",", ""))
-    return None
+    """A whole number ≥ 0 as published: "19102" or "19,102"; anything else (empty, "n/a", 1.5, "１２") is None.
+
+    The grammar is the shared one (``sources.numbers``), with the xlsx export's thousands separators.
+    """
+    if text[:1] in ("+", "-"):
+        return None
+    try:
+        return parse_whole(text, grouped=True)
+    except NotANumber:
+        return None
 
 
 @dataclass(slots=True)
@@ -1031,9 +1035,9 @@ def _summary_file(path: Path, display: str, result: ReaderResult, wanted: set[st
             for m in _MEASURES:
                 raw = row[cols[m]].strip()
                 try:
-                    values[m] = float(raw)
-                except ValueError:
-                    problem = ("not-a-number", f"{raw[:40]!r} is not a number", m, raw)
+                    values[m] = parse_decimal(raw)
+                except NotANumber as exc:
+                    problem = ("not-a-number", str(exc), m, raw)
                     break
                 if not _possible(m, values[m]):
                     problem = ("out-of-range", f"{raw!r} is not a possible {m.replace('_', ' ')}", m, raw)

@@ -12,7 +12,6 @@ import csv
 import datetime as dt
 import io
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 from observatory.config import slugify
 from observatory.model import PROVENANCE_SUFFIX, Finding, Indicator, Observation, ReaderResult, Severity
 from observatory.periods import PeriodError, parse_period
+from observatory.sources.numbers import NotANumber, parse_decimal
 
 MAX_FIELD = 64 * 1024  # a longer field is a broken file, not data
 # Let csv hand over long fields so the reader, not csv's own 128 KiB limit, names the row and column.
@@ -89,6 +89,15 @@ class _Plan:
         if len(found) == 1:
             return row[found[0]].strip()
         return "; ".join(v for v in (row[i].strip() for i in found) if v)
+
+    def raw(self, row: list[str], canon: str) -> str:
+        """The cell as written (not stripped): numbers are read by the strict grammar, spaces and all."""
+        found = self.indices.get(canon)
+        if not found:
+            return ""
+        if len(found) == 1:
+            return row[found[0]]
+        return "; ".join(v for v in (row[i] for i in found) if v)
 
     def name(self, canon: str) -> str:
         return self.names.get(canon, canon)
@@ -294,17 +303,16 @@ class _FileReader:
         return plan
 
     def _number(self, text: str, line: int, column: str) -> tuple[bool, float | None]:
+        """One cell by the shared number grammar (``sources.numbers``); empty is a missing value."""
         if text == "":
             return True, None
         try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value) or text.lower() in ("nan", "inf", "-inf", "infinity"):
+            value = parse_decimal(text)
+        except NotANumber as exc:
             self.finding(
                 "value.not-a-number",
                 Severity.ERROR,
-                f"{text[:40]!r} is not a number (suppressed values belong in 'status', with an empty value)",
+                f"{exc} (suppressed values belong in 'status', with an empty value)",
                 row=line,
                 column=column,
                 value=text,
@@ -345,7 +353,7 @@ class _FileReader:
             return False
         numbers: dict[str, float | None] = {}
         for canon in ("observation", "lci_95", "uci_95", "numerator", "denominator"):
-            text = row[obs_col.index].strip() if canon == "observation" else plan.get(row, canon)
+            text = row[obs_col.index] if canon == "observation" else plan.raw(row, canon)
             ok, numbers[canon] = self._number(text, line, colname(canon))
             if not ok:
                 return False

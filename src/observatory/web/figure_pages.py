@@ -104,7 +104,7 @@ def chart_file(request: Request, slug: str, fmt: str) -> Response:
     release = release_for(request)
     payload, areas = _payload(request, release, slug)
     if fmt == "csv":
-        return _file(request, release, csv_text(payload["table"]).encode(), fmt, f"{slug}-chart")
+        return _file(request, release, csv_text(payload["table"]), fmt, f"{slug}-chart")
     cfg = config_of(request)
     cap = caption(payload, release, f"{payload['indicator']['label']} over time")
     spec = chart_spec(payload, cfg)
@@ -129,7 +129,7 @@ def map_file(request: Request, slug: str, fmt: str) -> Response:
                   "period_label": payload["latest"]["period_label"], "value": r["value"], "lci_95": r["lci_95"],
                   "uci_95": r["uci_95"], "status": r["status"], "rank": r["rank"], "south_essex": r["south_essex"]}
                  for r in payload["ranking"]]  # fmt: skip
-        return _file(request, release, csv_text(table).encode(), fmt, f"{slug}-map")
+        return _file(request, release, csv_text(table), fmt, f"{slug}-map")
     cfg = config_of(request)
     cap = caption(payload, release, indicator_map_title(payload))
 

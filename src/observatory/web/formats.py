@@ -18,6 +18,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from observatory.sources.numbers import is_plain_number
+
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 GEOJSON_MEDIA_TYPE = "application/geo+json"
@@ -43,31 +45,58 @@ EXPORT_SCHEMA: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection"): = + - @, and tab,
+# carriage return and line feed, which some spreadsheets skip before looking for one; also their full-width
+# forms, which some spreadsheet locales treat the same.
+FORMULA_STARTS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+UTF8_BOM = "\ufeff"
+
+
+def formula_safe(text: str) -> str:
+    """A text cell that no spreadsheet will run: ``'`` before text that starts like a formula.
+
+    As OWASP recommends for CSV: a cell beginning with ``=``, ``+``, ``-``, ``@``, tab or CR/LF gets a
+    single quote in front, which spreadsheets show as text and never evaluate; a plain number written as
+    text (``-0.5``, ``+3``) is left alone, since it is a number, not a formula.
+    """
+    if text and text[0] in FORMULA_STARTS and not is_plain_number(text):
+        return "'" + text
+    return text
+
+
 def csv_cell(value: object) -> object:
-    """ISO dates, empty for missing; numbers as Python writes them (shortest round-tripping form)."""
+    """ISO dates, empty for missing, lists joined with ``;``, text made formula-safe; numbers as Python writes
+    them (shortest round-tripping form)."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        return formula_safe(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, list | tuple):
-        return ";".join(str(v) for v in value)
+        return formula_safe(";".join(str(v) for v in value))
     return value
 
 
 def csv_lines(
-    header: Sequence[str], records: Iterable[Sequence[object]], batch: int = 5000, *, clean: bool = False
+    header: Sequence[str], records: Iterable[Sequence[object]], batch: int = 5000, *, bom: bool = False
 ) -> Iterator[bytes]:
-    """UTF-8 CSV in chunks of ``batch`` rows, for a StreamingResponse (one header row, ``\\n`` line ends).
+    """UTF-8 CSV in chunks of ``batch`` rows, for a StreamingResponse or a file: the one CSV writer of the
+    observatory (pages, API, bulk files, ``observatory export`` and ``diff``).
 
-    The csv module already writes None as empty, dates as ISO and floats in their shortest round-tripping
-    form (as ``observatory export`` does); ``clean`` also joins lists, for tables that hold them.
+    Always one header row (also when there are no records), ``\\n`` line ends, None as empty, dates as ISO,
+    floats in their shortest round-tripping form, lists joined with ``;`` and every text cell made
+    formula-safe (:func:`formula_safe`). ``bom`` starts the file with a UTF-8 byte-order mark, so that
+    Excel opens "£" and "–" correctly; it is for files meant for spreadsheets, not for programs.
     """
     buf = io.StringIO()
+    if bom:
+        buf.write(UTF8_BOM)
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    chunk: list[Sequence[object]] = []
+    writer.writerow([formula_safe(str(h)) for h in header])
+    chunk: list[list[object]] = []
     for record in records:
-        chunk.append([csv_cell(v) for v in record] if clean else record)
+        chunk.append([csv_cell(v) for v in record])
         if len(chunk) == batch:
             writer.writerows(chunk)
             chunk = []
@@ -78,8 +107,15 @@ def csv_lines(
     yield buf.getvalue().encode("utf-8")
 
 
-def csv_bytes(header: Sequence[str], records: Iterable[Sequence[object]], *, clean: bool = True) -> bytes:
-    return b"".join(csv_lines(header, records, clean=clean))
+def csv_bytes(header: Sequence[str], records: Iterable[Sequence[object]], *, bom: bool = False) -> bytes:
+    """The whole CSV at once (see :func:`csv_lines`)."""
+    return b"".join(csv_lines(header, records, bom=bom))
+
+
+def table_csv(table: Sequence[Mapping[str, object]], columns: Sequence[str] = (), *, bom: bool = False) -> bytes:
+    """A page's table (a list of dicts with the same keys) as CSV; ``columns`` name the header when it is empty."""
+    header = list(table[0]) if table else list(columns)
+    return csv_bytes(header, ([row.get(c) for c in header] for row in table), bom=bom)
 
 
 def csvw_metadata(
@@ -210,7 +246,9 @@ def xlsx_bytes(
     *,
     sheet: str = "data",
 ) -> bytes:
-    """A workbook with one clean table (one header row, typed cells, dates as dates) and a notes sheet."""
+    """A workbook with one clean table (one header row, typed cells, dates as dates) and a notes sheet.
+
+    Every text cell is written as text, never as a formula (see :func:`_text_cell`)."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet)
     ws.freeze_panes = "A2"
@@ -219,7 +257,7 @@ def xlsx_bytes(
         ws.column_dimensions[get_column_letter(i)].width = max(12, min(40, len(name) + 4))
     head = []
     for name in header:
-        cell = WriteOnlyCell(ws, value=name)
+        cell = _text_cell(ws, name)
         cell.font = bold
         head.append(cell)
     ws.append(head)
@@ -231,8 +269,8 @@ def xlsx_bytes(
                 cell = WriteOnlyCell(ws, value=v)
                 cell.number_format = "yyyy-mm-dd"
                 out.append(cell)
-            elif isinstance(v, list | tuple):
-                out.append(";".join(str(x) for x in v))
+            elif isinstance(v, str | list | tuple):
+                out.append(_text_cell(ws, v if isinstance(v, str) else ";".join(str(x) for x in v)))
             else:
                 out.append(v)
         ws.append(out)
@@ -242,12 +280,23 @@ def xlsx_bytes(
     info.column_dimensions["A"].width = 18
     info.column_dimensions["B"].width = 100
     for key, text in notes:
-        label = WriteOnlyCell(info, value=key)
+        label = _text_cell(info, key)
         label.font = bold
-        info.append([label, text])
+        info.append([label, _text_cell(info, text)])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _text_cell(ws: Any, text: str) -> WriteOnlyCell:
+    """A cell typed as text, never a formula: openpyxl would type ``=…`` as a formula, so the type is set to
+    string, and text that starts like a formula also gets Excel's quote prefix (shown as text, kept as text
+    when edited). The text itself is kept as written."""
+    cell = WriteOnlyCell(ws, value=text)
+    cell.data_type = "s"
+    if text[:1] in FORMULA_STARTS:
+        cell.quotePrefix = True
+    return cell
 
 
 def geojson_feature(code: str, geometry: str | Mapping[str, Any], properties: Mapping[str, Any]) -> dict[str, Any]:

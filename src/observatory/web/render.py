@@ -6,8 +6,6 @@ Every response names the release that served it and is cacheable until the next 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -24,6 +22,7 @@ from observatory import format as nf
 from observatory.web import httpcache
 from observatory.web.data.common import jsonable
 from observatory.web.errors import BadRequest
+from observatory.web.formats import CSV_MEDIA_TYPE, table_csv
 from observatory.web.httpcache import CACHE_CONTROL
 from observatory.web.releases import Release
 from observatory.web.security import safe_link
@@ -118,22 +117,16 @@ def not_modified(request: Request, tag: str) -> bool:
     return httpcache.matches(request.headers.get("if-none-match"), tag)
 
 
-def csv_text(table: Iterable[dict[str, Any]]) -> str:
-    table = list(table)
-    buf = io.StringIO()
-    if table:
-        writer = csv.DictWriter(buf, fieldnames=list(table[0]), lineterminator="\n")
-        writer.writeheader()
-        for row in table:
-            writer.writerow({k: _csv_cell(v) for k, v in row.items()})
-    return buf.getvalue()
+def wants_bom(request: Request) -> bool:
+    """``?bom=1``: the CSV is for a spreadsheet, so it starts with a UTF-8 byte-order mark (Excel then reads
+    "£" correctly). Without it CSV has no BOM, as programs expect."""
+    return request.query_params.get("bom", "").lower() in ("1", "true", "yes")
 
 
-def _csv_cell(value: Any) -> Any:
-    cell = jsonable(value)
-    if isinstance(cell, list):
-        return ";".join(str(v) for v in cell)
-    return "" if cell is None else cell
+def csv_text(table: Iterable[dict[str, Any]], columns: Iterable[str] = (), *, bom: bool = False) -> bytes:
+    """A page's table as CSV through the one formula-safe writer; ``columns`` head an empty table."""
+    rows = [jsonable(row) for row in table]
+    return table_csv(rows, list(columns), bom=bom)
 
 
 def respond(
@@ -161,7 +154,8 @@ def respond(
         if table is None:
             raise BadRequest("format", "this page has no table to download", "json or html")
         headers["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-        return Response(csv_text(table), media_type="text/csv; charset=utf-8", headers=headers)
+        csv_body = csv_text(table, payload.get("table_columns") or (), bom=wants_bom(request))
+        return Response(csv_body, media_type=CSV_MEDIA_TYPE, headers=headers)
     context = {"data": payload, "release": release, "request": request, **(extra or {})}
     response = templates.TemplateResponse(request, template, context, headers=headers)
     assert isinstance(response, HTMLResponse)

@@ -47,6 +47,7 @@ from observatory.web.formats import (
     xlsx_bytes,
 )
 from observatory.web.releases import Release
+from observatory.web.render import wants_bom
 
 # Exactly what api_data.split_list + check_indicators / check_areas accept (comma-separated, blanks ignored);
 # 6,000 characters hold at most 3,000 items (api_data.MAX_CODES), so a request valid by the description is
@@ -90,6 +91,7 @@ async def observations(
     latest: Annotated[bool, Query(description="Only each series' (indicator × area) latest period")] = False,
     format: Annotated[Literal["json", "csv", "jsonstat", "xlsx"], Query(description="json (paged), csv (streamed), "
                                                                         "jsonstat (JSON-stat 2.0) or xlsx")] = "json",
+    bom: Annotated[bool, Query(description="format=csv only: start with a UTF-8 byte-order mark, for Excel")] = False,
     limit: Limit = 1000,
     offset: Offset = 0,
     release: ReleaseParam = None,
@@ -211,5 +213,6 @@ async def _observations_csv(
     headers["Link"] = (
         f'<{PREFIX}/releases/{rel.id}/observations.csv-metadata.json>; rel="describedby"; type="application/csvm+json"'
     )
-    chunks: Iterator[bytes] = csv_lines(EXPORT_COLUMNS, data.observation_stream(cur, query, rel.id))
+    rows_ = data.observation_stream(cur, query, rel.id)
+    chunks: Iterator[bytes] = csv_lines(EXPORT_COLUMNS, rows_, bom=wants_bom(request))
     return StreamingResponse(chunks, media_type=CSV_MEDIA_TYPE, headers=headers)

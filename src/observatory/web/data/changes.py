@@ -67,6 +67,7 @@ def changes_page(cur: duckdb.DuckDBPyConnection, store: Store, config: Config) -
         "revised_total": 0,
         "shown": SHOWN,
         "table": [],
+        "table_columns": list(DIFF_COLUMNS),  # the CSV's header when nothing changed
     }
     if previous is None:
         return base

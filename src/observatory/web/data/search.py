@@ -27,6 +27,7 @@ MAX_QUERY = 100
 LIMIT = 10
 CUTOFF = 72.0
 RELATIVE = 0.85  # a result scoring well below the best one is noise ("South Norfolk" for "southend")
+SEARCH_COLUMNS = ["kind", "label", "detail", "code", "url", "score"]  # the .csv header, also when nothing is found
 # What people call things, by a fragment of the indicator slug.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "gross-value-added": ("productivity", "GVA", "output", "economy"),
@@ -176,7 +177,7 @@ def search_page(cur: duckdb.DuckDBPyConnection, q: str | None, limit: int = LIMI
         place_rows.insert(0, {"kind": "postcode", "label": pc["postcode"],
                               "detail": f"{pc['ward_name']}, {pc['authority_name']}", "code": pc["postcode"],
                               "url": found["go"] or f"/areas/{pc['ward']}", "score": None})  # fmt: skip
-    table = place_rows + sorted(
+    table = place_rows + sorted(  # columns: SEARCH_COLUMNS
         [{"kind": "indicator", "label": r["label"], "detail": r["subtitle"] or "", "code": r["slug"],
           "url": r["url"], "score": r["score"]} for r in indicators]
         + [{"kind": "area", "label": r["name"], "detail": f"{r['type_label']}, {r['code']}", "code": r["code"],
@@ -185,7 +186,7 @@ def search_page(cur: duckdb.DuckDBPyConnection, q: str | None, limit: int = LIMI
     )  # fmt: skip
     title = f"Search results for “{text}”" if text else "Search"
     return {"title": title, "q": text, **found, "indicators": indicators, "areas": areas, "count": len(table),
-            "table": table}  # fmt: skip
+            "table": table, "table_columns": SEARCH_COLUMNS}  # fmt: skip
 
 
 def _keep(scores: dict[int, float], floor: float, order: Callable[[int], tuple[Any, ...]], limit: int) -> list[int]:
