@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import GVA, Site, free_port
+from tests.browser.conftest import GVA, Site
+from tests.conftest import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
