@@ -32,8 +32,8 @@ def test_repository_config_is_valid() -> None:
         "nomis-uk-business-counts", "nomis-aps-employment", "nomis-samples", "dfe-apprenticeships",
         "census2021-origin-destination", "ons-places", "postcodes-nspl-latlon",
     }  # fmt: skip
-    assert [n.slug for n in cfg.named_areas] == ["leigh-on-sea", "benfleet", "hadleigh-essex", "shoeburyness",
-                                                 "corringham"]  # fmt: skip
+    assert [n.slug for n in cfg.named_areas] == ["leigh-on-sea", "westcliff-on-sea", "benfleet", "hadleigh-essex",
+                                                 "shoeburyness", "corringham"]  # fmt: skip
     assert len(cfg.hash) == 64
 
 

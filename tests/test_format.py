@@ -148,3 +148,22 @@ def test_every_comparison_sentence_shows_its_claim(full_build: tuple[Store, Buil
         assert match, sentence
         bench, lo, hi = (_shown_number(g) for g in match.groups())
         assert (bench < lo) if outcome == "higher" else (bench > hi), sentence
+
+
+def test_a_change_rounds_half_away_from_zero_on_the_published_values(shared: Path) -> None:
+    # Basildon's housing affordability ratio is published as 9.12 (2025) and 8.47 (2024), 2 decimals; the
+    # change 0.65 shown to 1 decimal is +0.7. Subtracting the floats gives 0.6499999999999986, which shows
+    # +0.6 (the fault a reviewer found on the home page): the change is worked on the published decimals.
+    from observatory.stats.trend import published_difference
+
+    latest, _ = _els_row(
+        shared, "housing-affordability-ratio", "E07000066", "Housing affordability ratio (residence-based)",
+        "2025-04-01",
+    )  # fmt: skip
+    earlier, _ = _els_row(
+        shared, "housing-affordability-ratio", "E07000066", "Housing affordability ratio (residence-based)",
+        "2024-04-01",
+    )  # fmt: skip
+    assert (latest, earlier) == (9.12, 8.47)
+    assert nf.number(latest - earlier, 1, signed=True) == "+0.6"  # the float fault this guards against
+    assert nf.number(published_difference(latest, earlier), 1, signed=True) == "+0.7"

@@ -47,7 +47,9 @@ def test_internal_links_and_anchors_resolve(site: Site, page: Any) -> None:
             continue
         checked_pages.append(path)
         open_page(page, site, path)
-        hrefs: list[str] = page.locator("a[href]").evaluate_all("els => els.map(a => a.href)")
+        hrefs: list[str] = page.locator("a[href]").evaluate_all(
+            "els => els.map(a => new URL(a.getAttribute('href'), document.baseURI).href)"  # SVG <a> too
+        )
         ids = set(page.locator("[id]").evaluate_all("els => els.map(e => e.id)"))
         for href in hrefs:
             url, frag = urldefrag(href)

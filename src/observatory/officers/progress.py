@@ -61,6 +61,8 @@ def evidence_links(text: str) -> tuple[list[str], str | None]:
         parts = urlsplit(link)
         if parts.scheme not in ("http", "https") or not parts.netloc or len(link) > MAX_URL or " " in link:
             return links, f"{link[:80]!r} is not an http:// or https:// address"
+        if "@" in parts.netloc:  # user:pass@host, or a council name before "@" hiding the real host
+            return links, f"{link[:80]!r} names a user or password before the host; give the address without it"
     return links, None
 
 

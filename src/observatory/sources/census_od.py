@@ -95,7 +95,7 @@ def _indicators() -> list[Indicator]:
         Indicator("self-containment", "Employed residents working in their own authority",
                   description="Share of employed residents whose workplace is in their own authority, including "
                   "those working mainly at or from home or with no fixed place.", caveats=caveat, **base),
-        Indicator("work-mainly-at-home", "Employed residents working mainly at or from home",
+        Indicator("work-mainly-at-home", "Employed residents working mainly at or from home, or with no fixed place",
                   description="Share of employed residents working mainly at or from home, or with no fixed place "
                   "of work.", caveats=caveat, **base),
         Indicator("work-in-south-essex", "Employed residents working in South Essex",

@@ -17,6 +17,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from observatory import format as nf
 from observatory.periods import duration_months
@@ -88,6 +89,12 @@ class Change:
     reason: str
 
 
+def published_difference(later: float, earlier: float) -> float:
+    """``later - earlier`` worked in decimal on the values as published, so 9.12 - 8.47 is 0.65 (and rounds half
+    away from zero to 0.7), not binary floating point's 0.6499999999999986 (which would show 0.6)."""
+    return float(Decimal(repr(later)) - Decimal(repr(earlier)))
+
+
 def changes_at(
     points: Series | Sequence[Point], end: int, fmt: IndicatorFormat, backs: Sequence[int] | None = None
 ) -> list[Change]:
@@ -102,7 +109,7 @@ def changes_at(
         first = by_month.get(_months(last.start) - k * step)
         if first is None:
             continue
-        absolute = last.value - first.value
+        absolute = published_difference(last.value, first.value)
         percent = 100 * absolute / first.value if first.value > 0 else None
         annual = None
         if step == 12 and first.value > 0 and last.value > 0:

@@ -21,7 +21,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from observatory.web import figures
+from observatory.web import figures, httpcache
 from observatory.web.data.api_data import licence_of
 from observatory.web.data.indicators import indicator_page
 from observatory.web.errors import BadRequest
@@ -38,10 +38,10 @@ from observatory.web.pages import (
 )
 from observatory.web.releases import Release
 from observatory.web.render import csv_text, etag
+from observatory.web.security import CSP_EMBED
 
 router = APIRouter(include_in_schema=False)
 FILE_TYPES = {"svg": "image/svg+xml", "png": "image/png", "csv": "text/csv; charset=utf-8"}
-EMBED_FRAME_ANCESTORS = "*"  # anyone may frame an embed page; nothing else on the site may be framed
 FILE_CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=60"
 
 
@@ -86,7 +86,7 @@ def _file(request: Request, release: Release, body: bytes, fmt: str, filename: s
     tag = etag(release, request, fmt)
     headers = {"ETag": tag, "Cache-Control": FILE_CACHE_CONTROL, "X-Observatory-Release": release.id,
                "Content-Disposition": f'attachment; filename="{filename}-{release.id}.{fmt}"'}  # fmt: skip
-    if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+    if httpcache.matches(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=FILE_TYPES[fmt], headers=headers)
 
@@ -151,7 +151,8 @@ def embed(request: Request, slug: str) -> Response:
     query = f"?areas={areas}&release={release.id}" if areas else f"?release={release.id}"
     context = {"request": request, "data": payload, "release": release, **extra, "query": query,
                "caption": caption(payload, release, f"{payload['indicator']['label']} over time")}  # fmt: skip
+    # the site's whole Content-Security-Policy with only its frame-ancestors opened (web/security.py CSP_EMBED)
     headers = {"X-Observatory-Release": release.id, "Cache-Control": FILE_CACHE_CONTROL,
-               "Content-Security-Policy": f"frame-ancestors {EMBED_FRAME_ANCESTORS}"}  # fmt: skip
+               "Content-Security-Policy": CSP_EMBED}  # fmt: skip
     response: Response = request.app.state.templates.TemplateResponse(request, "embed.html", context, headers=headers)
     return response

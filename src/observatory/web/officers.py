@@ -390,6 +390,8 @@ async def _upload(request: Request, user: User, form: FormData) -> Response:
 
 
 def _get_upload(request: Request, upload_id: int) -> Upload:
+    if not 0 < upload_id < 2**63:  # beyond any database's integer key: no such upload (not a 500)
+        raise HTTPException(404, "There is no upload with this number.")
     with _officers(request).db.session() as s:
         found = s.get(Upload, upload_id)
     if found is None:

@@ -646,8 +646,12 @@ def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
             comparison = r["comparison"] or {}
             judgement = comparison.get("judgement")
             polarity = comparison.get("polarity")
+            # the latest value missing: the spine shows the period that was judged, with England's value for it
+            earlier = r["latest_with_value"] if comparison else None
             spine_rows.append(charts.SpineRow(
-                label=r["label"], area_value=r["value"], england_value=england["value"] if england else None,
+                label=f"{r['label']} ({earlier['period_label']})" if earlier else r["label"],
+                area_value=earlier["value"] if earlier else r["value"],
+                england_value=comparison["benchmark_value"] if earlier else england["value"] if england else None,
                 p_min=rng.get("min"), p25=rng.get("p25"), p75=rng.get("p75"), p_max=rng.get("max"),
                 judgement=judgement if judgement in ("better", "similar", "worse") else "not-tested",
                 polarity="higher-better" if polarity == "higher-better" else

@@ -271,6 +271,7 @@ def _judgements(results: list[ComparisonRow] | list[TrendRow]) -> dict[str, list
         out[r.indicator].append(
             {
                 "benchmark": r.benchmark_code if isinstance(r, ComparisonRow) else None,
+                "benchmark_value": r.benchmark_value if isinstance(r, ComparisonRow) else None,
                 "period": r.period,
                 "method": r.method,
                 "outcome": r.outcome,

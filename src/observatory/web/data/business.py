@@ -173,8 +173,15 @@ def _itl3_context(cur: duckdb.DuckDBPyConnection, config: Config, code: str) -> 
     )
 
 
+# Shares whose England figure is no benchmark for one authority: England's "working in London" is mostly
+# Londoners working in their own city, and its "working in South Essex" is South Essex's own residents.
+NOT_BENCHMARKED = frozenset({"work-in-south-essex", "work-in-london"})
+NOT_BENCHMARKED_TEXT = "not comparable"
+
+
 def _indicator_values(cur: duckdb.DuckDBPyConnection, slugs: list[str], code: str, comparators: list[str]) -> list[Row]:
-    """Latest value of each indicator for the area (a group: its complete aggregate) and the comparators."""
+    """Latest value of each indicator for the area (a group: its complete aggregate) and the comparators
+    (:data:`NOT_BENCHMARKED_TEXT` for the slugs in :data:`NOT_BENCHMARKED`)."""
     out = []
     for slug in slugs:
         ind = one(cur, "SELECT * FROM indicators WHERE slug = $s", {"s": slug})
@@ -196,13 +203,15 @@ def _indicator_values(cur: duckdb.DuckDBPyConnection, slugs: list[str], code: st
             )
         period = own["period"] if own else None
         bench = {}
-        for comp in comparators:
+        for comp in comparators if slug not in NOT_BENCHMARKED else ():
             found = one(
                 cur,
                 "SELECT value FROM observations WHERE indicator = $s AND area_code = $a AND period = $p",
                 {"s": slug, "a": comp, "p": period},
             )
             bench[comp] = nf.value(found["value"] if found else None, nf.unit_of(ind))
+        if slug in NOT_BENCHMARKED:
+            bench = dict.fromkeys(comparators, NOT_BENCHMARKED_TEXT)
         out.append(
             {"slug": slug, "label": ind["label"], "value": own["value"] if own else None,
              "display": nf.value(own["value"] if own else None, nf.unit_of(ind)),

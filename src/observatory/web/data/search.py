@@ -67,7 +67,7 @@ TYPE_BOOST = {"group": 4.0, "ltla": 3.0, "utla": 3.0, "ctry": 3.0, "uk": 3.0, "r
               "other": -6.0}  # fmt: skip
 
 
-HIDDEN_TYPES = ("soa", "ward", "msoa")
+HIDDEN_TYPES = ("soa", "other", "ward", "msoa")  # "other": areas only the data names, e.g. NI wards
 
 
 @dataclass(frozen=True, slots=True)
