@@ -377,20 +377,9 @@ def check_pdf(client: TestClient, code: str, problems: Problems) -> None:
 # --- the tests ----------------------------------------------------------------------------------------------
 
 
-# Disagreements found by this test that belong to another part of the work and are not fixed yet. Each is
-# excluded from the test over every page and kept in a strict xfail below, so the xfail turns into a
-# failure (XPASS) the moment it is fixed and this list must shrink.
-# Issue 10, item 4 (stats: the right period for every judgement): where an authority's latest value is
-# suppressed, the page shows the comparison of the latest period with a value, but
-# /api/v1/judgements?latest=true takes "latest" as the latest period of any observation, so it gives no
-# comparison at all for these series.
-KNOWN_UNFIXED = {
-    "/indicators/cancer-diagnosis-at-stage-1-and-2 comparison E07000068",
-    "/indicators/cancer-diagnosis-at-stage-1-and-2 comparison E07000069",
-    "/indicators/cancer-diagnosis-at-stage-1-and-2 comparison E07000075",
-    "/indicators/cancer-diagnosis-at-stage-1-and-2 comparison E06000033",
-    "/indicators/no-qualifications comparison E07000069",
-}
+# Disagreements found by this test that belong to another part of the work and are not fixed yet: excluded from
+# the test over every page (none now; see test_judgements_of_a_suppressed_latest_period_agree).
+KNOWN_UNFIXED: set[str] = set()
 
 
 def _known(item: str) -> bool:
@@ -412,17 +401,14 @@ def test_every_indicator_page_agrees_with_its_json_and_the_api(client: TestClien
     problems.assert_none()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10 item 4 (stats): /api/v1/judgements?latest=true has no comparison where the page shows the "
-    "latest period with a value (cancer diagnosis: Brentwood, Castle Point, Rochford, Southend; no qualifications: "
-    "Castle Point)",
-)
-def test_known_judgement_period_disagreements_are_fixed(client: TestClient) -> None:
+def test_judgements_of_a_suppressed_latest_period_agree(client: TestClient) -> None:
+    """Issue 10 item 4: where an authority's latest value is suppressed (cancer diagnosis 2022 in Brentwood, Castle
+    Point, Rochford and Southend; no qualifications in Castle Point), the page shows the comparison of the latest
+    period with a value, and /api/v1/judgements?latest=true now gives the same one (it once gave none)."""
     problems = Problems()
-    for slug in sorted({k.split()[0].removeprefix("/indicators/") for k in KNOWN_UNFIXED}):
+    for slug in ("cancer-diagnosis-at-stage-1-and-2", "no-qualifications"):
         check_indicator_page(client, slug, problems)
-    assert not [i for i in problems.items if _known(i)], "\n".join(problems.items)
+    problems.assert_none()
 
 
 @pytest.mark.parametrize("code", AREAS)

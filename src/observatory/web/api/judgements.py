@@ -47,9 +47,12 @@ async def judgements(
 
     def build(cur: duckdb.DuckDBPyConnection) -> Rendered:
         params = {"i": indicator, "a": area, "latest": latest}
+        # "latest": the latest period that was judged, i.e. the latest with a value (as the area page shows it,
+        # labelled), not a later period whose value is missing or suppressed
         latest_filter = (
-            "AND (NOT $latest OR period = (SELECT max_by(period, period_start) FROM observations o "
-            "WHERE o.indicator = c.indicator AND o.area_code = c.area_code))"
+            "AND (NOT $latest OR period = (SELECT max_by(o.period, o.period_start) FROM observations o "
+            "WHERE o.indicator = c.indicator AND o.area_code = c.area_code AND o.period IN "
+            "(SELECT c2.period FROM comparisons c2 WHERE c2.indicator = c.indicator AND c2.area_code = c.area_code)))"
         )
         comparisons = cur.execute(
             f"""SELECT indicator, area_code, period, period_label, benchmark_code, method, outcome, judgement, reason,
