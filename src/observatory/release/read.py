@@ -10,6 +10,7 @@ come only from validated release ids.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
@@ -28,8 +29,12 @@ from observatory.release.schema import (
     IndicatorJudgementRow,
     IndicatorRow,
     InputRow,
+    LocationQuotientRow,
+    MapClassRow,
     MethodRow,
+    NeighbourMedianRow,
     NeighbourRow,
+    ObservationRow,
     ProductivityIndexRow,
     RankRow,
     ReleaseInfoRow,
@@ -215,6 +220,215 @@ def neighbours(cur: Cursor, area_code: str) -> list[NeighbourRow]:
 
 def productivity_index(cur: Cursor, areas: Collection[str] | None = None) -> list[ProductivityIndexRow]:
     return select(cur, schema.PRODUCTIVITY_INDEX, _where(area_code=_any(areas)))
+
+
+def latest_location_quotients(cur: Cursor, prices: str = "current") -> list[LocationQuotientRow]:
+    """Each ITL3 area's location quotients in its latest year with quotients (``prices`` current or CVM),
+    by area code, then the highest quotient first (industries without a quotient left out)."""
+    columns = schema.LOCATION_QUOTIENTS.column_list("q")
+    cur.execute(
+        f"""
+        WITH latest AS (SELECT itl3_code, max(year) AS year FROM location_quotients
+                        WHERE lq IS NOT NULL AND prices = $prices GROUP BY itl3_code)
+        SELECT {columns} FROM location_quotients q JOIN latest l USING (itl3_code, year)
+        WHERE q.lq IS NOT NULL AND q.prices = $prices
+        ORDER BY q.itl3_code, q.lq DESC, q.sic_code
+        """,  # noqa: S608 (declared names only)
+        {"prices": prices},
+    )
+    return [schema.LOCATION_QUOTIENTS.make(r) for r in cur.fetchall()]
+
+
+def map_classes(cur: Cursor, indicator: str, period: str) -> list[MapClassRow]:
+    """The classes of an indicator's map at a period, lowest first (empty: nothing to map)."""
+    return select(cur, schema.MAP_CLASSES, {"indicator": indicator, "period": period})
+
+
+@dataclass(frozen=True, slots=True)
+class MappedArea:
+    """A current local authority with its boundary (GeoJSON, WGS84) and its value at one period."""
+
+    code: str
+    name: str
+    geojson: str
+    value: float | None
+    period_label: str | None
+
+
+def mapped_areas(cur: Cursor, indicator: str, period: str) -> list[MappedArea]:
+    """Every current lower-tier authority with a boundary, by code, with its value for ``period`` (None where it
+    has none): the areas an indicator's map draws and ``map_classes`` classifies."""
+    cur.execute(
+        """
+        SELECT a.code, a.name, g.geojson, o.value, o.period_label
+        FROM areas a JOIN area_geometry g ON g.code = a.code
+        LEFT JOIN observations o ON o.area_code = a.code AND o.indicator = $slug AND o.period = $period
+        WHERE list_contains(a.types, 'ltla') AND a.valid_to IS NULL ORDER BY a.code
+        """,
+        {"slug": indicator, "period": period},
+    )
+    return [MappedArea(*r) for r in cur.fetchall()]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Queries the pages and the API need beyond one table's rows (joins, latest periods, counts). Each returns typed
+# rows; :func:`plain` turns any of them into the dict a page's JSON and CSV are made from.
+
+
+def plain(row: Any) -> dict[str, Any]:
+    """A typed row (any dataclass in this module or the schema) as a plain dict, field → value."""
+    return {f.name: getattr(row, f.name) for f in dataclasses.fields(row)}
+
+
+def observations_at(cur: Cursor, pairs: Collection[tuple[str, str]], codes: Collection[str]) -> list[ObservationRow]:
+    """Observations of the areas ``codes`` at the given (indicator, period) pairs (none for no pairs or codes)."""
+    if not pairs or not codes:
+        return []
+    columns = schema.OBSERVATIONS.column_list("o")
+    cur.execute(
+        f"""
+        SELECT {columns}
+        FROM observations o JOIN (SELECT unnest($i) AS i, unnest($p) AS p) k ON k.i = o.indicator AND k.p = o.period
+        WHERE o.area_code IN (SELECT unnest($c))
+        ORDER BY o.indicator, o.area_code, o.period_start
+        """,  # noqa: S608 (declared names only)
+        {"i": [p[0] for p in pairs], "p": [p[1] for p in pairs], "c": list(codes)},
+    )
+    return [schema.OBSERVATIONS.make(r) for r in cur.fetchall()]
+
+
+def observations_of(
+    cur: Cursor, *, indicators: Collection[str] | None = None, areas: Collection[str] | None = None
+) -> list[ObservationRow]:
+    """Observations (all, or of the indicators and areas named), by indicator, area and period start."""
+    return select(cur, schema.OBSERVATIONS, _where(indicator=_any(indicators), area_code=_any(areas)))
+
+
+@dataclass(frozen=True, slots=True)
+class LatestPeriod:
+    """The latest period with a value of an indicator among some areas."""
+
+    indicator: str
+    period: str
+    period_label: str
+    period_start: Any
+
+
+def latest_periods(cur: Cursor, indicators: Collection[str], codes: Collection[str]) -> dict[str, LatestPeriod]:
+    """Indicator → its latest period in which any of ``codes`` has a value (latest start; of two periods that
+    start together, the later ISO text, as the pages have always chosen)."""
+    cur.execute(
+        """
+        SELECT indicator, period, period_label, period_start
+        FROM observations WHERE indicator IN (SELECT unnest($s)) AND area_code IN (SELECT unnest($c))
+          AND value IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY indicator ORDER BY period_start DESC, period DESC) = 1
+        ORDER BY indicator
+        """,
+        {"s": list(indicators), "c": list(codes)},
+    )
+    return {r[0]: LatestPeriod(*r) for r in cur.fetchall()}
+
+
+def neighbour_medians(
+    cur: Cursor, indicator: str, period: str, codes: Collection[str]
+) -> dict[str, NeighbourMedianRow]:
+    """Area code → the median of its statistical neighbours' values of ``indicator`` at ``period``."""
+    found = select(cur, schema.NEIGHBOUR_MEDIANS, {"indicator": indicator, "period": period, "area_code": list(codes)})
+    return {r.area_code: r for r in found}
+
+
+def areas_named_like(cur: Cursor, word: str) -> list[AreaRow]:
+    """Areas whose lower-cased name contains ``word`` (a cheap pre-filter for name look-ups), by code."""
+    columns = schema.AREAS.column_list()
+    cur.execute(
+        f"SELECT {columns} FROM areas WHERE lower(name) LIKE '%' || $w || '%' ORDER BY code",  # noqa: S608
+        {"w": word.lower()},
+    )
+    return [schema.AREAS.make(r) for r in cur.fetchall()]
+
+
+def current_areas(cur: Cursor) -> list[AreaRow]:
+    """Areas that have not ended (``valid_to`` NULL), by code."""
+    return select(cur, schema.AREAS, {"valid_to": None})
+
+
+def descendants(cur: Cursor, code: str) -> set[str]:
+    """``code`` and every area within it (following area relations down, except same-as and group membership)."""
+    cur.execute(
+        """
+        WITH RECURSIVE d(code) AS (
+          SELECT $o::VARCHAR
+          UNION SELECT r.code FROM area_relations r JOIN d ON r.parent = d.code
+          WHERE r.relation NOT IN ('same-as', 'member'))
+        SELECT code FROM d
+        """,
+        {"o": code},
+    )
+    return {r[0] for r in cur.fetchall()}
+
+
+@dataclass(frozen=True, slots=True)
+class HeadlineTrend:
+    """An area's latest value of an indicator (``trends.latest``) with its changes from 1 and 5 periods back."""
+
+    area_code: str
+    name: str
+    period: str
+    period_label: str
+    value: float | None
+    change_1: float | None
+    change_1_from: str | None
+    change_5: float | None
+    change_5_from: str | None
+
+
+def headline_trends(cur: Cursor, indicator: str, codes: Collection[str]) -> list[HeadlineTrend]:
+    """For each of ``codes`` with a trend: the latest period of the indicator's main period type, its value and
+    the build's changes from exactly 1 and 5 periods earlier (None across a gap)."""
+    cur.execute(
+        """
+        SELECT l.area_code, a.name, l.period, l.period_label, l.last_value,
+               c1.change, c1.from_label, c5.change, c5.from_label
+        FROM trends l JOIN areas a ON a.code = l.area_code
+        LEFT JOIN changes c1 ON c1.indicator = l.indicator AND c1.area_code = l.area_code AND c1.period = l.period
+             AND c1.periods_back = 1
+        LEFT JOIN changes c5 ON c5.indicator = l.indicator AND c5.area_code = l.area_code AND c5.period = l.period
+             AND c5.periods_back = 5
+        WHERE l.indicator = $slug AND l.latest AND l.area_code IN (SELECT unnest($codes))
+        ORDER BY l.area_code
+        """,
+        {"slug": indicator, "codes": list(codes)},
+    )
+    return [HeadlineTrend(*r) for r in cur.fetchall()]
+
+
+def producer_counts(cur: Cursor) -> list[tuple[str, int]]:
+    """(producer, number of indicators) over the release's ``source_org`` lists ("|"-separated), most first."""
+    cur.execute(
+        "SELECT trim(p), count(*) FROM indicators, unnest(string_split(source_org, '|')) t(p) "
+        "WHERE source_org IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+    )
+    return [(str(p), int(n)) for p, n in cur.fetchall()]
+
+
+@dataclass(frozen=True, slots=True)
+class AreaShape:
+    """An area's name and boundary (GeoJSON, WGS84)."""
+
+    code: str
+    name: str
+    geojson: str
+
+
+def english_authority_shapes(cur: Cursor) -> list[AreaShape]:
+    """Current English lower-tier authorities (E06, E07, E08, E09) with their boundaries, by code."""
+    cur.execute(
+        """SELECT a.code, a.name, g.geojson FROM areas a JOIN area_geometry g ON g.code = a.code
+           WHERE a.type = 'ltla' AND a.valid_to IS NULL AND (a.code LIKE 'E06%' OR a.code LIKE 'E07%'
+                 OR a.code LIKE 'E08%' OR a.code LIKE 'E09%') ORDER BY a.code"""
+    )
+    return [AreaShape(*r) for r in cur.fetchall()]
 
 
 def as_dicts(table: Table[R], found: list[R]) -> list[dict[str, Any]]:

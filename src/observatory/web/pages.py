@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from observatory import format as nf
 from observatory.officers.uploads import LONDON
+from observatory.release import read
 from observatory.strategy import load_action_plan
 from observatory.web import charts, maps
 from observatory.web.catalog import indicator_jsonld
@@ -26,7 +27,7 @@ from observatory.web.data.changes import changes_page
 from observatory.web.data.common import parse_codes
 from observatory.web.data.compare import added_view, compare_page, parse_slugs
 from observatory.web.data.home import home_page
-from observatory.web.data.indicators import CURRENT_LTLA, indicator_list, indicator_page
+from observatory.web.data.indicators import indicator_list, indicator_page
 from observatory.web.data.neighbourhoods import map_title, neighbourhood_table
 from observatory.web.data.places import MSOA, WARD, custom_page, place_page
 from observatory.web.data.search import search_page
@@ -347,11 +348,6 @@ def accessibility(request: Request, fmt: str = "html") -> Response:
 # Charts and maps: server-rendered SVG for the HTML only (the .json/.csv carry the same numbers as data)
 
 
-def _unit(ind: dict[str, Any]) -> tuple[str, str, int]:
-    unit = nf.unit_of(ind)
-    return unit.prefix, unit.suffix, unit.decimals
-
-
 def chart_series(payload: dict[str, Any]) -> tuple[list[charts.Series], str | None, int]:
     """The indicator page's series as chart input, on the page's most common period length only (mixing one-
     and three-year figures on one line would mislead): (series, that duration, how many durations there are)."""
@@ -376,10 +372,9 @@ def chart_spec(payload: dict[str, Any], config: Any, *, narrow: bool = False) ->
     Each South Essex authority keeps its colour (its place in ``areas_of_interest``), each comparator its grey.
     """
     ind = payload["indicator"]
-    prefix, suffix, decimals = _unit(ind)
     series, _, _ = chart_series(payload)
     return charts.line_chart_spec(
-        series, y_title=ind.get("unit_label") or "", unit_prefix=prefix, unit_suffix=suffix, decimals=decimals,
+        series, y_title=ind.get("unit_label") or "", unit=nf.unit_of(ind),
         highlight=list(config.areas_of_interest), comparators=payload["comparators"],
         width=300 if narrow else 600, height=260 if narrow else 300, narrow=narrow,
     )  # fmt: skip
@@ -389,15 +384,14 @@ def indicator_charts(release: Release, payload: dict[str, Any], config: Any) -> 
     """The line chart of the chosen areas (wide, and narrow for phones) and the map of every current authority,
     cached per release; the areas chosen that have no data for the indicator are named (``chart_missing``)."""
     ind = payload["indicator"]
-    prefix, suffix, decimals = _unit(ind)
     series, main, n_durations = chart_series(payload)
     chosen = ",".join(payload["selected"])
     scope = cache_scope(release, config)
 
     def line(narrow: bool) -> str:
         return charts.line_chart(
-            series, title=f"{ind['label']} over time", y_title=ind.get("unit_label") or "", unit_prefix=prefix,
-            unit_suffix=suffix, decimals=decimals, highlight=list(config.areas_of_interest),
+            series, title=f"{ind['label']} over time", y_title=ind.get("unit_label") or "", unit=nf.unit_of(ind),
+            highlight=list(config.areas_of_interest),
             comparators=payload["comparators"], chart_id="chart-over-time-narrow" if narrow else "chart-over-time",
             width=300 if narrow else 600, height=260 if narrow else 300, narrow=narrow,
         )  # fmt: skip
@@ -419,18 +413,22 @@ def map_features(release: Release, slug: str, period: str) -> list[maps.MapArea]
     """Every current local authority with its boundary and its value for ``period`` (None where missing)."""
     cur = release.cursor()
     try:
-        cur.execute(
-            f"""
-            SELECT a.code, a.name, g.geojson, o.value, o.period_label
-            FROM areas a JOIN area_geometry g ON g.code = a.code
-            LEFT JOIN observations o ON o.area_code = a.code AND o.indicator = $slug AND o.period = $period
-            WHERE {CURRENT_LTLA} ORDER BY a.code
-            """,  # noqa: S608 (constant fragment)
-            {"slug": slug, "period": period},
-        )
-        return [maps.MapArea(*row) for row in cur.fetchall()]
+        return [
+            maps.MapArea(f.code, f.name, f.geojson, f.value, f.period_label)
+            for f in read.mapped_areas(cur, slug, period)
+        ]
     finally:
         cur.close()
+
+
+def map_breaks(release: Release, slug: str, period: str) -> list[float]:
+    """The build's class breaks of the indicator's map at ``period`` (``map_classes``; empty: no classes)."""
+    cur = release.cursor()
+    try:
+        found = read.map_classes(cur, slug, period)
+    finally:
+        cur.close()
+    return [found[0].lower, *(c.upper for c in found)] if found else []
 
 
 def indicator_map_title(payload: dict[str, Any]) -> str:
@@ -440,12 +438,11 @@ def indicator_map_title(payload: dict[str, Any]) -> str:
 def indicator_map(release: Release, payload: dict[str, Any], config: Any) -> str:
     """The choropleth of the latest period's values, South Essex outlined and in an inset."""
     ind, latest = payload["indicator"], payload["latest"]
-    prefix, suffix, decimals = _unit(ind)
     ours = list(config.areas_of_interest)
     return maps.choropleth(
-        map_features(release, ind["slug"], latest["period"]), title=indicator_map_title(payload),
-        legend_title=ind.get("unit_label") or ind["label"], unit_prefix=prefix, unit_suffix=suffix,
-        decimals=decimals, outline=ours, inset=ours, chart_id="map-by-area",
+        map_features(release, ind["slug"], latest["period"]), breaks=map_breaks(release, ind["slug"], latest["period"]),
+        title=indicator_map_title(payload), legend_title=ind.get("unit_label") or ind["label"], unit=nf.unit_of(ind),
+        outline=ours, inset=ours, chart_id="map-by-area",
     )  # fmt: skip
 
 
@@ -656,7 +653,8 @@ def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
                 judgement=judgement if judgement in ("better", "similar", "worse") else "not-tested",
                 polarity="higher-better" if polarity == "higher-better" else
                 "lower-better" if polarity == "lower-better" else "no-judgement",
-                unit_prefix=fmt["prefix"], unit_suffix=fmt["suffix"], decimals=fmt["decimals"],
+                unit=nf.unit_of(fmt),
+                england_note=nf.NOT_COMPARABLE if england and england.get("not_comparable") and not earlier else None,
             ))  # fmt: skip
         if payload.get("has_comparisons") and spine_rows:
             spines[theme["slug"]] = charts.spine_chart(

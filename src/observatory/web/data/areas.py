@@ -250,18 +250,7 @@ def _values_at(
     cur: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]], codes: list[str]
 ) -> dict[tuple[str, str, str], Row]:
     """Observations of some areas at given (indicator, period) pairs, keyed (indicator, period, area)."""
-    if not pairs or not codes:
-        return {}
-    found = rows(
-        cur,
-        """
-        SELECT o.indicator, o.period, o.area_code, o.value, o.lci_95, o.uci_95, o.status
-        FROM observations o JOIN (SELECT unnest($i) AS i, unnest($p) AS p) k ON k.i = o.indicator AND k.p = o.period
-        WHERE o.area_code IN (SELECT unnest($c))
-        """,
-        {"i": [p[0] for p in pairs], "p": [p[1] for p in pairs], "c": codes},
-    )
-    return {(r["indicator"], r["period"], r["area_code"]): r for r in found}
+    return {(r.indicator, r.period, r.area_code): read.plain(r) for r in read.observations_at(cur, pairs, codes)}
 
 
 def _judgements(results: list[ComparisonRow] | list[TrendRow]) -> dict[str, list[Row]]:
@@ -375,8 +364,9 @@ def area_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str, domain:
             is_total = slug in totals  # England's 2.5 million businesses is no benchmark for an authority's count
             cell = _cell(ind, None if is_total else values.get((slug, period, used_code)), b["code"], b["name"],
                          b["role"])  # fmt: skip
+            cell["not_comparable"] = is_total
             if is_total:
-                cell["display"] = "not compared (a total)"
+                cell["display"] = nf.NOT_COMPARABLE
             cell["source_code"] = used_code
             bench.append(cell)
         rng = ranges.get((slug, period))
@@ -584,8 +574,9 @@ def group_page(
             is_total = slug in totals  # England's 2.5 million businesses is no benchmark for an authority's count
             cell = _cell(ind, None if is_total else values.get((slug, period, used_code)), b["code"], b["name"],
                          b["role"])  # fmt: skip
+            cell["not_comparable"] = is_total
             if is_total:
-                cell["display"] = "not compared (a total)"
+                cell["display"] = nf.NOT_COMPARABLE
             cell["source_code"] = used_code
             bench.append(cell)
         candidates = aggregates.get(slug, [])
