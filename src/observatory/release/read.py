@@ -36,6 +36,7 @@ from observatory.release.schema import (
     NeighbourRow,
     ObservationRow,
     ProductivityIndexRow,
+    RangeRow,
     RankRow,
     ReleaseInfoRow,
     Table,
@@ -259,12 +260,12 @@ def mapped_areas(cur: Cursor, indicator: str, period: str) -> list[MappedArea]:
     """Every current lower-tier authority with a boundary, by code, with its value for ``period`` (None where it
     has none): the areas an indicator's map draws and ``map_classes`` classifies."""
     cur.execute(
-        """
+        f"""
         SELECT a.code, a.name, g.geojson, o.value, o.period_label
         FROM areas a JOIN area_geometry g ON g.code = a.code
         LEFT JOIN observations o ON o.area_code = a.code AND o.indicator = $slug AND o.period = $period
-        WHERE list_contains(a.types, 'ltla') AND a.valid_to IS NULL ORDER BY a.code
-        """,
+        WHERE {CURRENT_LTLA} ORDER BY a.code
+        """,  # noqa: S608 (constant fragment)
         {"slug": indicator, "period": period},
     )
     return [MappedArea(*r) for r in cur.fetchall()]
@@ -429,6 +430,174 @@ def english_authority_shapes(cur: Cursor) -> list[AreaShape]:
                  OR a.code LIKE 'E08%' OR a.code LIKE 'E09%') ORDER BY a.code"""
     )
     return [AreaShape(*r) for r in cur.fetchall()]
+
+
+CURRENT_LTLA = "list_contains(a.types, 'ltla') AND a.valid_to IS NULL"  # a current lower-tier authority
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodCount:
+    """A period and how many current local authorities have a value in it."""
+
+    period: str
+    period_label: str
+    n: int
+
+
+def latest_authority_period(cur: Cursor, indicator: str) -> PeriodCount | None:
+    """The latest period in which current local authorities have values of ``indicator`` (of periods starting
+    together, the one with most authorities)."""
+    cur.execute(
+        f"""
+        SELECT o.period, any_value(o.period_label), count(*) AS n
+        FROM observations o JOIN areas a ON a.code = o.area_code
+        WHERE o.indicator = $slug AND o.value IS NOT NULL AND {CURRENT_LTLA}
+        GROUP BY o.period, o.period_start ORDER BY o.period_start DESC, n DESC LIMIT 1
+        """,  # noqa: S608 (constant fragment)
+        {"slug": indicator},
+    )
+    found = cur.fetchone()
+    return None if found is None else PeriodCount(*found)
+
+
+@dataclass(frozen=True, slots=True)
+class RankedValue:
+    """An authority's value at a period with its rank among the build's peers (None: not in the peer set)."""
+
+    code: str
+    name: str
+    value: float
+    lci_95: float | None
+    uci_95: float | None
+    status: str | None
+    rank: int | None
+    peers: int | None
+
+
+def ranking(cur: Cursor, indicator: str, period: str) -> list[RankedValue]:
+    """Every current authority (and every ranked area) with a value at ``period``: ranked ones by rank (the
+    build's ``ranks``), then the rest by value, highest first, then by name."""
+    cur.execute(
+        f"""
+        SELECT a.code, a.name, o.value, o.lci_95, o.uci_95, o.status, r.rank, r.peers
+        FROM observations o JOIN areas a ON a.code = o.area_code
+        LEFT JOIN ranks r ON r.indicator = o.indicator AND r.period = o.period AND r.area_code = o.area_code
+        WHERE o.indicator = $slug AND o.period = $period AND o.value IS NOT NULL
+          AND ({CURRENT_LTLA} OR r.rank IS NOT NULL)
+        ORDER BY r.rank NULLS LAST, o.value DESC, a.name
+        """,  # noqa: S608 (constant fragment)
+        {"slug": indicator, "period": period},
+    )
+    return [RankedValue(*r) for r in cur.fetchall()]
+
+
+def current_authorities_in(cur: Cursor, parent: str) -> list[AreaRow]:
+    """Current lower-tier authorities directly within ``parent`` (a county, region …), by name."""
+    columns = schema.AREAS.column_list("a")
+    cur.execute(
+        f"SELECT {columns} FROM area_relations r JOIN areas a ON a.code = r.code "  # noqa: S608 (declared names)
+        "WHERE r.parent = $p AND a.type = 'ltla' AND a.valid_to IS NULL ORDER BY a.name, a.code",
+        {"p": parent},
+    )
+    return [schema.AREAS.make(r) for r in cur.fetchall()]
+
+
+@dataclass(frozen=True, slots=True)
+class ParentArea:
+    """A county or region containing some authorities, and how many current authorities it holds."""
+
+    code: str
+    name: str
+    n: int
+
+
+def parents_of(cur: Cursor, codes: Collection[str]) -> list[ParentArea]:
+    """The counties, upper-tier areas and regions containing any of ``codes``, smallest first, then by name."""
+    cur.execute(
+        """
+        SELECT p.code, p.name, count(DISTINCT k.code) AS n FROM area_relations r JOIN areas p ON p.code = r.parent
+        JOIN area_relations k ON k.parent = p.code JOIN areas ka ON ka.code = k.code
+        WHERE r.code IN (SELECT unnest($c)) AND r.relation IN ('cty', 'utla', 'rgn') AND ka.type = 'ltla'
+          AND ka.valid_to IS NULL
+        GROUP BY p.code, p.name ORDER BY n, p.name
+        """,
+        {"c": list(codes)},
+    )
+    return [ParentArea(*r) for r in cur.fetchall()]
+
+
+def latest_judged_comparisons(
+    cur: Cursor, *, indicator: str | None = None, area: str | None = None, latest: bool = True
+) -> list[ComparisonRow]:
+    """Comparisons (of one indicator and/or area, or all); ``latest``: only each series' latest judged period —
+    the latest period with a comparison, i.e. with a value (as area pages show it), not a later period whose
+    value is missing or suppressed. By indicator, area, period, benchmark."""
+    columns = schema.COMPARISONS.column_list("c")
+    cur.execute(
+        f"""SELECT {columns} FROM comparisons c
+            WHERE ($i IS NULL OR indicator = $i) AND ($a IS NULL OR area_code = $a)
+              AND (NOT $latest OR period = (SELECT max_by(o.period, o.period_start) FROM observations o
+                   WHERE o.indicator = c.indicator AND o.area_code = c.area_code AND o.period IN
+                   (SELECT c2.period FROM comparisons c2 WHERE c2.indicator = c.indicator
+                    AND c2.area_code = c.area_code)))
+            ORDER BY indicator, area_code, period, benchmark_code""",  # noqa: S608 (declared names only)
+        {"i": indicator, "a": area, "latest": latest},
+    )
+    return [schema.COMPARISONS.make(r) for r in cur.fetchall()]
+
+
+def series_present(cur: Cursor, indicators: Collection[str], codes: Collection[str]) -> set[tuple[str, str]]:
+    """(indicator, area code) pairs among those asked for that have at least one observation."""
+    cur.execute(
+        "SELECT DISTINCT indicator, area_code FROM observations "
+        "WHERE indicator IN (SELECT unnest($s)) AND area_code IN (SELECT unnest($c))",
+        {"s": list(indicators), "c": list(codes)},
+    )
+    return {(str(i), str(a)) for i, a in cur.fetchall()}
+
+
+@dataclass(frozen=True, slots=True)
+class LsoaDeprivation:
+    """An LSOA of an authority with its IoD rank and decile on one domain and its population (mid-2015)."""
+
+    code: str
+    name: str
+    authority_code: str
+    authority_name: str
+    rank: int | None
+    decile: int | None
+    population: int | None
+
+
+def lsoa_deprivation(
+    cur: Cursor, authorities: Collection[str], *, rank: str, decile: str, population: str
+) -> list[LsoaDeprivation]:
+    """The LSOAs of ``authorities`` with the values of the ``rank``, ``decile`` and ``population`` indicators,
+    most deprived (rank 1) first, unranked last."""
+    cur.execute(
+        """
+        SELECT a.code, a.name, r.parent, p.name,
+               max(CASE WHEN o.indicator = $rank THEN o.value END)::INTEGER AS rank,
+               max(CASE WHEN o.indicator = $decile THEN o.value END)::INTEGER,
+               max(CASE WHEN o.indicator = $pop THEN o.value END)::INTEGER
+        FROM areas a JOIN area_relations r ON r.code = a.code AND r.relation = 'ltla'
+        JOIN areas p ON p.code = r.parent
+        LEFT JOIN observations o ON o.area_code = a.code AND o.indicator IN ($rank, $decile, $pop)
+        WHERE a.type = 'lsoa' AND r.parent IN (SELECT unnest($lads))
+        GROUP BY ALL ORDER BY rank NULLS LAST, a.code
+        """,
+        {"rank": rank, "decile": decile, "pop": population, "lads": list(authorities)},
+    )
+    return [LsoaDeprivation(*r) for r in cur.fetchall()]
+
+
+def ranges_at(cur: Cursor, pairs: Collection[tuple[str, str]]) -> list[RangeRow]:
+    """The spread of the rank peers' values at each (indicator, period) pair that has one."""
+    wanted = set(pairs)
+    if not wanted:
+        return []
+    found = select(cur, schema.RANGES, {"indicator": sorted({i for i, _ in wanted})})
+    return [r for r in found if (r.indicator, r.period) in wanted]
 
 
 def as_dicts(table: Table[R], found: list[R]) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ import duckdb
 import numpy as np
 
 from observatory.release import schema
+from observatory.release.read import CURRENT_LTLA
 
 METHOD = "map-quantile-classes"
 CLASSES = 5
@@ -25,11 +26,11 @@ DESCRIPTION = (
     "have fewer distinct levels. A value on a break belongs to the class above it."
 )
 # The areas a map shows: current lower-tier authorities with a boundary (the same rule as the map's features).
-MAPPED_SQL = """
+MAPPED_SQL = f"""
 SELECT o.indicator, o.period, o.value
 FROM observations o JOIN areas a ON a.code = o.area_code JOIN area_geometry g ON g.code = a.code
-WHERE list_contains(a.types, 'ltla') AND a.valid_to IS NULL AND o.value IS NOT NULL AND isfinite(o.value)
-"""
+WHERE {CURRENT_LTLA} AND o.value IS NOT NULL AND isfinite(o.value)
+"""  # noqa: S608 (constant fragment)
 
 
 def quantile_breaks(values: Sequence[float | None], n: int = CLASSES) -> tuple[float, ...]:
