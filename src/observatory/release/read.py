@@ -30,11 +30,14 @@ from observatory.release.schema import (
     IndicatorRow,
     InputRow,
     LocationQuotientRow,
+    Lsoa21Row,
     MapClassRow,
     MethodRow,
+    NamedPlaceRow,
     NeighbourMedianRow,
     NeighbourRow,
     ObservationRow,
+    PlaceSearchRow,
     ProductivityIndexRow,
     RangeRow,
     RankRow,
@@ -598,6 +601,159 @@ def ranges_at(cur: Cursor, pairs: Collection[tuple[str, str]]) -> list[RangeRow]
         return []
     found = select(cur, schema.RANGES, {"indicator": sorted({i for i, _ in wanted})})
     return [r for r in found if (r.indicator, r.period) in wanted]
+
+
+# Places: wards (May 2025), neighbourhoods (MSOA 2021), 2021 LSOAs and postcodes of South Essex
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceArea:
+    """A ward or neighbourhood (MSOA 2021) with the authority it lies in."""
+
+    code: str
+    name: str
+    type: str  # ward, msoa
+    authority_code: str
+    authority_name: str
+
+
+def wards_and_msoas(cur: Cursor, codes: Collection[str] | None = None) -> list[PlaceArea]:
+    """Wards and neighbourhoods (all, or those named) with their authority: by authority name, wards first,
+    then by name."""
+    cur.execute(
+        "SELECT a.code, a.name, a.type, r.parent, p.name FROM areas a "
+        "JOIN area_relations r ON r.code = a.code AND r.relation = 'ltla' JOIN areas p ON p.code = r.parent "
+        "WHERE a.type IN ('ward', 'msoa') AND ($c IS NULL OR a.code IN (SELECT unnest($c))) "
+        "ORDER BY p.name, a.type DESC, a.name, a.code",
+        {"c": None if codes is None else list(codes)},
+    )
+    return [PlaceArea(*r) for r in cur.fetchall()]
+
+
+@dataclass(frozen=True, slots=True)
+class Lsoa21Link:
+    """A 2021 LSOA with its ward and neighbourhood, and one 2011 LSOA carried to it (best-fit lookup)."""
+
+    code: str
+    name: str
+    ward: str | None
+    ward_name: str | None
+    msoa21: str | None
+    msoa_name: str | None
+    ward_share: float | None
+    lsoa11: str | None
+    lsoa11_name: str | None
+
+
+def lsoa21_links(cur: Cursor, wards: Collection[str], msoas: Collection[str]) -> list[Lsoa21Link]:
+    """The 2021 LSOAs in any of ``wards`` or ``msoas``, one row per 2011 LSOA carried to each, by code."""
+    cur.execute(
+        """
+        SELECT l.code, l.name, l.ward, w.name, l.msoa21, m.name, l.ward_share, b.lsoa11, a11.name
+        FROM lsoa21 l LEFT JOIN areas w ON w.code = l.ward LEFT JOIN areas m ON m.code = l.msoa21
+        LEFT JOIN lsoa11_to_lsoa21 b ON b.lsoa21 = l.code LEFT JOIN areas a11 ON a11.code = b.lsoa11
+        WHERE l.ward IN (SELECT unnest($w)) OR l.msoa21 IN (SELECT unnest($m))
+        ORDER BY l.code, b.lsoa11
+        """,
+        {"w": list(wards), "m": list(msoas)},
+    )
+    return [Lsoa21Link(*r) for r in cur.fetchall()]
+
+
+@dataclass(frozen=True, slots=True)
+class AreaName:
+    code: str
+    name: str
+
+
+def msoas_of_ward(cur: Cursor, ward: str) -> list[AreaName]:
+    """The neighbourhoods (MSOA 2021) that the ward's 2021 LSOAs lie in, by name."""
+    cur.execute(
+        "SELECT DISTINCT m.code, m.name FROM lsoa21 l JOIN areas m ON m.code = l.msoa21 WHERE l.ward = $w "
+        "ORDER BY m.name, m.code",
+        {"w": ward},
+    )
+    return [AreaName(*r) for r in cur.fetchall()]
+
+
+def wards_of_msoa(cur: Cursor, msoa: str) -> list[AreaName]:
+    """The wards that the neighbourhood's 2021 LSOAs lie in, by name."""
+    cur.execute(
+        "SELECT DISTINCT w.code, w.name FROM lsoa21 l JOIN areas w ON w.code = l.ward WHERE l.msoa21 = $m "
+        "ORDER BY w.name, w.code",
+        {"m": msoa},
+    )
+    return [AreaName(*r) for r in cur.fetchall()]
+
+
+def lsoa21s(cur: Cursor, *, msoa: str) -> list[Lsoa21Row]:
+    """The 2021 LSOAs of a neighbourhood (MSOA 2021), by code."""
+    return select(cur, schema.LSOA21, {"msoa21": msoa})
+
+
+def named_places(cur: Cursor, origin: str) -> list[NamedPlaceRow]:
+    """Named places of one origin (config, parish, bua22), by name."""
+    return sorted(select(cur, schema.NAMED_PLACES, {"origin": origin}), key=lambda p: (p.name, p.slug))
+
+
+@dataclass(frozen=True, slots=True)
+class PostcodePlace:
+    """A postcode with the names of the areas it lies in."""
+
+    postcode: str
+    lat: float
+    long: float
+    lsoa21: str | None
+    msoa21: str | None
+    ward: str | None
+    authority: str | None
+    in_scope: bool
+    ward_name: str | None
+    msoa_name: str | None
+    authority_name: str | None
+    lsoa21_name: str | None
+
+
+def postcode(cur: Cursor, code: str) -> PostcodePlace | None:
+    """One postcode ("SS1 1AA") with its areas' names; None when the release does not have it."""
+    cur.execute(
+        "SELECT p.postcode, p.lat, p.long, p.lsoa21, p.msoa21, p.ward, p.authority, p.in_scope, "
+        "w.name, m.name, a.name, l.name "
+        "FROM postcodes p LEFT JOIN areas w ON w.code = p.ward LEFT JOIN areas m ON m.code = p.msoa21 "
+        "LEFT JOIN areas a ON a.code = p.authority LEFT JOIN lsoa21 l ON l.code = p.lsoa21 WHERE p.postcode = $p",
+        {"p": code},
+    )
+    found = cur.fetchone()
+    return None if found is None else PostcodePlace(*found)
+
+
+@dataclass(frozen=True, slots=True)
+class PostcodeSpread:
+    """How many postcodes of a district or sector fall in one ward and authority."""
+
+    ward: str | None
+    ward_name: str | None
+    authority: str | None
+    authority_name: str | None
+    in_scope: bool
+    n: int
+
+
+def postcode_spread(cur: Cursor, kind: str, value: str) -> list[PostcodeSpread]:
+    """Postcodes of a district ("SS0", ``kind`` "district") or sector ("SS0 7") by ward and authority."""
+    column = "district" if kind == "district" else "sector"
+    cur.execute(
+        f"SELECT p.ward, w.name, p.authority, a.name, p.in_scope, count(*) "  # noqa: S608 (a declared column)
+        f"FROM postcodes p LEFT JOIN areas w ON w.code = p.ward LEFT JOIN areas a ON a.code = p.authority "
+        f"WHERE p.{column} = $v GROUP BY ALL ORDER BY p.ward NULLS LAST, p.authority NULLS LAST",
+        {"v": value},
+    )
+    return [PostcodeSpread(*r) for r in cur.fetchall()]
+
+
+def place_search(cur: Cursor) -> list[PlaceSearchRow]:
+    """The release's place search index (towns, wards, neighbourhoods, parishes …), by key, kind, url."""
+    return select(cur, schema.PLACE_SEARCH, order="key, kind, url")
 
 
 def as_dicts(table: Table[R], found: list[R]) -> list[dict[str, Any]]:
