@@ -66,7 +66,6 @@ NOT_YET_MOVED = {
     "web/data/api_data.py",
     "web/data/business.py",
     "web/data/common.py",
-    "web/pages.py",
 }
 
 

@@ -756,6 +756,60 @@ def place_search(cur: Cursor) -> list[PlaceSearchRow]:
     return select(cur, schema.PLACE_SEARCH, order="key, kind, url")
 
 
+def sibling_shapes(cur: Cursor, *, relation: str, parent: str, type: str) -> list[AreaShape]:
+    """Current areas of ``type`` related to ``parent`` by ``relation`` (e.g. the districts of a region), with
+    their boundaries, by code."""
+    cur.execute(
+        """
+        SELECT a.code, a.name, g.geojson FROM areas a JOIN area_geometry g ON g.code = a.code
+        JOIN area_relations r ON r.code = a.code AND r.relation = $rel AND r.parent = $parent
+        WHERE a.type = $type AND a.valid_to IS NULL ORDER BY a.code
+        """,
+        {"rel": relation, "parent": parent, "type": type},
+    )
+    return [AreaShape(*r) for r in cur.fetchall()]
+
+
+def shapes_within(cur: Cursor, type: str, authorities: Collection[str]) -> list[AreaShape]:
+    """Areas of ``type`` (lsoa, ward, msoa …) within ``authorities``, with their boundaries, by code."""
+    cur.execute(
+        """
+        SELECT a.code, a.name, g.geojson FROM areas a JOIN area_geometry g ON g.code = a.code
+        JOIN area_relations r ON r.code = a.code AND r.relation = 'ltla'
+        WHERE a.type = $t AND r.parent IN (SELECT unnest($l)) ORDER BY a.code
+        """,
+        {"t": type, "l": list(authorities)},
+    )
+    return [AreaShape(*r) for r in cur.fetchall()]
+
+
+@dataclass(frozen=True, slots=True)
+class TownShapes:
+    """A named place of some authorities, its size in 2021 LSOAs and the boundaries of its parts."""
+
+    name: str
+    lsoas: int
+    geojsons: list[str]
+
+
+def towns(cur: Cursor, authorities: Collection[str]) -> list[TownShapes]:
+    """The named places of ``authorities``, largest (most 2021 LSOAs) first, then by name."""
+    cur.execute(
+        """
+        WITH parts AS (
+          SELECT n.name, u.code FROM named_places n, unnest(list_concat(n.wards, n.neighbourhoods)) u(code)
+          WHERE n.authority IN (SELECT unnest($l))),
+        sizes AS (
+          SELECT p.name, count(DISTINCT l.code) AS n FROM parts p
+          JOIN lsoa21 l ON l.ward = p.code OR l.msoa21 = p.code GROUP BY p.name)
+        SELECT p.name, s.n, list(g.geojson) FROM parts p JOIN sizes s ON s.name = p.name
+        JOIN area_geometry g ON g.code = p.code GROUP BY p.name, s.n ORDER BY s.n DESC, p.name
+        """,
+        {"l": list(authorities)},
+    )
+    return [TownShapes(*r) for r in cur.fetchall()]
+
+
 def as_dicts(table: Table[R], found: list[R]) -> list[dict[str, Any]]:
     """Typed rows as plain dicts (column → value), for a page's JSON and CSV."""
     return [table.as_dict(r) for r in found]

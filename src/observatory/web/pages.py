@@ -468,15 +468,10 @@ def locator_map(release: Release, payload: dict[str, Any]) -> tuple[str, str] | 
         return None
     cur = release.cursor()
     try:
-        cur.execute(
-            """
-            SELECT a.code, a.name, g.geojson FROM areas a JOIN area_geometry g ON g.code = a.code
-            JOIN area_relations r ON r.code = a.code AND r.relation = $rel AND r.parent = $parent
-            WHERE a.type = $type AND a.valid_to IS NULL ORDER BY a.code
-            """,
-            {"rel": parent["relation"], "parent": parent["code"], "type": a["type"]},
-        )
-        found = cur.fetchall()
+        found = [
+            (s.code, s.name, s.geojson)
+            for s in read.sibling_shapes(cur, relation=parent["relation"], parent=parent["code"], type=a["type"])
+        ]
     finally:
         cur.close()
     if not any(code == a["code"] for code, _, _ in found) or len(found) > LOCATOR_MAX:
@@ -492,15 +487,7 @@ def _lsoa_shapes(release: Release, authorities: list[str]) -> dict[str, tuple[st
     """Code -> (name, GeoJSON) of the LSOAs (with a boundary) of some authorities."""
     cur = release.cursor()
     try:
-        cur.execute(
-            """
-            SELECT a.code, a.name, g.geojson FROM areas a JOIN area_geometry g ON g.code = a.code
-            JOIN area_relations r ON r.code = a.code AND r.relation = 'ltla'
-            WHERE a.type = 'lsoa' AND r.parent IN (SELECT unnest($lads)) ORDER BY a.code
-            """,
-            {"lads": authorities},
-        )
-        return {code: (name, geojson) for code, name, geojson in cur.fetchall()}
+        return {s.code: (s.name, s.geojson) for s in read.shapes_within(cur, "lsoa", authorities)}
     finally:
         cur.close()
 
@@ -516,20 +503,7 @@ def town_labels(release: Release, authorities: list[str]) -> list[tuple[str, flo
     LSOAs (about 1,500 residents each), placed inside their largest ward or neighbourhood."""
     cur = release.cursor()
     try:
-        cur.execute(
-            """
-            WITH parts AS (
-              SELECT n.name, u.code FROM named_places n, unnest(list_concat(n.wards, n.neighbourhoods)) u(code)
-              WHERE n.authority IN (SELECT unnest($l))),
-            sizes AS (
-              SELECT p.name, count(DISTINCT l.code) AS n FROM parts p
-              JOIN lsoa21 l ON l.ward = p.code OR l.msoa21 = p.code GROUP BY p.name)
-            SELECT p.name, s.n, list(g.geojson) FROM parts p JOIN sizes s ON s.name = p.name
-            JOIN area_geometry g ON g.code = p.code GROUP BY p.name, s.n ORDER BY s.n DESC, p.name
-            """,
-            {"l": authorities},
-        )
-        found = cur.fetchall()[:TOWN_LABELS]
+        found = [(t.name, t.lsoas, t.geojsons) for t in read.towns(cur, authorities)][:TOWN_LABELS]
     finally:
         cur.close()
     towns = []
@@ -592,15 +566,7 @@ def place_maps(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
     layer = "ward" if payload["wards"] else "msoa"
     cur = release.cursor()
     try:
-        cur.execute(
-            """
-            SELECT a.code, a.name, g.geojson FROM areas a JOIN area_geometry g ON g.code = a.code
-            JOIN area_relations r ON r.code = a.code AND r.relation = 'ltla'
-            WHERE a.type = $t AND r.parent IN (SELECT unnest($l)) ORDER BY a.code
-            """,
-            {"t": layer, "l": authorities},
-        )
-        found = cur.fetchall()
+        found = [(s.code, s.name, s.geojson) for s in read.shapes_within(cur, layer, authorities)]
     finally:
         cur.close()
     chosen = set(payload["wards"] if layer == "ward" else payload["neighbourhoods"])
