@@ -66,8 +66,8 @@ EXCLUSION_RULE = (
 TOP_STRENGTHS = 5
 STRENGTH_RULE = (
     "A sector strength is an industry with a location quotient above 1 (a larger share of the area's GVA than of "
-    f"the UK's) that the rule above does not exclude. The {TOP_STRENGTHS} highest are listed; where fewer than "
-    f"{TOP_STRENGTHS} industries qualify, only those are listed and the page says so."
+    "the UK's) that the rule above does not exclude. The five highest are listed; where fewer than five "
+    "industries qualify, only those are listed and the page says so."
 )
 
 
