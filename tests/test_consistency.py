@@ -122,8 +122,9 @@ def cells_of(client: TestClient, path: str) -> list[Cell]:
 
 
 def value_text(v: dict[str, Any], missing: str = "–") -> str:
-    """A value cell as a reader sees it: the display (or ``missing`` when there is no value), then [status]."""
-    shown = v["display"] if v.get("value") is not None else missing
+    """A value cell as a reader sees it: the display (or ``missing`` when there is no value; a total's benchmark
+    says it is not comparable), then [status]."""
+    shown = v["display"] if v.get("value") is not None or v.get("not_comparable") else missing
     return f"{shown} [{v['status']}]" if v.get("status") else shown
 
 
