@@ -810,6 +810,50 @@ def towns(cur: Cursor, authorities: Collection[str]) -> list[TownShapes]:
     return [TownShapes(*r) for r in cur.fetchall()]
 
 
+# Business base, travel to work and apprenticeships (the detail tables of issue 13)
+
+
+def has_rows(cur: Cursor, table: Table[Any]) -> bool:
+    """Whether a declared table holds any row (a release built without that source has it empty)."""
+    cur.execute(f'SELECT 1 FROM "{table.name}" LIMIT 1')  # noqa: S608 (declared names only)
+    return cur.fetchone() is not None
+
+
+def business_years(cur: Cursor, area: str | None = None) -> list[int]:
+    """The years of ``business_structure`` (of one area, or of any), earliest first."""
+    cur.execute(
+        "SELECT DISTINCT year FROM business_structure WHERE $a IS NULL OR area_code = $a ORDER BY 1", {"a": area}
+    )
+    return [int(r[0]) for r in cur.fetchall()]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowTotal:
+    """People travelling between an area and a set of areas (Census 2021, workplace in the UK), summed."""
+
+    code: str
+    name: str
+    count: float
+
+
+def commuting_totals(
+    cur: Cursor, codes: Collection[str], *, to: bool, outside: bool, limit: int | None = None, least: float = 0
+) -> list[FlowTotal]:
+    """Summed flows from ``codes`` to each destination (``to``) or into ``codes`` from each origin, leaving
+    out flows within one area and, with ``outside``, flows among ``codes``; at least ``least`` people; the
+    largest first (``limit`` of them)."""
+    near, far = ("origin_code", "destination_code") if to else ("destination_code", "origin_code")
+    cur.execute(
+        f"""SELECT f.{far}, coalesce(a.name, f.{far}), sum(f.count) AS total
+            FROM commuting_flows f LEFT JOIN areas a ON a.code = f.{far}
+            WHERE f.place_of_work = 3 AND f.{near} IN (SELECT unnest($o)) AND f.destination_code <> f.origin_code
+              AND (NOT $outside OR f.{far} NOT IN (SELECT unnest($o)))
+            GROUP BY 1, 2 HAVING sum(f.count) >= $least ORDER BY total DESC, 1 LIMIT $n""",  # noqa: S608 (constants)
+        {"o": list(codes), "outside": outside, "least": least, "n": limit},
+    )
+    return [FlowTotal(*r) for r in cur.fetchall()]
+
+
 def as_dicts(table: Table[R], found: list[R]) -> list[dict[str, Any]]:
     """Typed rows as plain dicts (column → value), for a page's JSON and CSV."""
     return [table.as_dict(r) for r in found]

@@ -14,11 +14,12 @@ import duckdb
 
 from observatory import format as nf
 from observatory.config import Config
+from observatory.release import read, schema
 from observatory.sources.census_od import CATEGORY_LABELS, ORIGIN_LABELS
 from observatory.stats.business import EXCLUSION_RULE as LQ_EXCLUSION_RULE
 from observatory.stats.business import METHOD as LQ_METHOD
 from observatory.web.data.areas import ENGLAND
-from observatory.web.data.common import SOUTH_ESSEX, Row, one, rows
+from observatory.web.data.common import SOUTH_ESSEX, Row
 from observatory.web.errors import NotFound
 
 BANDS = (("micro", "Micro (0–9)"), ("small", "Small (10–49)"), ("medium", "Medium (50–249)"), ("large", "Large (250+)"))
@@ -52,11 +53,7 @@ def _count(value: float | None) -> str:
 
 
 def _choices(cur: duckdb.DuckDBPyConnection, config: Config) -> list[Row]:
-    names = dict(
-        cur.execute(
-            "SELECT code, name FROM areas WHERE code IN (SELECT unnest(?))", [list(config.areas_of_interest)]
-        ).fetchall()
-    )
+    names = read.area_names(cur, config.areas_of_interest)
     group = config.group(SOUTH_ESSEX)
     out = [{"code": SOUTH_ESSEX, "name": group.name if group else "South Essex"}]
     out += [{"code": c, "name": names.get(c, c)} for c in config.areas_of_interest]
@@ -74,9 +71,9 @@ def _chosen(cur: duckdb.DuckDBPyConnection, config: Config, code: str, base: str
 def business_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str = SOUTH_ESSEX) -> dict[str, Any]:
     """The business base of South Essex or one authority: size bands, sector × size, quotients, change."""
     area, choices = _chosen(cur, config, code, "/business")
-    if _empty(cur, "business_structure"):
+    if not read.has_rows(cur, schema.BUSINESS_STRUCTURE):
         raise NotFound("this release has no UK Business Counts", [])
-    years = [r[0] for r in cur.execute("SELECT DISTINCT year FROM business_structure ORDER BY 1").fetchall()]
+    years = read.business_years(cur)
     data: dict[str, Any] = {
         "title": f"Business base: {area['name']}",
         "area": area,
@@ -90,14 +87,10 @@ def business_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str = SO
         return data
     first, latest = years[0], years[-1]
     data.update(first_year=first, latest_year=latest)
-    cells = rows(
-        cur,
-        "SELECT * FROM business_structure WHERE area_code = $a AND year = $y ORDER BY industry_code, size_band",
-        {"a": code, "y": latest},
-    )
+    cells = [read.plain(c) for c in read.select(cur, schema.BUSINESS_STRUCTURE, {"area_code": code, "year": latest})]
     changes = {
         (r["industry_code"], r["size_band"]): r
-        for r in rows(cur, "SELECT * FROM business_change WHERE area_code = $a", {"a": code})
+        for r in (read.plain(c) for c in read.select(cur, schema.BUSINESS_CHANGE, {"area_code": code}))
     }
     by_industry: dict[str, dict[str, Row]] = {}
     for c in cells:
@@ -166,13 +159,9 @@ def _change(r: Row | None) -> Row | None:
 def _itl3_context(cur: duckdb.DuckDBPyConnection, config: Config, code: str) -> list[Row]:
     """The ITL3 areas the authority (or group) lies in, for the GVA-by-industry link."""
     codes = list(config.areas_of_interest) if code == SOUTH_ESSEX else [code]
-    return rows(
-        cur,
-        "SELECT DISTINCT r.parent AS code, coalesce(a.name, r.parent) AS name FROM area_relations r "
-        "LEFT JOIN areas a ON a.code = r.parent WHERE r.relation = 'itl3' AND r.code IN (SELECT unnest($c)) "
-        "ORDER BY 1",
-        {"c": codes},
-    )
+    parents = sorted({r.parent for r in read.area_relations(cur, codes, relations=["itl3"])})
+    names = read.area_names(cur, parents)
+    return [{"code": p, "name": names.get(p, p)} for p in parents]
 
 
 # Shares whose England figure is no benchmark for one authority: England's "working in London" is mostly
@@ -186,32 +175,28 @@ def _indicator_values(cur: duckdb.DuckDBPyConnection, slugs: list[str], code: st
     (:data:`NOT_BENCHMARKED_TEXT` for the slugs in :data:`NOT_BENCHMARKED`)."""
     out = []
     for slug in slugs:
-        ind = one(cur, "SELECT * FROM indicators WHERE slug = $s", {"s": slug})
+        ind = _indicator(cur, slug)
         if ind is None:
             continue
+        own: Row | None
         if code == SOUTH_ESSEX:
-            own = one(
-                cur,
-                'SELECT value, period, period_label FROM aggregates WHERE "group" = $g AND indicator = $s '
-                "AND complete AND value IS NOT NULL ORDER BY period DESC LIMIT 1",
-                {"g": code, "s": slug},
+            complete = [
+                a for a in read.aggregates(cur, [code], indicators=[slug]) if a.complete and a.value is not None
+            ]
+            best = max(complete, key=lambda a: a.period or "", default=None)
+            own = (
+                None
+                if best is None
+                else {"value": best.value, "period": best.period, "period_label": best.period_label}
             )
         else:
-            own = one(
-                cur,
-                "SELECT value, period, period_label, lci_95, uci_95, status FROM latest_observations "
-                "WHERE indicator = $s AND area_code = $a",
-                {"s": slug, "a": code},
-            )
+            latest = read.select(cur, schema.LATEST_OBSERVATIONS, {"indicator": slug, "area_code": code})
+            own = read.plain(latest[0]) if latest else None
         period = own["period"] if own else None
         bench = {}
         for comp in comparators if slug not in NOT_BENCHMARKED else ():
-            found = one(
-                cur,
-                "SELECT value FROM observations WHERE indicator = $s AND area_code = $a AND period = $p",
-                {"s": slug, "a": comp, "p": period},
-            )
-            bench[comp] = nf.value(found["value"] if found else None, nf.unit_of(ind))
+            found = read.observations_at(cur, [(slug, period)], [comp]) if period else []
+            bench[comp] = nf.value(found[0].value if found else None, nf.unit_of(ind))
         if slug in NOT_BENCHMARKED:
             bench = dict.fromkeys(comparators, NOT_BENCHMARKED_TEXT)
         out.append(
@@ -227,9 +212,7 @@ def commuting_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str = S
     """Where the area's employed residents work and where its workers live (Census 2021), with top flows."""
     area, choices = _chosen(cur, config, code, "/commuting")
     members = list(config.areas_of_interest)
-    summary = rows(
-        cur, "SELECT direction, category, count, share FROM commuting_summary WHERE area_code = $a", {"a": code}
-    )
+    summary = [read.plain(r) for r in read.select(cur, schema.COMMUTING_SUMMARY, {"area_code": code})]
     labels = {"residents": CATEGORY_LABELS, "workers": ORIGIN_LABELS}
     if code == SOUTH_ESSEX:
         labels = {
@@ -247,26 +230,8 @@ def commuting_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str = S
         parts[key].sort(key=lambda r: order.index(r["category"]) if r["category"] in order else 99)
     origins = members if code == SOUTH_ESSEX else [code]
     outside = code == SOUTH_ESSEX
-    out_flows = rows(
-        cur,
-        """SELECT f.destination_code AS code, coalesce(a.name, f.destination_code) AS name, sum(f.count) AS count
-           FROM commuting_flows f LEFT JOIN areas a ON a.code = f.destination_code
-           WHERE f.place_of_work = 3 AND f.origin_code IN (SELECT unnest($o))
-             AND f.destination_code <> f.origin_code
-             AND (NOT $outside OR f.destination_code NOT IN (SELECT unnest($o)))
-           GROUP BY 1, 2 ORDER BY count DESC, code LIMIT $n""",
-        {"o": origins, "outside": outside, "n": TOP_FLOWS},
-    )
-    in_flows = rows(
-        cur,
-        """SELECT f.origin_code AS code, coalesce(a.name, f.origin_code) AS name, sum(f.count) AS count
-           FROM commuting_flows f LEFT JOIN areas a ON a.code = f.origin_code
-           WHERE f.place_of_work = 3 AND f.destination_code IN (SELECT unnest($o))
-             AND f.destination_code <> f.origin_code
-             AND (NOT $outside OR f.origin_code NOT IN (SELECT unnest($o)))
-           GROUP BY 1, 2 ORDER BY count DESC, code LIMIT $n""",
-        {"o": origins, "outside": outside, "n": TOP_FLOWS},
-    )
+    out_flows = [read.plain(f) for f in read.commuting_totals(cur, origins, to=True, outside=outside, limit=TOP_FLOWS)]
+    in_flows = [read.plain(f) for f in read.commuting_totals(cur, origins, to=False, outside=outside, limit=TOP_FLOWS)]
     for r in (*out_flows, *in_flows):
         r["display"] = _count(r["count"])
     slugs = ["self-containment", "work-mainly-at-home", "work-in-south-essex", "work-in-london", "in-commuting"]
@@ -298,29 +263,18 @@ def future_work_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str
     table: list[Row] = []
     series = []
     for slug in series_slugs:
-        ind = one(cur, "SELECT * FROM indicators WHERE slug = $s", {"s": slug})
+        ind = _indicator(cur, slug)
         if ind is None:
             continue
-        periods = rows(
-            cur,
-            "SELECT DISTINCT period, period_label FROM observations WHERE indicator = $s ORDER BY period",
-            {"s": slug},
-        )
-        values = {
-            (r["area_code"], r["period"]): r["value"]
-            for r in rows(
-                cur,
-                "SELECT area_code, period, value FROM observations WHERE indicator = $s "
-                "AND area_code IN (SELECT unnest($c))",
-                {"s": slug, "c": [*codes, ENGLAND]},
-            )
-        }
-        for r in rows(
-            cur,
-            'SELECT period, value FROM aggregates WHERE "group" = $g AND indicator = $s AND complete',
-            {"g": SOUTH_ESSEX, "s": slug},
-        ):
-            values[(SOUTH_ESSEX, r["period"])] = r["value"]
+        every = read.observations_of(cur, indicators=[slug])
+        periods = [
+            {"period": p, "period_label": label} for p, label in sorted({(o.period, o.period_label) for o in every})
+        ]
+        wanted = {*codes, ENGLAND}
+        values = {(o.area_code, o.period): o.value for o in every if o.area_code in wanted}
+        for g in read.aggregates(cur, [SOUTH_ESSEX], indicators=[slug]):
+            if g.complete and g.period is not None:
+                values[(SOUTH_ESSEX, g.period)] = g.value
         lines = []
         for m in [*members, {"code": SOUTH_ESSEX, "name": "South Essex"}, {"code": ENGLAND, "name": "England"}]:
             cells = [nf.value(values.get((m["code"], p["period"])), nf.unit_of(ind)) for p in periods]
@@ -334,13 +288,13 @@ def future_work_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str
                 )  # fmt: skip
         series.append({"slug": slug, "label": ind["label"], "caveats": ind["caveats"], "periods": periods,
                        "lines": lines})  # fmt: skip
-    part_year = rows(
-        cur,
-        "SELECT o.area_code, a.name, o.period_label, o.value, o.status FROM observations o JOIN areas a "
-        "ON a.code = o.area_code WHERE o.indicator = 'apprenticeship-starts-part-year' "
-        "AND o.area_code IN (SELECT unnest($c)) ORDER BY o.area_code = $e, o.area_code",
-        {"c": [*codes, ENGLAND], "e": ENGLAND},
-    )
+    names = read.area_names(cur, [*codes, ENGLAND])
+    part_year: list[Row] = [
+        {"area_code": o.area_code, "name": names[o.area_code], "period_label": o.period_label, "value": o.value,
+         "status": o.status}
+        for o in read.observations_of(cur, indicators=["apprenticeship-starts-part-year"], areas=[*codes, ENGLAND])
+        if o.area_code in names
+    ]  # fmt: skip
     order = [*codes, ENGLAND]
     part_year.sort(key=lambda r: order.index(r["area_code"]))
     for r in part_year:
@@ -360,18 +314,12 @@ def future_work_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str
 
 
 def _training(cur: duckdb.DuckDBPyConnection, members: list[Row]) -> dict[str, Any]:
-    if _empty(cur, "apprenticeship_training"):
+    final = read.select(cur, schema.APPRENTICESHIP_TRAINING, {"provisional": False})
+    if not final:
         return {}
-    latest = one(
-        cur, "SELECT period, period_label FROM apprenticeship_training WHERE NOT provisional ORDER BY period DESC"
-    )
-    if latest is None:
-        return {}
-    found = rows(
-        cur,
-        "SELECT home_code, category, starts FROM apprenticeship_training WHERE period = $p",
-        {"p": latest["period"]},
-    )
+    last = max(final, key=lambda r: r.period)
+    latest = {"period": last.period, "period_label": last.period_label}
+    found = [read.plain(r) for r in read.select(cur, schema.APPRENTICESHIP_TRAINING, {"period": last.period})]
     by = {(r["home_code"], r["category"]): r["starts"] for r in found}
     lines = []
     for m in members:
@@ -384,22 +332,13 @@ def _aps(cur: duckdb.DuckDBPyConnection, members: list[Row], table: list[Row]) -
     out = []
     areas = [*members, {"code": SOUTH_ESSEX, "name": "South Essex"}, {"code": ENGLAND, "name": "England"}]
     for slug in ("aps-employment-rate", "aps-inactivity-rate", "aps-unemployment-rate"):
-        ind = one(cur, "SELECT * FROM indicators WHERE slug = $s", {"s": slug})
+        ind = _indicator(cur, slug)
         if ind is None:
             continue
-        found = rows(
-            cur,
-            "SELECT area_code, period, period_label, value, lci_95, uci_95, status, notes, numerator, denominator "
-            "FROM observations WHERE indicator = $s AND area_code IN (SELECT unnest($c)) ORDER BY period",
-            {"s": slug, "c": [a["code"] for a in areas]},
-        )
+        found = [read.plain(o) for o in read.observations_of(cur, indicators=[slug], areas=[a["code"] for a in areas])]
         periods = sorted({(r["period"], r["period_label"]) for r in found})
         by = {(r["area_code"], r["period"]): r for r in found}
-        for g in rows(
-            cur,
-            'SELECT period, value, reason FROM aggregates WHERE "group" = $g AND indicator = $s',
-            {"g": SOUTH_ESSEX, "s": slug},
-        ):
+        for g in (read.plain(a) for a in read.aggregates(cur, [SOUTH_ESSEX], indicators=[slug])):
             by[(SOUTH_ESSEX, g["period"])] = {
                 "value": g["value"],
                 "lci_95": None,
@@ -442,34 +381,28 @@ def labour_pool(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any
     Within reach: the six authorities and every authority from which at least ``POOL_MIN`` residents
     travelled to a workplace in South Essex on Census day 2021 (Census 2021 ODWP01EW).
     """
-    if _empty(cur, "commuting_flows"):
+    if not read.has_rows(cur, schema.COMMUTING_FLOWS):
         return None
     members = list(config.areas_of_interest)
-    origins = rows(
-        cur,
-        """SELECT f.origin_code AS code, coalesce(a.name, f.origin_code) AS name, sum(f.count) AS commuters
-           FROM commuting_flows f LEFT JOIN areas a ON a.code = f.origin_code
-           WHERE f.place_of_work = 3 AND f.destination_code IN (SELECT unnest($m))
-             AND f.origin_code NOT IN (SELECT unnest($m))
-           GROUP BY 1, 2 HAVING sum(f.count) >= $min ORDER BY commuters DESC, code""",
-        {"m": members, "min": POOL_MIN},
-    )
-    employed = dict(
-        cur.execute(
-            "SELECT area_code, value FROM observations WHERE indicator = 'census-employed-residents' "
-            "AND area_code IN (SELECT unnest(?))",
-            [members + [o["code"] for o in origins]],
-        ).fetchall()
-    )
+    origins: list[Row] = [
+        {"code": f.code, "name": f.name, "commuters": f.count}
+        for f in read.commuting_totals(cur, members, to=False, outside=True, least=POOL_MIN)
+    ]
+    employed: dict[str, float] = {
+        o.area_code: o.value
+        for o in read.observations_of(
+            cur, indicators=["census-employed-residents"], areas=members + [o["code"] for o in origins]
+        )
+        if o.value is not None
+    }
     if not employed:
         return None
     own = sum(employed.get(c, 0.0) for c in members)
     reach = own + sum(employed.get(o["code"], 0.0) for o in origins)
-    workers = dict(
-        (r["category"], r["count"])
-        for r in rows(cur, "SELECT category, count FROM commuting_summary WHERE area_code = $g AND direction = "
-                      "'workers'", {"g": SOUTH_ESSEX})
-    )  # fmt: skip
+    workers = {
+        r.category: r.count
+        for r in read.select(cur, schema.COMMUTING_SUMMARY, {"area_code": SOUTH_ESSEX, "direction": "workers"})
+    }
     for o in origins:
         o["commuters_display"] = _count(o["commuters"])
         o["employed_display"] = _count(employed.get(o["code"]))
@@ -487,16 +420,14 @@ def labour_pool(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any
 
 def business_base_summary(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any] | None:
     """South Essex's enterprises by size band and its largest sectors, latest year, with England shares."""
-    if _empty(cur, "business_structure"):
+    years = read.business_years(cur, SOUTH_ESSEX)
+    if not years:
         return None
-    latest = one(cur, "SELECT max(year) AS y FROM business_structure WHERE area_code = $g", {"g": SOUTH_ESSEX})
-    if latest is None or latest["y"] is None:
-        return None
-    found = rows(
-        cur,
-        "SELECT * FROM business_structure WHERE area_code = $g AND year = $y ORDER BY industry_code, size_band",
-        {"g": SOUTH_ESSEX, "y": latest["y"]},
-    )
+    latest = {"y": years[-1]}
+    found = [
+        read.plain(r)
+        for r in read.select(cur, schema.BUSINESS_STRUCTURE, {"area_code": SOUTH_ESSEX, "year": years[-1]})
+    ]
     labels = dict((*BANDS, ("total", "All sizes")))
     order = list(labels)
     totals = sorted((r for r in found if r["industry_code"] == "00"), key=lambda r: order.index(r["size_band"]))
@@ -527,6 +458,6 @@ def business_base_summary(cur: duckdb.DuckDBPyConnection, config: Config) -> dic
     }
 
 
-def _empty(cur: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """Whether a declared release table holds no rows (a release built without that source)."""
-    return one(cur, f"SELECT 1 AS present FROM {table} LIMIT 1") is None  # noqa: S608 (table names are constants)
+def _indicator(cur: duckdb.DuckDBPyConnection, slug: str) -> Row | None:
+    found = read.indicator(cur, slug)
+    return None if found is None else schema.INDICATORS.as_dict(found)
