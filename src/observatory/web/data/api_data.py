@@ -13,7 +13,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,11 +53,6 @@ OBSERVATION_FIELDS = (
     "status",
     "notes",
 )
-_SELECT = (
-    "o.indicator, o.area_code, a.name AS area_name, o.period, o.period_label, o.period_start, o.period_duration,"
-    " o.value, o.lci_95, o.uci_95, o.numerator, o.denominator, o.status, o.notes"
-)
-_ORDER = "o.indicator, o.area_code, o.period_start, o.period_duration"
 
 
 def licence_of(licence_id: str | None) -> dict[str, str]:
@@ -176,97 +171,12 @@ def parse_when(text: str | None, param: str, *, end: bool) -> dt.date | None:
 # Observations
 
 
-@dataclass(frozen=True)
-class ObservationQuery:
-    """A validated observations query: every list is checked against the release before any SQL runs."""
-
-    indicators: list[str] | None = None
-    areas: list[str] | None = None
-    area_types: list[str] | None = None
-    start: dt.date | None = None
-    end: dt.date | None = None
-    latest: bool = False
-    latest_table: bool = False  # answer ``latest`` from the release's precomputed latest_observations
-
-    def sql(self) -> tuple[str, dict[str, Any]]:
-        where = ["TRUE"]
-        params: dict[str, Any] = {}
-        if self.indicators is not None:
-            where.append("list_contains($ind, o.indicator)" if len(self.indicators) > 1 else "o.indicator = $ind")
-            params["ind"] = self.indicators if len(self.indicators) > 1 else self.indicators[0]
-        if self.areas is not None:
-            where.append("list_contains($areas, o.area_code)" if len(self.areas) > 1 else "o.area_code = $areas")
-            params["areas"] = self.areas if len(self.areas) > 1 else self.areas[0]
-        if self.area_types is not None:
-            where.append("list_has_any(a.types, $types)")
-            params["types"] = self.area_types
-        if self.start is not None:
-            where.append("o.period_start >= $start")
-            params["start"] = self.start
-        if self.end is not None:
-            where.append("o.period_start <= $end")
-            params["end"] = self.end
-        table = "observations"
-        latest = ""
-        if self.latest and self.latest_table and self.start is None and self.end is None:
-            table = "latest_observations"
-        elif self.latest:
-            latest = (
-                " QUALIFY row_number() OVER (PARTITION BY o.indicator, o.area_code"
-                " ORDER BY o.period_start DESC, o.period_duration DESC NULLS LAST) = 1"
-            )
-        sql = (
-            f"SELECT {_SELECT} FROM {table} o JOIN areas a ON a.code = o.area_code "  # noqa: S608 (constants)
-            f"WHERE {' AND '.join(where)}{latest}"
-        )
-        return sql, params
-
-
-def observation_page(
-    cur: duckdb.DuckDBPyConnection, query: ObservationQuery, limit: int, offset: int
-) -> tuple[int, list[Row]]:
-    """One page of observations in the export order, and how many the whole query has."""
-    sql, params = query.sql()
-    found = rows(
-        cur,
-        f"SELECT *, count(*) OVER () AS total FROM ({sql}) o ORDER BY {_ORDER} LIMIT $limit OFFSET $offset",  # noqa: S608
-        {**params, "limit": limit, "offset": offset},
-    )
-    if found:
-        total = int(found[0]["total"])
-        for r in found:
-            del r["total"]
-        return total, found
-    counted = one(cur, f"SELECT count(*) AS n FROM ({sql}) o", params)  # noqa: S608
-    return (int(counted["n"]) if counted else 0), []
-
-
-def observation_count(cur: duckdb.DuckDBPyConnection, query: ObservationQuery) -> int:
-    sql, params = query.sql()
-    counted = one(cur, f"SELECT count(*) AS n FROM ({sql}) o", params)  # noqa: S608
-    return int(counted["n"]) if counted else 0
-
-
-def observation_rows(cur: duckdb.DuckDBPyConnection, query: ObservationQuery) -> list[Row]:
-    sql, params = query.sql()
-    return rows(cur, f"SELECT * FROM ({sql}) o ORDER BY {_ORDER}", params)  # noqa: S608
-
-
-def observation_stream(
-    cur: duckdb.DuckDBPyConnection, query: ObservationQuery, release_id: str, batch: int = 5000
-) -> Iterator[tuple[object, ...]]:
-    """Rows in the columns of ``observatory export`` (EXPORT_COLUMNS), fetched in batches as they are sent."""
-    sql, params = query.sql()
-    columns = "area_code, area_name, indicator, period, period_start, period_duration, value, lci_95, uci_95"
-    cur.execute(
-        f"SELECT {columns}, numerator, denominator, status, notes, $release FROM ({sql}) o ORDER BY {_ORDER}",  # noqa: S608
-        {**params, "release": release_id},
-    )
-    try:
-        while chunk := cur.fetchmany(batch):
-            yield from chunk
-    finally:
-        cur.close()
+# The query and its SQL live in the read layer (release/read.py); these names stay here for the API routes.
+ObservationQuery = read.ObservationQuery
+observation_page = read.observation_page
+observation_count = read.observation_count
+observation_rows = read.observation_rows
+observation_stream = read.observation_stream
 
 
 # ----------------------------------------------------------------------------------------------------------------
