@@ -962,6 +962,115 @@ def observation_stream(
         cur.close()
 
 
+# Indicator and area metadata for the API (rows as dicts, named as the API's response models name them)
+
+
+def indicator_area_types(cur: Cursor, indicator: str) -> list[dict[str, Any]]:
+    """(type, areas): how many areas of each type have observations of ``indicator``, most first."""
+    return _dicts(
+        cur,
+        "SELECT t AS type, count(DISTINCT o.area_code) AS areas FROM observations o "
+        "JOIN (SELECT code, unnest(types) AS t FROM areas) a ON a.code = o.area_code "
+        "WHERE o.indicator = $s GROUP BY t ORDER BY areas DESC, t",
+        {"s": indicator},
+    )
+
+
+def indicator_periods(cur: Cursor, indicator: str) -> list[dict[str, Any]]:
+    """(period, label, start, duration, observations) of ``indicator``, by start."""
+    return _dicts(
+        cur,
+        "SELECT period, any_value(period_label) AS label, period_start AS start, any_value(period_duration) AS "
+        "duration, count(*) AS observations FROM observations WHERE indicator = $s "
+        "GROUP BY period, period_start ORDER BY period_start, period",
+        {"s": indicator},
+    )
+
+
+def period_labels(cur: Cursor, indicator: str) -> dict[str, str]:
+    """Period → its label, for every period of ``indicator``."""
+    return {r["period"]: r["label"] for r in indicator_periods(cur, indicator)}
+
+
+def latest_period_of_type(cur: Cursor, indicator: str, area_type: str) -> str | None:
+    """The latest period in which areas of ``area_type`` have a value of ``indicator``."""
+    found = _dicts(
+        cur,
+        "SELECT o.period FROM observations o JOIN areas a ON a.code = o.area_code WHERE o.indicator = $s "
+        "AND o.value IS NOT NULL AND list_contains(a.types, $t) ORDER BY o.period_start DESC, o.period LIMIT 1",
+        {"s": indicator, "t": area_type},
+    )
+    return str(found[0]["period"]) if found else None
+
+
+def ranked_of_type(cur: Cursor, indicator: str, period: str, area_type: str) -> list[dict[str, Any]]:
+    """Areas of ``area_type`` with a value at ``period``, ranked (1 = highest), highest first."""
+    return _dicts(
+        cur,
+        "SELECT a.code AS area_code, a.name AS area_name, o.value, o.lci_95, o.uci_95, o.status, "
+        "rank() OVER (ORDER BY o.value DESC) AS rank FROM observations o JOIN areas a ON a.code = o.area_code "
+        "WHERE o.indicator = $s AND o.period = $p AND o.value IS NOT NULL AND list_contains(a.types, $t) "
+        "ORDER BY o.value DESC, a.name",
+        {"s": indicator, "p": period, "t": area_type},
+    )
+
+
+def area_summaries(cur: Cursor, area_type: str | None, parent: str | None) -> list[dict[str, Any]]:
+    """Areas (of a type, within a parent, or all) with whether each has a boundary, by name."""
+    return _dicts(
+        cur,
+        "SELECT a.code, a.name, a.type, a.types, a.valid_from, a.valid_to, "
+        "EXISTS (SELECT 1 FROM area_geometry g WHERE g.code = a.code) AS has_geometry FROM areas a "
+        "WHERE ($t IS NULL OR list_contains(a.types, $t)) AND ($p IS NULL OR a.code IN "
+        "(SELECT code FROM area_relations WHERE parent = $p AND relation <> 'same-as')) ORDER BY a.name, a.code",
+        {"t": area_type, "p": parent},
+    )
+
+
+def area_links(cur: Cursor, code: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """An area's parents (code, name, relation), children (code, name, type, relation) and same-as areas."""
+    parents = _dicts(
+        cur,
+        "SELECT r.parent AS code, p.name, r.relation FROM area_relations r JOIN areas p ON p.code = r.parent "
+        "WHERE r.code = $c AND r.relation <> 'same-as' ORDER BY r.relation, p.name",
+        {"c": code},
+    )
+    children = _dicts(
+        cur,
+        "SELECT r.code, c.name, c.type, r.relation FROM area_relations r JOIN areas c ON c.code = r.code "
+        "WHERE r.parent = $c AND r.relation <> 'same-as' ORDER BY c.name, c.code",
+        {"c": code},
+    )
+    same_as = _dicts(
+        cur,
+        "SELECT a.code, a.name FROM area_relations r JOIN areas a ON a.code = CASE WHEN r.code = $c THEN r.parent "
+        "ELSE r.code END WHERE r.relation = 'same-as' AND (r.code = $c OR r.parent = $c) ORDER BY a.code",
+        {"c": code},
+    )
+    return parents, children, same_as
+
+
+def area_counts(cur: Cursor, code: str) -> tuple[int, int]:
+    """(observations, indicators) of an area."""
+    found = _dicts(
+        cur,
+        "SELECT count(*) AS n, count(DISTINCT indicator) AS k FROM observations WHERE area_code = $c",
+        {"c": code},
+    )
+    return (int(found[0]["n"]), int(found[0]["k"])) if found else (0, 0)
+
+
+def has_geometry(cur: Cursor, code: str) -> bool:
+    """Whether the release has a boundary for the area."""
+    return bool(_dicts(cur, "SELECT 1 AS present FROM area_geometry WHERE code = $c", {"c": code}))
+
+
+def area_geojson(cur: Cursor, code: str) -> str | None:
+    """An area's boundary (GeoJSON, WGS84), or None."""
+    found = select(cur, schema.AREA_GEOMETRY, {"code": code})
+    return found[0].geojson if found else None
+
+
 def as_dicts(table: Table[R], found: list[R]) -> list[dict[str, Any]]:
     """Typed rows as plain dicts (column → value), for a page's JSON and CSV."""
     return [table.as_dict(r) for r in found]

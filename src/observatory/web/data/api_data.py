@@ -16,7 +16,6 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -26,7 +25,7 @@ from observatory.config import Config
 from observatory.release import read, schema
 from observatory.release.read import EXPORT_COLUMNS, export_rows
 from observatory.store import Store
-from observatory.web.data.common import CODE, LICENCE_URL, Row, area, indicator, one, rows, suggest
+from observatory.web.data.common import CODE, LICENCE_URL, Row, area, indicator, suggest
 from observatory.web.data.indicators import _latest_ltla_period, _ranking, indicator_list
 from observatory.web.errors import BadRequest, NotFound, UnknownValue
 from observatory.web.formats import csv_lines
@@ -205,20 +204,8 @@ def indicator_summaries(cur: duckdb.DuckDBPyConnection, config: Config, theme: s
 def indicator_detail(cur: duckdb.DuckDBPyConnection, config: Config, slug: str) -> Row:
     """Full metadata of one indicator, with where and when it has data."""
     ind = indicator(cur, slug)
-    types = rows(
-        cur,
-        "SELECT t AS type, count(DISTINCT o.area_code) AS areas FROM observations o "
-        "JOIN (SELECT code, unnest(types) AS t FROM areas) a ON a.code = o.area_code "
-        "WHERE o.indicator = $s GROUP BY t ORDER BY areas DESC, t",
-        {"s": slug},
-    )
-    periods = rows(
-        cur,
-        "SELECT period, any_value(period_label) AS label, period_start AS start, any_value(period_duration) AS "
-        "duration, count(*) AS observations FROM observations WHERE indicator = $s "
-        "GROUP BY period, period_start ORDER BY period_start, period",
-        {"s": slug},
-    )
+    types = read.indicator_area_types(cur, slug)
+    periods = read.indicator_periods(cur, slug)
     names = {t.slug: t.name for t in config.themes}
     return {
         **ind,
@@ -247,14 +234,7 @@ def indicator_map(
     ind = indicator(cur, slug)
     if area_type is not None:
         check_area_types(cur, [area_type])
-    known = {
-        r["period"]: r["label"]
-        for r in rows(
-            cur,
-            "SELECT DISTINCT period, period_label AS label FROM observations WHERE indicator = $s",
-            {"s": slug},
-        )
-    }
+    known = read.period_labels(cur, slug)
     if period is not None and period not in known:
         latest_periods = sorted(known)[-3:]
         raise UnknownValue("period", f"no period {period[:40]!r} for {slug}", f"one of the periods of {slug}, e.g. "
@@ -264,14 +244,7 @@ def indicator_map(
             latest = _latest_ltla_period(cur, slug)
             period = None if latest is None else str(latest["period"])
         else:
-            found = one(
-                cur,
-                "SELECT o.period FROM observations o JOIN areas a ON a.code = o.area_code WHERE o.indicator = $s "
-                "AND o.value IS NOT NULL AND list_contains(a.types, $t) ORDER BY o.period_start DESC, o.period "
-                "LIMIT 1",
-                {"s": slug, "t": area_type},
-            )
-            period = None if found is None else str(found["period"])
+            period = read.latest_period_of_type(cur, slug, area_type)
     values: list[Row] = []
     if period is not None:
         if area_type in (None, "ltla"):
@@ -283,14 +256,7 @@ def indicator_map(
             ]  # fmt: skip
         else:
             ours = set(config.areas_of_interest)
-            values = rows(
-                cur,
-                "SELECT a.code AS area_code, a.name AS area_name, o.value, o.lci_95, o.uci_95, o.status, "
-                "rank() OVER (ORDER BY o.value DESC) AS rank FROM observations o JOIN areas a ON a.code = o.area_code "
-                "WHERE o.indicator = $s AND o.period = $p AND o.value IS NOT NULL AND list_contains(a.types, $t) "
-                "ORDER BY o.value DESC, a.name",
-                {"s": slug, "p": period, "t": area_type},
-            )
+            values = read.ranked_of_type(cur, slug, period, area_type)
             for v in values:
                 v["south_essex"] = v["area_code"] in ours
     return {
@@ -309,74 +275,39 @@ def indicator_map(
 
 
 def area_summaries(cur: duckdb.DuckDBPyConnection, area_type: str | None, parent: str | None) -> list[Row]:
-    where = ["TRUE"]
-    params: dict[str, Any] = {}
     if area_type is not None:
         check_area_types(cur, [area_type], "type")
-        where.append("list_contains(a.types, $t)")
-        params["t"] = area_type
     if parent is not None:
         check_areas(cur, [parent], "parent")
-        where.append("a.code IN (SELECT code FROM area_relations WHERE parent = $p AND relation <> 'same-as')")
-        params["p"] = parent
-    return rows(
-        cur,
-        "SELECT a.code, a.name, a.type, a.types, a.valid_from, a.valid_to, "  # noqa: S608 (constant fragments)
-        "EXISTS (SELECT 1 FROM area_geometry g WHERE g.code = a.code) AS has_geometry "
-        f"FROM areas a WHERE {' AND '.join(where)} ORDER BY a.name, a.code",
-        params,
-    )
+    return read.area_summaries(cur, area_type, parent)
 
 
 def area_detail(cur: duckdb.DuckDBPyConnection, code: str) -> Row:
     """One area with its parents (county, region, nation, ITL, groups) and children, as code + name + relation."""
     a = area(cur, code)
-    parents = rows(
-        cur,
-        "SELECT r.parent AS code, p.name, r.relation FROM area_relations r JOIN areas p ON p.code = r.parent "
-        "WHERE r.code = $c AND r.relation <> 'same-as' ORDER BY r.relation, p.name",
-        {"c": code},
-    )
-    children = rows(
-        cur,
-        "SELECT r.code, c.name, c.type, r.relation FROM area_relations r JOIN areas c ON c.code = r.code "
-        "WHERE r.parent = $c AND r.relation <> 'same-as' ORDER BY c.name, c.code",
-        {"c": code},
-    )
-    same_as = rows(
-        cur,
-        "SELECT a.code, a.name FROM area_relations r JOIN areas a ON a.code = CASE WHEN r.code = $c THEN r.parent "
-        "ELSE r.code END WHERE r.relation = 'same-as' AND (r.code = $c OR r.parent = $c) ORDER BY a.code",
-        {"c": code},
-    )
-    has_geometry = one(cur, "SELECT count(*) AS n FROM area_geometry WHERE code = $c", {"c": code})
-    counts = one(
-        cur,
-        "SELECT count(*) AS observations, count(DISTINCT indicator) AS indicators FROM observations "
-        "WHERE area_code = $c",
-        {"c": code},
-    )
+    parents, children, same_as = read.area_links(cur, code)
+    observations, indicators = read.area_counts(cur, code)
     return {
         **a,
         "parents": parents,
         "children": children,
         "same_as": same_as,
-        "has_geometry": bool(has_geometry and has_geometry["n"]),
-        "observations": int(counts["observations"]) if counts else 0,
-        "indicators": int(counts["indicators"]) if counts else 0,
+        "has_geometry": read.has_geometry(cur, code),
+        "observations": observations,
+        "indicators": indicators,
     }
 
 
 def area_geometry(cur: duckdb.DuckDBPyConnection, code: str) -> tuple[Row, str]:
     a = area(cur, code)
-    found = one(cur, "SELECT geojson FROM area_geometry WHERE code = $c", {"c": code})
+    found = read.area_geojson(cur, code)
     if found is None:
         raise NotFound(
             f"The release has no boundary for {a['name']} ({code}); boundaries cover local authorities, counties, "
             "regions and nations.",
             [(a["name"], f"/api/v1/areas/{code}")],
         )
-    return a, str(found["geojson"])
+    return a, found
 
 
 # ----------------------------------------------------------------------------------------------------------------

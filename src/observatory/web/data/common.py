@@ -24,17 +24,6 @@ LICENCE_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/v
 SOUTH_ESSEX = "south-essex"
 
 
-def rows(cur: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | list[Any] | None = None) -> list[Row]:
-    cur.execute(sql, params or {})
-    names = [d[0] for d in cur.description or []]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-
-def one(cur: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | list[Any] | None = None) -> Row | None:
-    found = rows(cur, sql, params)
-    return found[0] if found else None
-
-
 def jsonable(value: Any) -> Any:
     """Dates as ISO strings; everything else as is (the dicts are otherwise JSON-ready)."""
     if isinstance(value, dt.date):
