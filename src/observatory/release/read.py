@@ -667,24 +667,24 @@ class AreaName:
     name: str
 
 
-def msoas_of_ward(cur: Cursor, ward: str) -> list[AreaName]:
-    """The neighbourhoods (MSOA 2021) that the ward's 2021 LSOAs lie in, by name."""
+def _overlapping(cur: Cursor, want: str, given: str, code: str) -> list[AreaName]:
+    """Areas of the 2021 LSOA column ``want`` (ward or msoa21) sharing an LSOA with ``code`` in column ``given``."""
     cur.execute(
-        "SELECT DISTINCT m.code, m.name FROM lsoa21 l JOIN areas m ON m.code = l.msoa21 WHERE l.ward = $w "
-        "ORDER BY m.name, m.code",
-        {"w": ward},
+        f"SELECT DISTINCT x.code, x.name FROM lsoa21 l JOIN areas x ON x.code = l.{want} "  # noqa: S608 (constants)
+        f"WHERE l.{given} = $c ORDER BY x.name, x.code",
+        {"c": code},
     )
     return [AreaName(*r) for r in cur.fetchall()]
+
+
+def msoas_of_ward(cur: Cursor, ward: str) -> list[AreaName]:
+    """The neighbourhoods (MSOA 2021) that the ward's 2021 LSOAs lie in, by name."""
+    return _overlapping(cur, "msoa21", "ward", ward)
 
 
 def wards_of_msoa(cur: Cursor, msoa: str) -> list[AreaName]:
     """The wards that the neighbourhood's 2021 LSOAs lie in, by name."""
-    cur.execute(
-        "SELECT DISTINCT w.code, w.name FROM lsoa21 l JOIN areas w ON w.code = l.ward WHERE l.msoa21 = $m "
-        "ORDER BY w.name, w.code",
-        {"m": msoa},
-    )
-    return [AreaName(*r) for r in cur.fetchall()]
+    return _overlapping(cur, "ward", "msoa21", msoa)
 
 
 def lsoa21s(cur: Cursor, *, msoa: str) -> list[Lsoa21Row]:
@@ -697,35 +697,23 @@ def named_places(cur: Cursor, origin: str) -> list[NamedPlaceRow]:
     return sorted(select(cur, schema.NAMED_PLACES, {"origin": origin}), key=lambda p: (p.name, p.slug))
 
 
-@dataclass(frozen=True, slots=True)
-class PostcodePlace:
-    """A postcode with the names of the areas it lies in."""
-
-    postcode: str
-    lat: float
-    long: float
-    lsoa21: str | None
-    msoa21: str | None
-    ward: str | None
-    authority: str | None
-    in_scope: bool
-    ward_name: str | None
-    msoa_name: str | None
-    authority_name: str | None
-    lsoa21_name: str | None
-
-
-def postcode(cur: Cursor, code: str) -> PostcodePlace | None:
-    """One postcode ("SS1 1AA") with its areas' names; None when the release does not have it."""
-    cur.execute(
-        "SELECT p.postcode, p.lat, p.long, p.lsoa21, p.msoa21, p.ward, p.authority, p.in_scope, "
-        "w.name, m.name, a.name, l.name "
-        "FROM postcodes p LEFT JOIN areas w ON w.code = p.ward LEFT JOIN areas m ON m.code = p.msoa21 "
-        "LEFT JOIN areas a ON a.code = p.authority LEFT JOIN lsoa21 l ON l.code = p.lsoa21 WHERE p.postcode = $p",
-        {"p": code},
-    )
-    found = cur.fetchone()
-    return None if found is None else PostcodePlace(*found)
+def postcode(cur: Cursor, code: str) -> dict[str, Any] | None:
+    """One postcode ("SS1 1AA"): its ``postcodes`` row with the names of its ward, neighbourhood (MSOA),
+    authority and 2021 LSOA (``ward_name``, ``msoa_name``, ``authority_name``, ``lsoa21_name``); None when the
+    release does not have it."""
+    found = select(cur, schema.POSTCODES, {"postcode": code})
+    if not found:
+        return None
+    p = found[0]
+    names = area_names(cur, [c for c in (p.ward, p.msoa21, p.authority) if c])
+    lsoa = select(cur, schema.LSOA21, {"code": p.lsoa21}) if p.lsoa21 else []
+    return {
+        **schema.POSTCODES.as_dict(p),
+        "ward_name": names.get(p.ward or ""),
+        "msoa_name": names.get(p.msoa21 or ""),
+        "authority_name": names.get(p.authority or ""),
+        "lsoa21_name": lsoa[0].name if lsoa else None,
+    }
 
 
 @dataclass(frozen=True, slots=True)

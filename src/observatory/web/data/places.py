@@ -226,7 +226,7 @@ def postcode_lookup(cur: duckdb.DuckDBPyConnection, text: str) -> Row | None:
     found = read.postcode(cur, pc)
     if found is None:
         return {"postcode": pc, "found": False}
-    return {**read.plain(found), "found": True}
+    return {**found, "found": True}
 
 
 def postcode_area(cur: duckdb.DuckDBPyConnection, text: str) -> Row | None:
