@@ -711,11 +711,11 @@ def report_response(request: Request, target: str) -> Response:
     """A page of the current (or ``?release=``) release as a typeset PDF, made once per release."""
     from fastapi.responses import FileResponse
 
-    from observatory.reports import ReportError, report_pdf
+    from observatory.reports import ReportError, layout_version, report_pdf
     from observatory.web.errors import NotFound
 
     release = release_for(request)
-    tag = etag(release, request, "pdf")
+    tag = etag(release, request, "pdf", layout_version())  # a new layout is a new document for the same release
     headers = {"ETag": tag, "X-Observatory-Release": release.id, "Cache-Control": CACHE_CONTROL}
     if not_modified(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
