@@ -590,9 +590,7 @@ def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
         return {"neighbourhood_svg": neighbourhood_map(release, payload)}
     name = payload["area"]["name"]
     sparks: dict[str, str] = {}
-    spines: dict[str, str] = {}
     for theme in payload["themes"]:
-        spine_rows = []
         for r in theme["indicators"]:
             fmt = r["format"]
             values = [h["value"] for h in r["history"]]
@@ -604,6 +602,26 @@ def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
                     f"{nf.value(last['value'], nf.unit_of(fmt))}"
                 )
                 sparks[r["slug"]] = charts.sparkline(values, label=label)
+    locator = locator_map(release, payload)
+    return {"sparks": sparks, "spines": spine_charts(payload), "locator_svg": locator[0] if locator else None,
+            "locator_caption": locator[1] if locator else None,
+            "neighbourhood_svg": neighbourhood_map(release, payload)}  # fmt: skip
+
+
+def spine_charts(payload: dict[str, Any], themes: set[str] | None = None, width: int = 720) -> dict[str, str]:
+    """An authority's spine chart (SVG) per theme slug (only ``themes`` if given), where the release has comparisons:
+    each indicator's judged value against England and the range of English authorities. Used by the area page and
+    its printed report."""
+    if not payload.get("has_comparisons") or payload["area"].get("is_group"):
+        return {}
+    name = payload["area"]["name"]
+    spines: dict[str, str] = {}
+    for theme in payload["themes"]:
+        if themes is not None and theme["slug"] not in themes:
+            continue
+        spine_rows = []
+        for r in theme["indicators"]:
+            fmt = r["format"]
             england = next((b for b in r["benchmarks"] if b["role"] == "england"), None)
             rng = r["range"] or {}
             comparison = r["comparison"] or {}
@@ -622,14 +640,14 @@ def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
                 unit=nf.unit_of(fmt),
                 england_note=nf.NOT_COMPARABLE if england and england.get("not_comparable") and not earlier else None,
             ))  # fmt: skip
-        if payload.get("has_comparisons") and spine_rows:
+        if spine_rows:
             spines[theme["slug"]] = charts.spine_chart(
-                spine_rows, title=f"{theme['name']}: {name} compared with England", chart_id=f"spine-{theme['slug']}"
+                spine_rows,
+                title=f"{theme['name']}: {name} compared with England",
+                chart_id=f"spine-{theme['slug']}",
+                width=width,
             )
-    locator = locator_map(release, payload)
-    return {"sparks": sparks, "spines": spines, "locator_svg": locator[0] if locator else None,
-            "locator_caption": locator[1] if locator else None,
-            "neighbourhood_svg": neighbourhood_map(release, payload)}  # fmt: skip
+    return spines
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -657,11 +675,11 @@ def report_response(request: Request, target: str) -> Response:
     """A page of the current (or ``?release=``) release as a typeset PDF, made once per release."""
     from fastapi.responses import FileResponse
 
-    from observatory.reports import ReportError, report_pdf
+    from observatory.reports import ReportError, layout_version, report_pdf
     from observatory.web.errors import NotFound
 
     release = release_for(request)
-    tag = etag(release, request, "pdf")
+    tag = etag(release, request, "pdf", layout_version())  # a new layout is a new document for the same release
     headers = {"ETag": tag, "X-Observatory-Release": release.id, "Cache-Control": CACHE_CONTROL}
     if not_modified(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
