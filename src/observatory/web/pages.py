@@ -26,6 +26,7 @@ from observatory.web.data.areas import area_index, area_page
 from observatory.web.data.changes import changes_page
 from observatory.web.data.common import parse_codes
 from observatory.web.data.compare import added_view, compare_page, parse_slugs
+from observatory.web.data.glance import section_page
 from observatory.web.data.home import home_page
 from observatory.web.data.indicators import indicator_list, indicator_page
 from observatory.web.data.neighbourhoods import map_title, neighbourhood_table
@@ -230,7 +231,7 @@ def area(request: Request, name: str) -> Response:
         return RedirectResponse(f"/areas/{by_name(request, code)}{suffix}{query}", status_code=308)
     domain = request.query_params.get("domain")
     return page(request, name, "area.html", lambda cur: area_page(cur, cfg, code, domain), code,
-                extra=area_charts, cache_key=f"area:{code}:{domain or ''}")  # fmt: skip
+                extra=area_overview_maps, cache_key=f"area:{code}:{domain or ''}")  # fmt: skip
 
 
 def by_name(request: Request, slug: str) -> str:
@@ -581,6 +582,14 @@ def place_maps(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
     return {"place_svg": svg, "place_caption": caption}
 
 
+def area_overview_maps(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
+    """The short area page draws only its locator map; the charts are on its detail pages (``area_charts``)."""
+    if payload.get("small_area") or not payload.get("glance"):
+        return area_charts(release, payload)
+    locator = None if payload["area"].get("is_group") else locator_map(release, payload)
+    return {"locator_svg": locator[0] if locator else None, "locator_caption": locator[1] if locator else None}
+
+
 def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
     """A locator map, a sparkline per indicator and, where the release has comparisons, a spine chart per theme."""
     if payload.get("small_area"):
@@ -669,6 +678,18 @@ def invest(request: Request, fmt: str = "html") -> Response:
 @router.get("/areas/{code}/report.pdf")
 def area_report(request: Request, code: str) -> Response:
     return report_response(request, code)
+
+
+@router.get("/areas/{code}/{section}")
+def area_section(request: Request, code: str, section: str) -> Response:
+    """One step away from an area's short page: one theme in full (trend sentences, ranks, region and county,
+    sparklines, spine chart), ``all`` of them, or the neighbourhoods (``web/data/glance.py``)."""
+    cfg = config_of(request)
+    name, _ = split_format(section)
+    domain = request.query_params.get("domain")
+    return page(request, section, "area_section.html",
+                lambda cur: section_page(area_page(cur, cfg, code, domain), name), f"{code}-{name}",
+                extra=area_charts, cache_key=f"area-section:{code}:{name}:{domain or ''}")  # fmt: skip
 
 
 def report_response(request: Request, target: str) -> Response:
