@@ -215,6 +215,25 @@ def check_indicator_page(client: TestClient, slug: str, problems: Problems) -> N
                 a is not None and a["rank"] == r["rank"], where, f"API rank {a and a['rank']} != {r['rank']}"
             )
             problems.check(a is not None and a["value"] == r["value"], where, "API value != JSON value")
+    # the table at the top of the page (each South Essex authority's latest value, rank and verdicts, leading
+    # with the answer): the same value and rank as the ranked table, the same verdicts as the judgements, and a
+    # judgement of another period than the value's labelled with its period
+    glance = {(c.row["area"], c.attrs["glance"]): c for c in cells if "glance" in c.attrs}
+    judgements = {j["code"]: j for j in page["judgements"]}
+    south_essex = [r for r in page["ranking"] if r.get("south_essex")]
+    problems.check({a for a, _ in glance} == {r["code"] for r in south_essex}, path, "top table != ranked South Essex")
+    for r in south_essex:
+        where = f"{path} top table {r['code']}"
+        value, rank = glance.get((r["code"], "value")), glance.get((r["code"], "rank"))
+        problems.check(value is not None and value.shown() == r["display"], where, "value != JSON display")
+        want_rank = "–" if r["rank"] is None else str(r["rank"])
+        problems.check(rank is not None and rank.shown() == want_rank, where, "rank != JSON rank")
+        for kind in ("comparison", "trend"):
+            j = judgements.get(r["code"], {}).get(kind)
+            cell = glance.get((r["code"], kind))
+            problems.check(cell is not None and cell.shown("verdict") == verdict_text(j), f"{where} {kind}", "verdict")
+            if j and cell is not None and j["period"] != page["latest"]["period"]:
+                problems.check(f"({j['period_label']})" in cell.shown(), f"{where} {kind}", "other period unlabelled")
     # judgements: verdict and sentence, HTML = JSON = API
     if page["judgements"]:
         api_j = client.get(f"/api/v1/judgements?indicator={slug}").json()["judgements"]
