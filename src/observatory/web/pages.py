@@ -26,6 +26,7 @@ from observatory.web.data.areas import area_index, area_page
 from observatory.web.data.changes import changes_page
 from observatory.web.data.common import parse_codes
 from observatory.web.data.compare import added_view, compare_page, parse_slugs
+from observatory.web.data.glance import section_page
 from observatory.web.data.home import home_page
 from observatory.web.data.indicators import indicator_list, indicator_page
 from observatory.web.data.neighbourhoods import map_title, neighbourhood_table
@@ -230,7 +231,7 @@ def area(request: Request, name: str) -> Response:
         return RedirectResponse(f"/areas/{by_name(request, code)}{suffix}{query}", status_code=308)
     domain = request.query_params.get("domain")
     return page(request, name, "area.html", lambda cur: area_page(cur, cfg, code, domain), code,
-                extra=area_charts, cache_key=f"area:{code}:{domain or ''}")  # fmt: skip
+                extra=area_overview_maps, cache_key=f"area:{code}:{domain or ''}")  # fmt: skip
 
 
 def by_name(request: Request, slug: str) -> str:
@@ -581,6 +582,14 @@ def place_maps(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
     return {"place_svg": svg, "place_caption": caption}
 
 
+def area_overview_maps(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
+    """The short area page draws only its locator map; the charts are on its detail pages (``area_charts``)."""
+    if payload.get("small_area") or not payload.get("glance"):
+        return area_charts(release, payload)
+    locator = None if payload["area"].get("is_group") else locator_map(release, payload)
+    return {"locator_svg": locator[0] if locator else None, "locator_caption": locator[1] if locator else None}
+
+
 def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
     """A locator map, a sparkline per indicator and, where the release has comparisons, a spine chart per theme."""
     if payload.get("small_area"):
@@ -590,9 +599,7 @@ def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
         return {"neighbourhood_svg": neighbourhood_map(release, payload)}
     name = payload["area"]["name"]
     sparks: dict[str, str] = {}
-    spines: dict[str, str] = {}
     for theme in payload["themes"]:
-        spine_rows = []
         for r in theme["indicators"]:
             fmt = r["format"]
             values = [h["value"] for h in r["history"]]
@@ -604,6 +611,26 @@ def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
                     f"{nf.value(last['value'], nf.unit_of(fmt))}"
                 )
                 sparks[r["slug"]] = charts.sparkline(values, label=label)
+    locator = locator_map(release, payload)
+    return {"sparks": sparks, "spines": spine_charts(payload), "locator_svg": locator[0] if locator else None,
+            "locator_caption": locator[1] if locator else None,
+            "neighbourhood_svg": neighbourhood_map(release, payload)}  # fmt: skip
+
+
+def spine_charts(payload: dict[str, Any], themes: set[str] | None = None, width: int = 720) -> dict[str, str]:
+    """An authority's spine chart (SVG) per theme slug (only ``themes`` if given), where the release has comparisons:
+    each indicator's judged value against England and the range of English authorities. Used by the area page and
+    its printed report."""
+    if not payload.get("has_comparisons") or payload["area"].get("is_group"):
+        return {}
+    name = payload["area"]["name"]
+    spines: dict[str, str] = {}
+    for theme in payload["themes"]:
+        if themes is not None and theme["slug"] not in themes:
+            continue
+        spine_rows = []
+        for r in theme["indicators"]:
+            fmt = r["format"]
             england = next((b for b in r["benchmarks"] if b["role"] == "england"), None)
             rng = r["range"] or {}
             comparison = r["comparison"] or {}
@@ -622,14 +649,14 @@ def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
                 unit=nf.unit_of(fmt),
                 england_note=nf.NOT_COMPARABLE if england and england.get("not_comparable") and not earlier else None,
             ))  # fmt: skip
-        if payload.get("has_comparisons") and spine_rows:
+        if spine_rows:
             spines[theme["slug"]] = charts.spine_chart(
-                spine_rows, title=f"{theme['name']}: {name} compared with England", chart_id=f"spine-{theme['slug']}"
+                spine_rows,
+                title=f"{theme['name']}: {name} compared with England",
+                chart_id=f"spine-{theme['slug']}",
+                width=width,
             )
-    locator = locator_map(release, payload)
-    return {"sparks": sparks, "spines": spines, "locator_svg": locator[0] if locator else None,
-            "locator_caption": locator[1] if locator else None,
-            "neighbourhood_svg": neighbourhood_map(release, payload)}  # fmt: skip
+    return spines
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -653,15 +680,27 @@ def area_report(request: Request, code: str) -> Response:
     return report_response(request, code)
 
 
+@router.get("/areas/{code}/{section}")
+def area_section(request: Request, code: str, section: str) -> Response:
+    """One step away from an area's short page: one theme in full (trend sentences, ranks, region and county,
+    sparklines, spine chart), ``all`` of them, or the neighbourhoods (``web/data/glance.py``)."""
+    cfg = config_of(request)
+    name, _ = split_format(section)
+    domain = request.query_params.get("domain")
+    return page(request, section, "area_section.html",
+                lambda cur: section_page(area_page(cur, cfg, code, domain), name), f"{code}-{name}",
+                extra=area_charts, cache_key=f"area-section:{code}:{name}:{domain or ''}")  # fmt: skip
+
+
 def report_response(request: Request, target: str) -> Response:
     """A page of the current (or ``?release=``) release as a typeset PDF, made once per release."""
     from fastapi.responses import FileResponse
 
-    from observatory.reports import ReportError, report_pdf
+    from observatory.reports import ReportError, layout_version, report_pdf
     from observatory.web.errors import NotFound
 
     release = release_for(request)
-    tag = etag(release, request, "pdf")
+    tag = etag(release, request, "pdf", layout_version())  # a new layout is a new document for the same release
     headers = {"ETag": tag, "X-Observatory-Release": release.id, "Cache-Control": CACHE_CONTROL}
     if not_modified(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)

@@ -20,6 +20,7 @@ from observatory.release import read
 from observatory.release.schema import AggregateRow, ComparisonRow, TrendRow
 from observatory.stats.derive import PEER_SET
 from observatory.web.data.common import SOUTH_ESSEX, Row, all_indicators, area, unit_label, with_equivalents_many
+from observatory.web.data.glance import with_glance
 from observatory.web.data.neighbourhoods import neighbourhoods, parse_domain, small_area
 
 ENGLAND = "E92000001"
@@ -307,10 +308,15 @@ def _themed(config: Config, indicators: dict[str, Row], shown: set[str]) -> list
 
 
 def area_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str, domain: str | None = None) -> dict[str, Any]:
-    """One area (or a group, see ``group_page``): every indicator with data, by theme, beside benchmarks.
+    """One area (or a group, see ``group_page``): every indicator with data, by theme, beside benchmarks, with
+    its ``glance`` (headline figures and one-word verdicts against England, ``web/data/glance.py``).
 
     ``domain`` picks the deprivation domain of the neighbourhood map (authorities and groups with LSOAs).
     """
+    return with_glance(cur, _area_payload(cur, config, code, domain), config)
+
+
+def _area_payload(cur: duckdb.DuckDBPyConnection, config: Config, code: str, domain: str | None) -> dict[str, Any]:
     chosen = parse_domain(domain)
     a = area(cur, code)
     group = config.group(code)
