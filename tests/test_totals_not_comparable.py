@@ -46,18 +46,19 @@ def test_england_total_exists_but_is_never_shown_as_a_benchmark(client: TestClie
     totals = _totals()
     assert "enterprises" in totals
     for code in AUTHORITIES:
-        html = client.get(f"/areas/{code}").text
-        rows = re.findall(r'<tr data-indicator="([^"]+)"[^>]*>(.*?)</tr>', html, re.S)
-        shown = [(slug, body) for slug, body in rows if slug in totals]
-        assert any(slug == "enterprises" for slug, _ in shown), code
-        for slug, body in shown:
-            cell = re.search(r'<td class="num" data-area="E92000001" data-value="">(.*?)</td>', body, re.S)
-            assert cell is not None, (code, slug)
-            assert "not comparable" in cell.group(1) and "no data" not in cell.group(1), (code, slug)
-        assert england not in html  # England's total appears nowhere on an authority's page
-        for label in {re.sub(r"<.*?>", "", b.split("</a>")[0]).strip() for _, b in shown}:
-            bit = _spine_bit(html, label)  # the spine chart's text for the total, where the page draws one
-            assert not bit or "(England not comparable" in bit, (code, bit)
+        for path in (f"/areas/{code}", f"/areas/{code}/all"):  # the answer first, and every figure one step away
+            html = client.get(path).text
+            rows = re.findall(r'<tr data-indicator="([^"]+)"[^>]*>(.*?)</tr>', html, re.S)
+            shown = [(slug, body) for slug, body in rows if slug in totals]
+            assert any(slug == "enterprises" for slug, _ in shown), path
+            for slug, body in shown:
+                cell = re.search(r'<td class="num" data-area="E92000001" data-value="">(.*?)</td>', body, re.S)
+                assert cell is not None, (path, slug)
+                assert "not comparable" in cell.group(1) and "no data" not in cell.group(1), (path, slug)
+            assert england not in html  # England's total appears nowhere on an authority's page
+            for label in {re.sub(r"<.*?>", "", b.split("</a>")[0]).strip() for _, b in shown}:
+                bit = _spine_bit(html, label)  # the spine chart's text for the total, where the page draws one
+                assert not bit or "(England not comparable" in bit, (path, bit)
         assert "(England not comparable" in _spine_bit(html, "Enterprises (UK Business Counts)"), code
         data = client.get(f"/areas/{code}.json").json()
         cells = [b for t in data["themes"] for r in t["indicators"] if r["slug"] in totals for b in r["benchmarks"]]
