@@ -135,6 +135,20 @@ def value(value: float | None, unit: Unit = PLAIN, *, decimals: int | None = Non
     return f"{sign}{unit.prefix}{text}{unit.suffix}"
 
 
+def change(difference: float | None, unit: Unit = PLAIN, *, decimals: int | None = None) -> str:
+    """A difference between two values of ``unit``, always signed: "+£1.2 million", "-£3.0"; for a percentage
+    the difference is in percentage points ("+1.3 percentage points", never "+1.3%", which reads as a relative
+    change). :data:`NO_DATA` if missing.
+
+    >>> change(1.25, Unit(suffix="%")), change(-0.04, Unit(prefix="£")), change(None)
+    ('+1.3 percentage points', '£0.0', 'no data')
+    """
+    if unit.suffix.strip() == "%":
+        text = number(difference, unit.decimals if decimals is None else decimals, signed=True)
+        return text if text == NO_DATA else f"{text} percentage points"
+    return value(difference, unit, decimals=decimals, signed=True)
+
+
 def interval(lci: float | None, uci: float | None, unit: Unit = PLAIN, *, decimals: int | None = None) -> str:
     """A 95% interval: "74.1–82.1%" (a suffix once, at the end), "£626–£771", "£1.2–£2.0 million".
 
