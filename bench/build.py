@@ -66,7 +66,9 @@ def _run(code: str, *args: str, src: Path | None = None) -> dict[str, float]:
     """Run ``code`` in a fresh interpreter; ``src`` puts another checkout's ``src/`` first on its path."""
     env = {**os.environ, "PYTHONPATH": str(src)} if src else None
     out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True, env=env)
-    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    # the last JSON line: DuckDB may draw its progress bar ("100% ▕███▏") on stdout when a query is slow
+    last = [line for line in out.stdout.replace("\r", "\n").splitlines() if line.startswith("{")][-1]
+    result: dict[str, float] = json.loads(last)
     return result
 
 
