@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from observatory.config import Config
+from observatory.config import Config, load_config
 from observatory.pipeline.build import build_release
 from observatory.store import Store
-from tests.conftest import CONFIG_PATH, link_reference_sources
+from tests.conftest import link_reference_sources, reduced_config_file
 
 DATASETS = ("gigabit-capable-broadband", "employment-rate", "gross-value-added", "business-demography")
 
@@ -50,9 +50,20 @@ KILLER = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
+def config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The deployment's config with ONS ELS, the boundaries and the lookups as its only sources."""
+    return reduced_config_file(tmp_path_factory.mktemp("config") / "observatory.toml")
+
+
+@pytest.fixture(scope="module")
+def config(config_file: Path) -> Config:
+    return load_config(config_file)
+
+
+@pytest.fixture(scope="module")
 def small_sources(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Path:
     root = tmp_path_factory.mktemp("small-sources")
-    link_reference_sources(root, shared)
+    link_reference_sources(root, shared, reduced=True)
     (root / "ons-els").mkdir()
     for dataset in DATASETS:
         os.symlink(shared / "ons-els" / dataset, root / "ons-els" / dataset)
@@ -80,14 +91,14 @@ def _serving(store: Store) -> tuple[str | None, int]:
     ],
 )
 def test_sigkill_leaves_previous_release_serving(
-    phase: str, delay: str, small_sources: Path, config: Config, tmp_path: Path
+    phase: str, delay: str, small_sources: Path, config: Config, config_file: Path, tmp_path: Path
 ) -> None:
     store = Store(tmp_path / "store")
     first = build_release(config, small_sources, store)
     before = _serving(store)
     assert before[0] == first.release_id
     proc = subprocess.run(
-        [sys.executable, "-c", KILLER, str(CONFIG_PATH), str(small_sources), str(store.root), phase, delay],
+        [sys.executable, "-c", KILLER, str(config_file), str(small_sources), str(store.root), phase, delay],
         capture_output=True,
         text=True,
         timeout=120,
@@ -101,7 +112,9 @@ def test_sigkill_leaves_previous_release_serving(
     assert list(store.tmp.iterdir()) == []  # debris of the killed build is gone
 
 
-def test_sigkill_at_random_moments_of_the_cli(small_sources: Path, config: Config, tmp_path: Path) -> None:
+def test_sigkill_at_random_moments_of_the_cli(
+    small_sources: Path, config: Config, config_file: Path, tmp_path: Path
+) -> None:
     store = Store(tmp_path / "store")
     first = build_release(config, small_sources, store)
     before = _serving(store)
@@ -114,6 +127,8 @@ def test_sigkill_at_random_moments_of_the_cli(small_sources: Path, config: Confi
         str(small_sources),
         "--store",
         str(store.root),
+        "--config",
+        str(config_file),
     ]
     for delay in (0.2, 0.8, 1.5, 2.5):
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -23,12 +23,11 @@ from observatory.pipeline.validate import check_period_types, drop_duplicates
 from observatory.sources.numbers import NotANumber, parse_decimal, parse_whole
 from observatory.sources.ons_els import read_ons_els
 from observatory.store import Store
-from tests.conftest import link_reference_sources, require, unless_ci
+from tests.conftest import link_reference_sources, reduced_config_file, require, unless_ci
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parent / "corpus"
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-CONFIG = ROOT / "observatory.toml"
 BASE_DATASET = "gigabit-capable-broadband"  # a small, clean real dataset for the good release
 
 needs_data = unless_ci(
@@ -399,17 +398,16 @@ class Env:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     """A sources folder holding the real boundaries and lookups and one small real dataset, a store with one
-    good release in it, and a copy of the deployment config."""
+    good release in it, and a copy of the deployment config reading those sources only."""
     require((SHARED_DATA / "ons-els" / BASE_DATASET).is_dir(), f"shared data not present at {SHARED_DATA}")
     from observatory.pipeline.build import build_release
 
     root = tmp_path_factory.mktemp("bad-input-build")
     sources = root / "sources"
     (sources / "ons-els").mkdir(parents=True)
-    link_reference_sources(sources, SHARED_DATA)
+    link_reference_sources(sources, SHARED_DATA, reduced=True)
     (sources / "ons-els" / BASE_DATASET).symlink_to(SHARED_DATA / "ons-els" / BASE_DATASET)
-    config_path = root / "observatory.toml"
-    shutil.copyfile(CONFIG, config_path)
+    config_path = reduced_config_file(root / "observatory.toml")  # ONS ELS, boundaries and lookups only
     config = load_config(config_path)
     store = Store(root / "store")
     report = build_release(config, sources, store)

@@ -24,14 +24,14 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from observatory.config import Config, slugify
+from observatory.config import slugify
 from observatory.pipeline.build import build_release
 from observatory.sources.numbers import is_plain_number
 from observatory.store import Store
 from observatory.web.app import create_app
 from observatory.web.formats import FORMULA_STARTS, table_csv
 from observatory.web.pages import clear_caches
-from tests.conftest import link_reference_sources
+from tests.conftest import link_reference_sources, reduced_config
 
 pytestmark = pytest.mark.slow
 
@@ -88,12 +88,11 @@ def poisoned_dataset(folder: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def poisoned(
-    tmp_path_factory: pytest.TempPathFactory, shared: Path, config: Config
-) -> Iterator[tuple[Store, TestClient]]:
+def poisoned(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Iterator[tuple[Store, TestClient]]:
     root = tmp_path_factory.mktemp("poisoned")
     sources = root / "sources"
-    link_reference_sources(sources, shared)
+    link_reference_sources(sources, shared, reduced=True)  # the poisoned dataset needs only the areas
+    config = reduced_config(root)
     poisoned_dataset(sources / "ons-els" / "poisoned")
     store = Store(root / "store")
     report = build_release(config, sources, store)

@@ -50,6 +50,7 @@ _ALIASES = {
 }
 _IGNORED = {"variablename", "mission", "category"}
 REQUIRED = ("areacd", "period", "observation")
+_NUMBER_COLUMNS = ("observation", "lci_95", "uci_95", "numerator", "denominator")
 # Wide layout (employment-rate 2024): <stem>, <stem>_measure, _numerator, _denominator, CIs, status.
 _WIDE_SUFFIXES = {
     "": "observation",
@@ -81,22 +82,25 @@ class _Meta:
 class _Plan:
     indices: dict[str, tuple[int, ...]]
     names: dict[str, str]
+    single: dict[str, int] = field(default_factory=dict)  # canon -> its one position (the usual case)
 
     def get(self, row: list[str], canon: str) -> str:
+        one = self.single.get(canon)
+        if one is not None:
+            return row[one].strip()
         found = self.indices.get(canon)
         if not found:
             return ""
-        if len(found) == 1:
-            return row[found[0]].strip()
         return "; ".join(v for v in (row[i].strip() for i in found) if v)
 
     def raw(self, row: list[str], canon: str) -> str:
         """The cell as written (not stripped): numbers are read by the strict grammar, spaces and all."""
+        one = self.single.get(canon)
+        if one is not None:
+            return row[one]
         found = self.indices.get(canon)
         if not found:
             return ""
-        if len(found) == 1:
-            return row[found[0]]
         return "; ".join(v for v in (row[i] for i in found) if v)
 
     def name(self, canon: str) -> str:
@@ -110,7 +114,11 @@ class _Column:
 
 
 def clean_number(value: float) -> float:
-    """Remove binary float noise (73.60000000000001 -> 73.6) without touching real digits."""
+    """Remove binary float noise (73.60000000000001 -> 73.6) without touching real digits.
+
+    The identity for a value read from text of at most 12 characters (so at most 12 significant digits):
+    ``_number`` skips the call for those.
+    """
     rounded = float(f"{value:.12g}")
     return rounded if abs(rounded - value) <= 1e-13 * abs(value) else value
 
@@ -299,11 +307,15 @@ class _FileReader:
                 matching = [c for c in found if c.indicator in (None, name)] or found
                 indices[canon] = tuple(c.index for c in matching)
                 names[canon] = header[matching[0].index]
-            plan = self._plans[key] = _Plan(indices, names)
+            single = {canon: found[0] for canon, found in indices.items() if len(found) == 1}
+            plan = self._plans[key] = _Plan(indices, names, single)
         return plan
 
-    def _number(self, text: str, line: int, column: str) -> tuple[bool, float | None]:
-        """One cell by the shared number grammar (``sources.numbers``); empty is a missing value."""
+    def _number(self, text: str, line: int, plan: _Plan, canon: str) -> tuple[bool, float | None]:
+        """One cell by the shared number grammar (``sources.numbers``); empty is a missing value.
+
+        ``canon`` names the column (by the plan's header name) only in a finding.
+        """
         if text == "":
             return True, None
         try:
@@ -314,11 +326,12 @@ class _FileReader:
                 Severity.ERROR,
                 f"{exc} (suppressed values belong in 'status', with an empty value)",
                 row=line,
-                column=column,
+                column=plan.name(canon),
                 value=text,
             )
             return False, None
-        return True, clean_number(value)
+        # at most 12 characters: at most 12 significant digits, which a double holds exactly (no float noise)
+        return True, value if len(text) <= 12 else clean_number(value)
 
     def _observation(
         self,
@@ -352,9 +365,12 @@ class _FileReader:
             self.finding("period.invalid", Severity.ERROR, str(exc), line, colname("period"), period_text)
             return False
         numbers: dict[str, float | None] = {}
-        for canon in ("observation", "lci_95", "uci_95", "numerator", "denominator"):
+        for canon in _NUMBER_COLUMNS:
             text = row[obs_col.index] if canon == "observation" else plan.raw(row, canon)
-            ok, numbers[canon] = self._number(text, line, colname(canon))
+            if text == "":
+                numbers[canon] = None
+                continue
+            ok, numbers[canon] = self._number(text, line, plan, canon)
             if not ok:
                 return False
         value, lci, uci = numbers["observation"], numbers["lci_95"], numbers["uci_95"]

@@ -119,11 +119,13 @@ def write_business(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         "SELECT area_code, year, industry_code, count, share FROM business_structure "
         "WHERE size_band = 'total' AND industry_code <> '00'"
     ).fetchall()
-    con.executemany(
-        "UPDATE business_structure SET exclusion = ? WHERE area_code = ? AND year = ? AND industry_code = ? "
-        "AND size_band = 'total'",
-        [(why, a, y, i) for a, y, i, count, share in sectors if (why := exclusion(count, share)) is not None],
-    )
+    excluded = [(why, a, y, i) for a, y, i, count, share in sectors if (why := exclusion(count, share)) is not None]
+    if excluded:  # DuckDB's executemany refuses an empty list: a build without the Nomis business counts has none
+        con.executemany(
+            "UPDATE business_structure SET exclusion = ? WHERE area_code = ? AND year = ? AND industry_code = ? "
+            "AND size_band = 'total'",
+            excluded,
+        )
     con.execute(
         """
         INSERT INTO business_change
