@@ -28,6 +28,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 NO_DATA = "no data"
+NOT_COMPARABLE = "not comparable (a total)"  # a benchmark's total beside an area's count: no benchmark at all
 DEFAULT_DECIMALS = 1
 MOST_DECIMALS = 6  # decimals_to_separate never goes beyond this
 _CONTEXT = Context(prec=400)  # room for every finite float (up to ~1.8e308) with its decimals

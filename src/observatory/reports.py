@@ -91,10 +91,11 @@ def render_pdf(url_or_html: str, out_path: Path, *, title: str = "", footer: str
 
 
 def page_path(target: str) -> str:
-    """The site page a report prints: ``invest`` → /invest, an area code or ``south-essex`` → /areas/{code}."""
+    """The site page a report prints: ``invest`` → /invest, an area code or ``south-essex`` → /areas/{code}/all
+    (every theme in full: the area page itself is a short summary with the detail one step away)."""
     if not NAME.match(target):
         raise ReportError(f"{target[:40]!r} is not an area code, south-essex or invest")
-    return "/invest" if target == "invest" else f"/areas/{target}"
+    return "/invest" if target == "invest" else f"/areas/{target}/all"
 
 
 def report_folder(store: Store, release_id: str) -> Path:

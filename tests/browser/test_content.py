@@ -26,7 +26,7 @@ SOUTH_ESSEX = {
     "E06000034": "Thurrock",
 }
 
-NUMBERS = "#numbers ~ .table-scroll table, #numbers + table"  # the chart's numbers on the indicator page
+NUMBERS = "details:has(#numbers) table, #numbers ~ .table-scroll table"  # the chart's numbers on the indicator page
 
 # A table as the reader sees it: header cells and rows of cell texts (th and td alike).
 TABLE = """(table) => ({
@@ -89,15 +89,21 @@ def test_home_shows_each_programme_with_headlines_beside_england(site: Site, pag
         section = page.locator(f"section:has(h2:text-is('{prog['name']}'))")
         assert section.count() == 1, prog["name"]
         tables = section.locator("table")
-        assert tables.count() == len(prog["headlines"]) >= 1, f"{prog['name']}: one table per headline indicator"
-        for i in range(tables.count()):
-            t = tables.nth(i).evaluate(TABLE)
-            names = [r[0] for r in t["rows"]]
-            assert "England" in names, f"{prog['name']} headline {t['caption']!r} has no England row: {names}"
-            assert set(SOUTH_ESSEX.values()) <= set(names), f"{t['caption']!r} lacks South Essex authorities: {names}"
-            latest = t["head"].index("Latest")
-            authorities = [r for r in t["rows"] if r[0] != "South Essex"]  # South Essex may give a reason instead
-            assert all(re.search(r"\d", r[latest]) or r[latest] in ("–", "no data") for r in authorities), t["rows"]
+        assert tables.count() == 1 and len(prog["headlines"]) >= 1, f"{prog['name']}: one table of its headlines"
+        t = tables.first.evaluate(TABLE)
+        assert "England" in t["head"], f"{prog['name']}: no England column: {t['head']}"
+        assert set(SOUTH_ESSEX.values()) <= set(t["head"]), f"{t['caption']!r} lacks an authority: {t['head']}"
+        assert len(t["rows"]) == len(prog["headlines"]), f"{prog['name']}: one row per headline measure: {t['rows']}"
+        for h, row in zip(prog["headlines"], t["rows"], strict=True):
+            assert row[0].startswith(h["indicator"]["label"]), (row[0], h["indicator"]["label"])
+            for a in h["areas"]:  # each area's latest value, as the JSON gives it, leads its cell
+                name = "England" if a["is_england"] else a["name"]
+                cell = row[t["head"].index(name)]
+                assert cell.startswith(a["display"]), f"{h['indicator']['label']}, {name}: {cell!r} != {a['display']!r}"
+                if a["change_1"] is not None:
+                    assert f"since {a['change_1_from']}" in cell, (name, cell)
+            cells = [row[t["head"].index(n)] for n in (*SOUTH_ESSEX.values(), "England")]
+            assert all(re.search(r"\d", c) or c == "no data" for c in cells), row
 
 
 def test_indicator_list_links_every_indicator_in_the_release(site: Site, page: Any) -> None:
@@ -233,6 +239,7 @@ def test_area_picker_removes_an_area_without_javascript(site: Site, no_js: Any) 
     page = no_js.new_page()
     try:
         open_page(page, site, path)
+        page.locator("details.picker > summary").click()  # the picker is one step away, in a closed <details>
         page.get_by_label("Basildon", exact=True).uncheck()
         with page.expect_navigation():
             page.get_by_role("button", name=re.compile("update", re.I)).click()
@@ -253,19 +260,28 @@ def test_southend_area_page_has_every_theme_its_gva_and_related_areas(site: Site
     data = site.json(f"/areas/{SOUTHEND}.json")
     open_page(page, site, path)
     assert norm(page.locator("h1").inner_text()) == "Southend-on-Sea"
-    h2 = headings(page, "h2")
-    missing = [t["name"] for t in data["themes"] if t["name"] not in h2]
-    assert not missing, f"themes without a heading: {missing}"
-    row = page.locator("main tr", has=page.locator(f"a[href='/indicators/{GVA}']")).first
-    cells = norm(row.inner_text())
-    assert one_decimal(value) in cells and year in cells, f"GVA row reads {cells!r}"
-    assert "Office for National Statistics" in cells or page.locator("main").get_by_text("Office for National").count()
     hrefs = set(link_hrefs(page))
+    missing = [t["name"] for t in data["themes"] if f"/areas/{SOUTHEND}/{t['slug']}" not in hrefs]
+    assert not missing, f"themes without their detail page linked from the short page: {missing}"
+    page.locator("main details.glance-theme > summary", has_text="Enterprise Growth").click()  # at a glance
+    row = page.locator("main details.glance-theme tr", has=page.locator(f"a[href='/indicators/{GVA}']")).first
+    cells = norm(row.inner_text())
+    assert one_decimal(value) in cells and year in cells, f"GVA row at a glance reads {cells!r}"
+    detail = page.context.new_page()  # one step away: the theme in full, with its source
+    try:
+        open_page(detail, site, f"/areas/{SOUTHEND}/enterprise-growth")
+        row = detail.locator("main tr", has=detail.locator(f"a[href='/indicators/{GVA}']")).first
+        cells = norm(row.inner_text())
+        assert one_decimal(value) in cells and year in cells, f"GVA row in detail reads {cells!r}"
+        assert "Office for National Statistics" in cells
+        assert detail.locator("main svg").count() >= 1, "no sparkline or spine chart on the detail page"
+    finally:
+        detail.close()
     related = [f"/areas/{p['code']}" for p in data["parents"] + data["children"] + data["neighbours"] if "code" in p]
     unlinked = [h for h in related if h not in hrefs]
     assert not unlinked, f"related areas not linked: {unlinked}"
     assert "/areas/south-essex" in hrefs and "/areas/E12000006" in hrefs, "South Essex / East of England not linked"
-    assert page.locator("main svg").count() >= 1, "no sparkline or spine chart"
+    assert page.locator("main svg").count() >= 1, "no locator map"
     for svg in page.locator("main svg").all()[:20]:
         assert norm(svg.locator("title").first.text_content()), "an SVG on the area page has no <title>"
 
@@ -289,7 +305,7 @@ NEIGHBOURHOOD_TITLES = """svg => [...svg.querySelectorAll('path')].map(p => {
 
 def test_neighbourhood_map_renders_with_a_table_alternative(site: Site, page: Any) -> None:
     site.need_page("area")
-    open_page(page, site, f"/areas/{SOUTHEND}")
+    open_page(page, site, f"/areas/{SOUTHEND}/neighbourhoods")  # one step from the area page
     svg = page.locator("section.neighbourhoods figure svg")
     assert svg.count() == 1 and svg.is_visible(), "no neighbourhood map on the authority page"
     box = svg.bounding_box()
@@ -310,7 +326,7 @@ def test_domain_picker_works_without_javascript(site: Site, no_js: Any) -> None:
     site.need_page("area")
     page = no_js.new_page()
     try:
-        open_page(page, site, f"/areas/{SOUTHEND}")
+        open_page(page, site, f"/areas/{SOUTHEND}/neighbourhoods")
         page.get_by_label("Show deprivation on").select_option("income")
         with page.expect_navigation():
             page.locator("section.neighbourhoods").get_by_role("button", name="Show").click()
