@@ -207,7 +207,12 @@ def test_investor_pack_is_an_a4_document_with_values_under_their_headings(client
     from pypdf import PdfReader
 
     body, release = _pdf(client, "/invest.pdf")
-    _check_document(body, release, ["Key figures", "Productivity index", release], range(4, 13))
+    texts = _check_document(body, release, ["Key figures", "Productivity index", release], range(4, 13))
+    index = client.get("/invest.json").json()["productivity_index"]
+    flat = " ".join(" ".join(texts[1:]).split())
+    periods = f"{index['first_period_label']} and {index['period_label']}"
+    assert f"Productivity index: gross value added per hour worked, England = 100, {periods}" in flat  # the chart
+    assert "Source: Office for National Statistics, regional and subregional labour productivity" in flat
     pay = _els(shared, "gross-median-weekly-pay", "Gross median weekly pay")
     period = max(p for (code, p) in pay if code in AUTHORITIES)
     names = {r["code"]: r["name"] for r in client.get("/invest.json").json()["members"]}

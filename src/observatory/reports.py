@@ -132,6 +132,21 @@ def _source_counts(themes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"org": org, "count": n} for org, n in counts.items()]
 
 
+def _index_chart(data: dict[str, Any]) -> str | None:
+    """The investor pack's productivity index (England = 100) at its first and latest period, as a bar chart."""
+    from observatory.web import charts
+
+    pi = data.get("productivity_index")
+    if not pi:
+        return None
+    return charts.index_bar_chart(
+        [(r["name"], r["first_index"], r["index"]) for r in pi["rows"]],
+        periods=(pi["first_period_label"], pi["period_label"]),
+        title=f"Productivity index, {pi['first_period_label']} and {pi['period_label']}",
+        x_title="Gross value added per hour worked, England = 100", chart_id="productivity-index",
+    )  # fmt: skip
+
+
 def report_document(app: Any, release_id: str, target: str) -> tuple[str, str]:
     """The report's title and its HTML (one self-contained document: stylesheet inline, no scripts, no images).
 
@@ -152,7 +167,8 @@ def report_document(app: Any, release_id: str, target: str) -> tuple[str, str]:
     try:
         if target == "invest":
             data = invest_page(cur, config)
-            template, title, extra = "report_invest.html", f"{data['title']}", {}
+            extra: dict[str, Any] = {"index_svg": _index_chart(data)}
+            template, title = "report_invest.html", f"{data['title']}"
         else:
             try:
                 data = area_page(cur, config, target, None)

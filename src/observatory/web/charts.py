@@ -321,6 +321,52 @@ def line_chart(
     return make_accessible(raw, chart_id=cid, title=title, desc=desc)
 
 
+def index_bar_chart(
+    rows: Sequence[tuple[str, float | None, float | None]],
+    *,
+    periods: tuple[str, str],
+    title: str,
+    x_title: str,
+    chart_id: str | None = None,
+    width: int = 520,
+) -> str:
+    """An index (benchmark = 100) per area at two periods as paired horizontal bars with a rule at 100, as an
+    accessible SVG; ``rows`` are (area name, first period's index, latest index), ``periods`` their labels.
+    Used for the investor pack's productivity index (GVA per hour worked, England = 100)."""
+    first, latest = periods
+    values = [{"area": name, "period": label, "index": v} for name, a, b in rows
+              for label, v in ((first, a), (latest, b)) if v is not None]  # fmt: skip
+    colour = {"field": "period", "type": "ordinal", "sort": [first, latest], "title": None,
+              "scale": {"domain": [first, latest], "range": ["#6f777b", "#1d70b8"]}}  # fmt: skip
+    y = {"field": "area", "type": "nominal", "sort": None, "title": None}
+    offset = {"field": "period", "sort": [first, latest]}
+    spec: dict[str, Any] = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "width": width,
+        "height": {"step": 26},
+        "data": {"values": values},
+        "layer": [
+            {"mark": {"type": "bar", "height": 10},
+             "encoding": {"y": y, "yOffset": offset, "color": {**colour, "legend": {"orient": "top"}},
+                          "x": {"field": "index", "type": "quantitative", "title": x_title}}},
+            {"mark": {"type": "text", "align": "left", "dx": 3, "fontSize": 11, "color": TEXT},
+             "encoding": {"y": y, "yOffset": offset, "x": {"field": "index", "type": "quantitative"},
+                          "text": {"field": "index", "type": "quantitative", "format": ".1f"}}},
+            {"data": {"values": [{"x": 100}]}, "mark": {"type": "rule", "color": TEXT, "strokeDash": [4, 2]},
+             "encoding": {"x": {"field": "x", "type": "quantitative"}}},
+        ],
+        "config": {"font": FONT, "background": "white", "view": {"stroke": None},
+                   "axis": {"labelColor": TEXT, "titleColor": TEXT, "labelFontSize": 12, "titleFontSize": 12,
+                            "titleFontWeight": "normal", "gridColor": "#e5e6e7"},
+                   "legend": {"labelColor": TEXT, "labelFontSize": 12}},
+    }  # fmt: skip
+    desc = f"{title}. " + "; ".join(
+        f"{name}: {nf.number(a, 1)} in {first}, {nf.number(b, 1)} in {latest}" for name, a, b in rows
+    )
+    raw = vlc.vegalite_to_svg(spec, allowed_base_urls=[])
+    return make_accessible(raw, chart_id=chart_id or auto_id("index", title, values), title=title, desc=desc)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Post-processing vl-convert output
 
