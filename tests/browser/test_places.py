@@ -129,7 +129,7 @@ def test_tapping_an_area_on_a_neighbourhood_map_opens_its_page(site: Site, phone
         _tap(page, other)
         assert page.url.endswith("/areas/E02004480")
         assert norm(page.locator("h1").inner_text()) == "Canvey Island Winter Gardens"
-        open_page(page, site, "/areas/E07000069")  # the authority's decile map of 2011 neighbourhoods
+        open_page(page, site, "/areas/E07000069/neighbourhoods")  # the decile map of 2011 neighbourhoods
         lsoa = page.locator("#map-neighbourhoods a").first
         href = lsoa.get_attribute("href")
         assert href and href.startswith("/areas/E01"), href
@@ -179,7 +179,7 @@ def test_map_legend_and_labels_are_legible_at_375_px(site: Site, phone: Any) -> 
         )
         assert sizes, "the place map names the chosen wards"
         assert min(sizes) >= 12, f"map labels render {min(sizes):.1f} px high at 375 px"
-        open_page(page, site, "/areas/E06000033")
+        open_page(page, site, "/areas/E06000033/neighbourhoods")  # one step from the area page (issue 14)
         legend = page.evaluate(
             "() => [...document.querySelectorAll('.neighbourhood-map .map-legend li')]"
             ".map(t => parseFloat(getComputedStyle(t).fontSize))"
