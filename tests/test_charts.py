@@ -215,3 +215,21 @@ class TestChartCache:
         assert cache.get("r2", "b") is None  # another release is another key
         cache.drop_release("r1")
         assert len(cache) == 0
+
+
+def test_spine_note_for_a_total_stays_inside_the_england_column() -> None:
+    """A total's benchmark is said, not drawn ("not comparable (a total)"): its text is wrapped and the value
+    columns are widened so it never runs into the area's value (the printed Thurrock report overlapped them)."""
+    rows = [
+        SpineRow("Active businesses", 4515.0, None, 100.0, 3000.0, 6000.0, 40000.0, "not-tested", "no-judgement",
+                 nf.Unit("", "", 0), england_note=nf.NOT_COMPARABLE),
+        SpineRow("Claimant count", 3.0, 4.0, 1.0, 3.0, 5.0, 9.0, "better", "lower-better", nf.Unit("", "%", 1)),
+    ]  # fmt: skip
+    root = parse(spine_chart(rows, title="Thurrock against England", chart_id="spine"))
+    texts = [(float(t.get("x", 0)), float(t.get("y", 0)), t.get("text-anchor"), t.text or "")
+             for t in root.iter("{http://www.w3.org/2000/svg}text")]  # fmt: skip
+    area = next(t for t in texts if t[3] == "4,515")
+    note = [t for t in texts if t[3] in ("not comparable", "(a total)")]
+    assert len(note) == 2 and "not comparable (a total)" not in [t[3] for t in texts]
+    for x, _, anchor, text in note:  # right-aligned: the left edge at ~7.5 px a character must clear the area's x
+        assert anchor == "end" and x - 7.5 * len(text) > area[0]

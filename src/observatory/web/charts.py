@@ -605,6 +605,8 @@ def spine_chart(rows: Sequence[SpineRow], *, title: str, chart_id: str | None = 
     """
     cid = chart_id or auto_id("spine", title, rows)
     shown = [nf.value(v, r.unit) for r in rows for v in (r.area_value, r.england_value)]
+    # a note said instead of England's value ("not comparable (a total)") is drawn on up to two lines
+    shown += [line for r in rows if r.england_note for line in _wrap(r.england_note, 14)]
     # the value columns fit the longest figure ("£2,488.9 million"): about 7.5 px a character at 13 px Arial
     label_w, value_w, gap = 250, max(80, round(7.5 * max(map(len, shown), default=0)) + 12), 12
     spine_x = label_w + 2 * value_w + gap
@@ -627,9 +629,12 @@ def spine_chart(rows: Sequence[SpineRow], *, title: str, chart_id: str | None = 
         area_txt = nf.value(row.area_value, row.unit)
         eng_txt = row.england_note or nf.value(row.england_value, row.unit)
         body.append(f'<text x="{label_w + value_w - 6}" y="{cy + 4:.1f}" text-anchor="end">{escape(area_txt)}</text>')
-        body.append(
-            f'<text x="{label_w + 2 * value_w - 6}" y="{cy + 4:.1f}" text-anchor="end">{escape(eng_txt)}</text>'
-        )
+        eng_lines = _wrap(row.england_note, 14) if row.england_note else [eng_txt]
+        for j, line in enumerate(eng_lines):
+            ey = cy + 4 + (j - (len(eng_lines) - 1) / 2) * 15
+            body.append(
+                f'<text x="{label_w + 2 * value_w - 6}" y="{ey:.1f}" text-anchor="end">{escape(line)}</text>'
+            )
 
         def px(v: float | None, row: SpineRow = row) -> float | None:
             pos = spine_position(row, v) if v is not None else None
