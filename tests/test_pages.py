@@ -228,7 +228,9 @@ def test_indicator_page_has_its_chart_map_and_judgements(client: TestClient) -> 
     data = client.get("/indicators/employment-rate.json").json()
     assert len(data["ranking"]) > 300 and response.text.count("<path d=") >= len(data["ranking"])
     if data["judgements"]:  # the release carries the statistics: each authority's result and its method link
-        assert (2, "South Essex compared with England") in page.headings
+        # the verdicts lead the page (h2 "South Essex, <period>"); the full sentences are one step away (h3)
+        assert (2, f"South Essex, {data['latest']['period_label']}") in page.headings
+        assert (3, "South Essex compared with England: each judgement in full") in page.headings
         thurrock = next(j for j in data["judgements"] if j["code"] == "E06000034")
         assert thurrock["comparison"]["sentence"] in page.text
         assert f"/methodology#{thurrock['comparison']['method']}" in page.links
