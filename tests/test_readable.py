@@ -218,9 +218,16 @@ def test_home_headings_name_the_periods_and_say_where_south_essex_has_no_figure(
     html = client.get("/").text
     assert "Change over 5 periods" not in html and "Change since previous" not in html
     start = html.index('href="/indicators/gross-value-added-per-hour-worked"')
-    table = html[start : html.index("</table>", start)]
-    assert ">Change since 2022<" in table and ">Change since 2018<" in table
-    assert "South Essex</a>" in table and "No figure:" in table
+    row = html[start : html.index("</tr>", start)]  # the GVA row: a cell per authority, South Essex, England
+    cells = row.split("<td")[1:]
+    assert len(cells) == 8, row
+    for cell in (*cells[:6], cells[7]):  # the six authorities and England: both changes, their periods named
+        assert " since 2022</span>" in cell and " since 2018</span>" in cell, cell
+    assert "no figure" in cells[6] and "since" not in cells[6]  # South Essex: no figure, so no change either
+    table_end = html.index("</table>", start)
+    note = html[table_end : html.index("</section>", table_end)]
+    assert "No South Essex figure for Gross value added per hour worked: " in note
+    assert "South Essex</a>" in html[html.rindex("<thead", 0, start) : start]
     assert "own figure is shown only where the rules allow" in html
 
 
