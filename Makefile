@@ -38,8 +38,11 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
+# Two pytest-xdist workers (CI has 2 cores); a whole test module stays on one worker (--dist loadfile) so its
+# module-scoped fixtures are made once. PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= 2
 test: system lint typecheck audit
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --durations=40
 
 # installed packages against the vendored advisory snapshot, and pip-audit when an advisory service answers;
 # without one it says "advisory database unreachable: not checked" (and, with --offline-ok, does not fail)

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from observatory import format as nf
+from observatory.stats.classes import quantile_breaks
 from observatory.store import Store
 from observatory.web.charts import Point, Series, line_chart, warm_up
 from observatory.web.maps import MapArea, choropleth
@@ -74,6 +76,7 @@ def main() -> None:
             ).fetchall()
         ]
 
+    breaks = quantile_breaks([f.value for f in features])  # what the build writes into map_classes
     t = time.perf_counter()
     warm_up()
     print(f"vl-convert warm-up: {time.perf_counter() - t:.2f} s")
@@ -83,9 +86,7 @@ def main() -> None:
             series,
             title=label,
             y_title=label,
-            unit_prefix=prefix,
-            unit_suffix=suffix,
-            decimals=decimals,
+            unit=nf.Unit(prefix, suffix, decimals),
             highlight=SOUTH_ESSEX,
             chart_id="bench-chart",
         )
@@ -93,11 +94,10 @@ def main() -> None:
     def national() -> str:
         return choropleth(
             features,
+            breaks=breaks,
             title=label,
             legend_title=label,
-            unit_prefix=prefix,
-            unit_suffix=suffix,
-            decimals=decimals,
+            unit=nf.Unit(prefix, suffix, decimals),
             outline=SOUTH_ESSEX,
             inset=SOUTH_ESSEX,
             chart_id="bench-map",

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from observatory import format as nf
 from observatory.web.charts import (
     ChartCache,
     Point,
@@ -83,7 +84,7 @@ def layers(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_spec_has_one_line_per_area_with_data_and_bands_only_where_cis_exist() -> None:
-    spec = line_chart_spec(ALL, y_title="£ per hour", unit_prefix="£", highlight=HIGHLIGHT)
+    spec = line_chart_spec(ALL, y_title="£ per hour", unit=nf.Unit("£"), highlight=HIGHLIGHT)
     by_mark = layers(spec)
     lines = {row["s"] for row in by_mark["line"]["rows"]}
     assert lines == {"Southend-on-Sea", "Thurrock", "England"}  # Essex has no data: not drawn
@@ -117,7 +118,7 @@ def test_many_overlapping_bands_default_to_one_and_can_be_chosen() -> None:
 
 def test_line_chart_svg_is_accessible_and_self_contained() -> None:
     svg = line_chart(
-        ALL, title="GVA per hour worked", y_title="£", unit_prefix="£", highlight=HIGHLIGHT, chart_id="gva"
+        ALL, title="GVA per hour worked", y_title="£", unit=nf.Unit("£"), highlight=HIGHLIGHT, chart_id="gva"
     )
     root = parse(svg)
     assert_accessible(root)
@@ -165,8 +166,8 @@ def test_sparkline_without_data_is_still_labelled() -> None:
 def spine_rows() -> list[SpineRow]:
     return [
         # Lower is better and the area is lower than England: it must sit right of centre.
-        SpineRow("Claimant count", 3.0, 4.0, 1.0, 3.0, 5.0, 9.0, "better", "lower-better", "", "%", 1),
-        SpineRow("GVA per hour", 30.0, 40.0, 20.0, 33.0, 41.0, 80.0, "worse", "higher-better", "£", "", 1),
+        SpineRow("Claimant count", 3.0, 4.0, 1.0, 3.0, 5.0, 9.0, "better", "lower-better", nf.Unit("", "%", 1)),
+        SpineRow("GVA per hour", 30.0, 40.0, 20.0, 33.0, 41.0, 80.0, "worse", "higher-better", nf.Unit("£", "", 1)),
         SpineRow("Happiness", 7.5, 7.4, 6.8, 7.2, 7.6, 8.1, "not-tested", "no-judgement"),
         SpineRow("Missing", None, 10.0, 5.0, 8.0, 12.0, 15.0),
     ]

@@ -9,6 +9,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -167,3 +168,15 @@ def test_a_change_rounds_half_away_from_zero_on_the_published_values(shared: Pat
     assert (latest, earlier) == (9.12, 8.47)
     assert nf.number(latest - earlier, 1, signed=True) == "+0.6"  # the float fault this guards against
     assert nf.number(published_difference(latest, earlier), 1, signed=True) == "+0.7"
+
+
+def test_a_change_of_a_percentage_is_in_percentage_points(client: TestClient) -> None:
+    """A difference between two percentages is in percentage points: 72.3% → 74.1% is "+1.8 percentage points",
+    never "+1.8%" (which reads as a relative change); other units keep theirs ("+£1.2 million")."""
+    assert nf.change(74.1 - 72.3, nf.unit_for(unit="%")) == "+1.8 percentage points"
+    assert nf.change(-0.04, nf.unit_for(unit="%")) == "0.0 percentage points"
+    assert nf.change(1.2, nf.unit_for(unit="£ million")) == "+£1.2 million"
+    assert nf.change(None, nf.unit_for(unit="%")) == nf.NO_DATA
+    changes = re.findall(r'<span class="change">([^<]*)</span>', client.get("/").text)
+    assert changes and not [c for c in changes if re.match(r"[+-]?[\d.,]+% since", c)]
+    assert any("percentage points since" in c for c in changes)

@@ -6,9 +6,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from observatory import format as nf
 from observatory.pipeline.build import BuildReport
+from observatory.stats.classes import quantile_breaks
 from observatory.store import Store
-from observatory.web.maps import MapArea, area_map, choropleth, quantile_classes
+from observatory.web.maps import MapArea, area_map, choropleth, classes_of
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 SVG = "{http://www.w3.org/2000/svg}"
@@ -47,8 +49,8 @@ def national_map(ltla_features: list[MapArea]) -> str:
         ltla_features,
         title="Gross value added per hour worked by local authority",
         legend_title="GVA per hour worked",
-        unit_prefix="£",
-        decimals=1,
+        breaks=quantile_breaks([f.value for f in ltla_features]),
+        unit=nf.Unit("£", "", 1),
         outline=SOUTH_ESSEX,
         inset=SOUTH_ESSEX,
         chart_id="gva-map",
@@ -127,7 +129,15 @@ def test_weight(national_map: str) -> None:
 
 def test_same_shapes_new_values_reuse_the_layout(ltla_features: list[MapArea], national_map: str) -> None:
     revalued = [MapArea(f.code, f.name, f.geojson, None if f.value is None else -f.value, "x") for f in ltla_features]
-    other = choropleth(revalued, title="t", legend_title="l", outline=SOUTH_ESSEX, inset=SOUTH_ESSEX, chart_id="m2")
+    other = choropleth(
+        revalued,
+        breaks=quantile_breaks([f.value for f in revalued]),
+        title="t",
+        legend_title="l",
+        outline=SOUTH_ESSEX,
+        inset=SOUTH_ESSEX,
+        chart_id="m2",
+    )
     paths_a = [p.get("d") for p in area_paths(ET.fromstring(national_map))]
     paths_b = [p.get("d") for p in area_paths(ET.fromstring(other))]
     assert sorted(paths_a) == sorted(paths_b)  # type: ignore[type-var]
@@ -144,9 +154,11 @@ def test_area_map_highlights_one_area(ltla_features: list[MapArea]) -> None:
 
 
 def test_quantile_classes() -> None:
-    classes = quantile_classes([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, None])
+    breaks = quantile_breaks([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, None])
+    assert breaks == pytest.approx((1.0, 2.8, 4.6, 6.4, 8.2, 10.0))  # numpy/DuckDB linear quantiles of 1..10
+    classes = classes_of(breaks)
     assert len(classes.colours) == 5
     assert classes.of(1.0) == 0 and classes.of(10.0) == 4 and classes.of(None) is None
-    few = quantile_classes([1.0, 1.0, 1.0, 2.0])
+    few = classes_of(quantile_breaks([1.0, 1.0, 1.0, 2.0]))
     assert len(few.colours) == 2 and few.colours[0] != few.colours[1]
-    assert quantile_classes([None]).colours == ()
+    assert quantile_breaks([None]) == () and classes_of(()).colours == ()

@@ -47,7 +47,7 @@ def table(page: Page, caption_start: str) -> list[list[str]]:
 
 
 def test_southend_maps_and_tables_its_107_neighbourhoods(client: TestClient) -> None:
-    text = html(client, f"/areas/{SOUTHEND}")
+    text = html(client, f"/areas/{SOUTHEND}/neighbourhoods")
     titles = map_areas(text)
     assert len(titles) == 107
     assert titles[LSOA] == "Southend-on-Sea 003A: IMD decile 6 (rank 19,102 of 32,844)"
@@ -70,14 +70,14 @@ def test_shares_in_the_most_deprived_10_and_20_percent_are_the_release_values(cl
             [list(PER_AUTHORITY)],
         ).fetchall()
     by = {(a, i[-4:]): (v, int(n), int(d)) for i, a, v, n, d in found}
-    page = page_of(html(client, f"/areas/{SOUTHEND}"))
+    page = page_of(html(client, f"/areas/{SOUTHEND}/neighbourhoods"))
     rows = table(page, "Neighbourhoods in England's most deprived 10% and 20%")
     v10, n10, d10 = by[(SOUTHEND, "10pc")]
     v20, n20, d20 = by[(SOUTHEND, "20pc")]
     assert (n10, n20, d10) == (9, 23, 107)
     assert rows[1] == ["Southend-on-Sea", f"{n10} of {d10} ({v10:.1f}%)", f"{n20} of {d20} ({v20:.1f}%)", str(d10)]
     # The group adds its members' counts: a ratio of sums.
-    group = page_of(html(client, "/areas/south-essex"))
+    group = page_of(html(client, "/areas/south-essex/neighbourhoods"))
     total = table(group, "Neighbourhoods in England's most deprived 10% and 20%")[-1]
     in10 = sum(by[(a, "10pc")][1] for a in PER_AUTHORITY)
     all_ = sum(by[(a, "10pc")][2] for a in PER_AUTHORITY)
@@ -93,7 +93,7 @@ def test_change_from_iod2019_to_iod2025_with_its_caveat(client: TestClient, stor
                 [SOUTHEND],
             ).fetchall()
         )
-    page = page_of(html(client, f"/areas/{SOUTHEND}"))
+    page = page_of(html(client, f"/areas/{SOUTHEND}/neighbourhoods"))
     rows = table(page, "Share of neighbourhoods in England's most deprived 10%")
     assert rows[1] == ["Southend-on-Sea", f"{found['2019']:.1f}%", f"{found['2025']:.1f}%",
                        f"{found['2025'] - found['2019']:+.1f}"]  # fmt: skip
@@ -101,13 +101,13 @@ def test_change_from_iod2019_to_iod2025_with_its_caveat(client: TestClient, stor
 
 
 def test_domain_picker_recolours_the_map_and_rejects_unknown_domains(client: TestClient) -> None:
-    imd = html(client, f"/areas/{SOUTHEND}")
-    income = html(client, f"/areas/{SOUTHEND}?domain=income")
+    imd = html(client, f"/areas/{SOUTHEND}/neighbourhoods")
+    income = html(client, f"/areas/{SOUTHEND}/neighbourhoods?domain=income")
     assert map_areas(income)[LSOA] == "Southend-on-Sea 003A: Income deprivation decile 5 (rank 13,559 of 32,844)"
     assert MAP.search(imd).group(0) != MAP.search(income).group(0)  # type: ignore[union-attr]
     assert '<option value="income" selected>' in income
-    assert f'action="/areas/{SOUTHEND}#neighbourhoods"' in imd and 'name="domain"' in imd
-    bad = client.get(f"/areas/{SOUTHEND}?domain=nope")
+    assert f'action="/areas/{SOUTHEND}/neighbourhoods#neighbourhoods"' in imd and 'name="domain"' in imd
+    bad = client.get(f"/areas/{SOUTHEND}/neighbourhoods?domain=nope")
     assert bad.status_code == 400 and "domain" in bad.text and "living-environment" in bad.text
 
 
@@ -132,7 +132,7 @@ def test_lsoas_outside_the_release_are_404_not_500(client: TestClient, code: str
 
 
 def test_south_essex_maps_471_neighbourhoods_and_offers_them_all_as_csv(client: TestClient) -> None:
-    text = html(client, "/areas/south-essex")
+    text = html(client, "/areas/south-essex/neighbourhoods")
     assert len(map_areas(text)) == 471
     page = page_of(text)
     assert len(table(page, "The 20 most deprived of South Essex's 471 neighbourhoods")) == 1 + 20

@@ -154,7 +154,7 @@ def csv_cell(value: Any) -> str:
 
 
 def test_southend_area_page_shows_latest_gva_with_period_and_source(client: TestClient) -> None:
-    page = get_page(client, f"/areas/{SOUTHEND}")
+    page = get_page(client, f"/areas/{SOUTHEND}/all")  # every theme in full, one step from the short page
     data = client.get(f"/areas/{SOUTHEND}.json").json()
     gva = next(r for t in data["themes"] for r in t["indicators"] if r["slug"] == GVA)
     assert gva["value"] is not None
@@ -163,10 +163,12 @@ def test_southend_area_page_shows_latest_gva_with_period_and_source(client: Test
     assert "Source: Office for National Statistics" in row[0]
     england = next(b for b in gva["benchmarks"] if b["role"] == "england")
     assert england["source_code"] == "TLB" and england["display"] in row  # same-as fallback: England as ITL1 TLB
-    assert page.headings[0] == (1, "Southend-on-Sea")
+    assert page.headings[0] == (1, "Southend-on-Sea: All indicators")
     for theme in ("Enterprise Growth", "Future Work", "Vibrant Places"):
         assert (2, theme) in page.headings
-    assert "/areas/E12000006" in page.links and "/areas/south-essex" in page.links  # parents as links
+    short = get_page(client, f"/areas/{SOUTHEND}")
+    assert "/areas/E12000006" in short.links and "/areas/south-essex" in short.links  # parents as links
+    assert f"/areas/{SOUTHEND}/all" in short.links and f"/areas/{SOUTHEND}/enterprise-growth" in short.links
 
 
 def test_area_page_latest_is_the_newest_period_in_the_data(client: TestClient, store: Store) -> None:
@@ -194,7 +196,7 @@ def test_area_pages_for_every_kind_of_area(client: TestClient) -> None:
 
 
 def test_group_page_lists_the_six_members_side_by_side(client: TestClient) -> None:
-    page = get_page(client, "/areas/south-essex")
+    page = get_page(client, "/areas/south-essex/all")
     data = client.get("/areas/south-essex.json").json()
     assert [m["name"] for m in data["members"]] == list(SIX)
     header = page.tables[0]["rows"][0]
@@ -228,7 +230,7 @@ def test_indicator_page_has_its_chart_map_and_judgements(client: TestClient) -> 
     data = client.get("/indicators/employment-rate.json").json()
     assert len(data["ranking"]) > 300 and response.text.count("<path d=") >= len(data["ranking"])
     if data["judgements"]:  # the release carries the statistics: each authority's result and its method link
-        # the verdicts lead the page (h2 "South Essex, <period>"); the full sentences are one step away (h3)
+        # the answer first (a short verdict per authority), each judgement in full one click away
         assert (2, f"South Essex, {data['latest']['period_label']}") in page.headings
         assert (3, "South Essex compared with England: each judgement in full") in page.headings
         thurrock = next(j for j in data["judgements"] if j["code"] == "E06000034")
@@ -460,15 +462,16 @@ def stats_client(store: Store, config: Config, tmp_path_factory: pytest.TempPath
 
 
 def test_area_page_shows_judgements_neighbours_and_group_values(stats_client: TestClient) -> None:
-    page = get_page(stats_client, f"/areas/{SOUTHEND}")
+    page = get_page(stats_client, f"/areas/{SOUTHEND}/all")  # the detail, one step from the short page
     data = stats_client.get(f"/areas/{SOUTHEND}.json").json()
     assert data["has_comparisons"] and data["has_trends"]
     gva = next(r for t in data["themes"] for r in t["indicators"] if r["slug"] == GVA)
     assert gva["comparison"]["reason"] and gva["comparison"]["reason"] in page.text
     assert f"/methodology#{gva['comparison']['method']}" in page.links
     assert "Compared with England" in page.text and "Trend" in page.text
-    assert data["neighbours"] and f"/areas/{data['neighbours'][0]['code']}" in page.links
-    assert 'class="spine-mark"' in stats_client.get(f"/areas/{SOUTHEND}").text  # a spine chart per theme
+    short = get_page(stats_client, f"/areas/{SOUTHEND}")
+    assert data["neighbours"] and f"/areas/{data['neighbours'][0]['code']}" in short.links
+    assert 'class="spine-mark"' in stats_client.get(f"/areas/{SOUTHEND}/all").text  # a spine chart per theme
     group = stats_client.get("/areas/south-essex.json").json()
     assert group["has_aggregates"]
     shown = [r for r in group["table"] if r["role"] == "group" and r["value"] is not None]

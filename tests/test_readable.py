@@ -224,9 +224,10 @@ def test_home_headings_name_the_periods_and_say_where_south_essex_has_no_figure(
     for cell in (*cells[:6], cells[7]):  # the six authorities and England: both changes, their periods named
         assert " since 2022</span>" in cell and " since 2018</span>" in cell, cell
     assert "no figure" in cells[6] and "since" not in cells[6]  # South Essex: no figure, so no change either
+    assert "over 5 periods" not in row
     table_end = html.index("</table>", start)
     note = html[table_end : html.index("</section>", table_end)]
-    assert "No South Essex figure for Gross value added per hour worked: " in note
+    assert "No South Essex figure for Gross value added per hour worked: this measure cannot be added up" in note
     assert "South Essex</a>" in html[html.rindex("<thead", 0, start) : start]
     assert "own figure is shown only where the rules allow" in html
 

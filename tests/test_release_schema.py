@@ -54,6 +54,37 @@ def test_web_code_does_not_guess_tables_or_columns() -> None:
     assert {k: v for k, v in found.items() if v} == {}
 
 
+# SQL in web code: a statement keyword, a cursor call or the old query helpers. Every query belongs in the one
+# typed read layer (release/read.py); web code calls its functions.
+SQL = re.compile(
+    r"\b(SELECT|INSERT|UPDATE|DELETE)\s+[\w\"*({]|\bFROM\s+\w+\s+(WHERE|JOIN|ORDER|GROUP)\b|\.execute\(|\.fetch(all|one|many)\("
+    r"|\brows\(cur|\bone\(cur|\bdef rows\(|\bdef one\("
+)
+# Web modules whose queries have not moved yet (issue 10 item 1). The list may only shrink: a module that
+# no longer runs SQL must leave it, and no other module may start.
+NOT_YET_MOVED = {
+    "web/data/api_data.py",
+    "web/data/business.py",
+    "web/data/common.py",
+}
+
+
+def test_web_code_runs_no_sql_of_its_own() -> None:
+    found = {
+        str(p.relative_to(SRC)): len(SQL.findall(p.read_text(encoding="utf-8"))) for p in (SRC / "web").rglob("*.py")
+    }
+    with_sql = {k for k, n in found.items() if n}
+    assert with_sql - NOT_YET_MOVED == set(), "SQL in web code: move it into release/read.py"
+    assert NOT_YET_MOVED - with_sql == set(), "these modules run no SQL now: take them off NOT_YET_MOVED"
+
+
+def test_web_code_computes_no_statistics() -> None:
+    """Class breaks, quantiles, medians and means are the build's (stats/, derived tables), never the web's."""
+    stats = re.compile(r"np\.(quantile|percentile|median|mean|std)\b|statistics\.|quantile_cont|\bmedian\(")
+    found = {str(p.relative_to(SRC)): stats.findall(p.read_text(encoding="utf-8")) for p in (SRC / "web").rglob("*.py")}
+    assert {k: v for k, v in found.items() if v} == {}
+
+
 def test_ddl_follows_the_row_dataclass() -> None:
     ranks = schema.RANKS
     assert ranks.names == ("indicator", "area_code", "period", "value", "rank", "peers", "quintile", "method")

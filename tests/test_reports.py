@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 import time
@@ -14,10 +15,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from observatory.config import Config
+from observatory.reports import report_file
 from observatory.store import Store
 from observatory.web.data.common import jsonable
 from observatory.web.data.invest import invest_page
 from tests.conftest import unless_ci
+from tests.test_consistency import _column_token, _number
 
 SOUTHEND = "E06000033"
 GVA = "gross-value-added-per-hour-worked"
@@ -104,8 +107,7 @@ def test_cli_report_pdf_has_headline_figures_periods_sources_and_release(
         for m in row["members"]:
             if m["value"] is not None:
                 assert m["display"] in text
-    cached = store.root / "cache" / page["release"] / "reports" / f"{target}.pdf"
-    assert cached.exists()
+    assert report_file(store, page["release"], target).exists()
 
 
 @pytest.mark.browser
@@ -117,7 +119,7 @@ def test_invest_pdf_is_served_and_cached(client: TestClient, store: Store) -> No
     assert response.content.startswith(b"%PDF")
     release = response.headers["x-observatory-release"]
     folder = store.root / "cache" / release / "reports"
-    assert (folder / "invest.pdf").exists()
+    assert report_file(store, release, "invest").exists()
     assert not [p for p in folder.iterdir() if p.name.startswith(".report-")]  # no temporary file left
 
 
@@ -125,3 +127,107 @@ def test_cli_report_bad_area_is_one_line(store: Store, tmp_path: Path) -> None:
     done = observatory("report", "no such", "--out", str(tmp_path / "x.pdf"), "--store", str(store.root))
     assert done.returncode == 1
     assert done.stderr.strip().count("\n") == 0 and done.stderr.startswith("observatory:")
+
+
+# --- the printed reports as documents (issue 14 item 5, issue 10 item 11) ------------------------------------
+
+THURROCK, ENGLAND = "E06000034", "E92000001"
+AUTHORITIES = ("E07000066", "E07000068", "E07000069", "E07000075", "E06000033", "E06000034")
+SEPARATOR = re.compile(r"\|| · · |^\s*·|·\s*$", re.M)  # a raw publisher separator, or a "·" with nothing beside it
+
+
+def _pdf(client: TestClient, path: str) -> tuple[bytes, str]:
+    response = client.get(path)
+    assert response.status_code == 200 and response.content.startswith(b"%PDF"), path
+    return response.content, response.headers["x-observatory-release"]
+
+
+def _check_document(body: bytes, release: str, first_page: list[str], pages: range) -> list[str]:
+    """Page count, a cover that is not blank, "Page n of N" and the release on every page, no raw separators and
+    no link that leads nowhere (every link in the PDF is an absolute http(s) address). Returns each page's text."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(body))
+    n = len(reader.pages)
+    assert n in pages, f"{n} pages, not {pages.start}–{pages.stop - 1}"
+    texts = [p.extract_text() for p in reader.pages]
+    cover = " ".join(texts[0].split())
+    for words in first_page:
+        assert words in cover, f"{words!r} not on the first page"
+    for i, text in enumerate(texts, start=1):
+        flat = " ".join(text.split())
+        assert f"Page {i} of {n}" in flat, f"page {i} has no page number"
+        assert f"Data release {release}" in flat, f"page {i} has no release id"
+        assert not SEPARATOR.search(text), f"page {i}: leftover separator {SEPARATOR.search(text)!r}"
+        for annot in reader.pages[i - 1].get("/Annots") or []:
+            uri = annot.get_object().get("/A", {}).get("/URI")
+            assert uri is None or str(uri).startswith(("https://", "http://")), f"page {i}: dead link {uri!r}"
+    return texts
+
+
+def _els(shared: Path, dataset: str, indicator: str) -> dict[tuple[str, str], float]:
+    """(area code, period) → value from the publisher's ONS ELS CSV."""
+    with open(shared / "ons-els" / dataset / f"{dataset}.csv", encoding="utf-8-sig", newline="") as fh:
+        return {(r["areacd"], r["period"]): float(r["observation"]) for r in csv.DictReader(fh)
+                if r["indicator"] == indicator and r["observation"]}  # fmt: skip
+
+
+def _close(token: str, expected: float) -> bool:
+    got = _number(token)
+    assert got is not None, f"{token!r} is not a number"
+    value, decimals = got
+    return abs(value - expected) <= 0.5 * 10**-decimals + 1e-9
+
+
+@pytest.mark.browser
+@unless_ci(not CHROMIUM.exists(), reason="chromium is not installed (scripts/setup-system.sh)")
+def test_thurrock_report_is_an_a4_document_of_8_to_12_pages(client: TestClient) -> None:
+    """The Thurrock area report: 8–12 A4 pages, a cover with the key figures (not a blank first page), a section
+    per programme, page numbers and the release on every page, no dead links, no leftover separators."""
+    from pypdf import PdfReader
+
+    body, release = _pdf(client, f"/areas/{THURROCK}/report.pdf")
+    page = client.get(f"/areas/{THURROCK}.json").json()
+    texts = _check_document(body, release, ["Thurrock", "Key figures", release, "Contents"], range(8, 13))
+    box = PdfReader(io.BytesIO(body)).pages[0].mediabox
+    assert (round(float(box.width) * 25.4 / 72), round(float(box.height) * 25.4 / 72)) == (210, 297)  # A4 mm
+    flat = " ".join(" ".join(texts[1:]).split())
+    for i, theme in enumerate(page["themes"], start=1):
+        assert f"{i}. {theme['name']}" in flat, f"no section {theme['name']!r}"
+    for programme in ("Vibrant Places", "Enterprise Growth", "Future Work", "Data Transformation and connectivity"):
+        assert f"{programme}: Thurrock compared with England" in flat, f"no chart for {programme}"
+    assert flat.count("Sources: ") >= 4, "a chart without its sources"
+
+
+@pytest.mark.browser
+@unless_ci(not CHROMIUM.exists(), reason="chromium is not installed (scripts/setup-system.sh)")
+def test_investor_pack_is_an_a4_document_with_values_under_their_headings(client: TestClient, shared: Path) -> None:
+    """The investor pack: at most 12 pages with a cover of key figures; in its gross median weekly pay table each
+    authority's value stands under "Value" and England's under "England", both read from the ONS ELS file."""
+    from pypdf import PdfReader
+
+    body, release = _pdf(client, "/invest.pdf")
+    _check_document(body, release, ["Key figures", "Productivity index", release], range(4, 13))
+    pay = _els(shared, "gross-median-weekly-pay", "Gross median weekly pay")
+    period = max(p for (code, p) in pay if code in AUTHORITIES)
+    names = {r["code"]: r["name"] for r in client.get("/invest.json").json()["members"]}
+    lines = [
+        line
+        for p in PdfReader(io.BytesIO(body)).pages
+        for line in p.extract_text(extraction_mode="layout").splitlines()
+    ]
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith(f"Gross median weekly pay, {period[:4]}"))
+    top = next(i for i in range(at, at + 4) if all(w in lines[i] for w in ("Area", "Value", "England", "median")))
+    header = lines[top]
+    value_edge, england_edge = header.index("Value") + 5, header.index("England") + 7
+    checked = 0
+    for line in lines[top + 1 :]:
+        code = next((c for c in AUTHORITIES if line.startswith(names[c])), None)
+        if code is None:
+            if line[:1].strip():  # the next thing on the page that is not a trend sentence running on
+                break
+            continue
+        assert _close(_column_token(line, value_edge), pay[(code, period)]), (names[code], line.strip())
+        assert _close(_column_token(line, england_edge), pay[(ENGLAND, period)]), (names[code], line.strip())
+        checked += 1
+    assert checked == len(AUTHORITIES)

@@ -236,8 +236,11 @@ def test_suppressed_latest_value_shows_the_latest_value_with_its_own_judgement(c
         assert row["comparison"]["period"] == last_valued["period"] == row["trend"]["period"]
         assert row["comparison"]["judgement"] == expected
         assert "no earlier period" not in (row["trend"]["reason"] or "")
-        html = client.get(f"/areas/{code}").text
-        assert f"Latest with a value: <strong>{row['latest_with_value']['display']}</strong>" in html
+        earlier = row["latest_with_value"]
+        html = client.get(f"/areas/{code}/all").text  # the detail, one step from the short page
+        assert f"Latest with a value: <strong>{earlier['display']}</strong>" in html
+        glance = client.get(f"/areas/{code}").text  # the short page's at-a-glance row says the same
+        assert f"Latest with a value: {earlier['display']} in {earlier['period_label']}" in glance
 
 
 @pytest.mark.parametrize("code", [*SOUTH_ESSEX_LTLAS, "south-essex"])

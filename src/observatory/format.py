@@ -28,6 +28,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 NO_DATA = "no data"
+NOT_COMPARABLE = "not comparable (a total)"  # a benchmark's total beside an area's count: no benchmark at all
 DEFAULT_DECIMALS = 1
 MOST_DECIMALS = 6  # decimals_to_separate never goes beyond this
 _CONTEXT = Context(prec=400)  # room for every finite float (up to ~1.8e308) with its decimals
@@ -132,6 +133,20 @@ def value(value: float | None, unit: Unit = PLAIN, *, decimals: int | None = Non
     if text[:1] in "+-":
         sign, text = text[0], text[1:]
     return f"{sign}{unit.prefix}{text}{unit.suffix}"
+
+
+def change(difference: float | None, unit: Unit = PLAIN, *, decimals: int | None = None) -> str:
+    """A difference between two values of ``unit``, always signed: "+£1.2 million", "-£3.0"; for a percentage
+    the difference is in percentage points ("+1.3 percentage points", never "+1.3%", which reads as a relative
+    change). :data:`NO_DATA` if missing.
+
+    >>> change(1.25, Unit(suffix="%")), change(-0.04, Unit(prefix="£")), change(None)
+    ('+1.3 percentage points', '£0.0', 'no data')
+    """
+    if unit.suffix.strip() == "%":
+        text = number(difference, unit.decimals if decimals is None else decimals, signed=True)
+        return text if text == NO_DATA else f"{text} percentage points"
+    return value(difference, unit, decimals=decimals, signed=True)
 
 
 def interval(lci: float | None, uci: float | None, unit: Unit = PLAIN, *, decimals: int | None = None) -> str:

@@ -76,6 +76,18 @@ class Indicator:
     standardised: bool | None = None
     licence: str = "OGL-UK-3.0"
 
+    @property
+    def shown_subtitle(self) -> str | None:
+        """The one-line definition under the indicator's name: the publisher's subtitle where it gives one
+        (ONS ELS metadata, IoD), else — for figures the observatory derives from a publisher's counts (UK
+        Business Counts, APS, Census, DfE) — the first sentence of the observatory's own description."""
+        if self.subtitle:
+            return self.subtitle
+        if not self.description:
+            return None
+        first = self.description.strip().split(". ", 1)[0]
+        return first.removesuffix(".")
+
 
 @dataclass(frozen=True, slots=True)
 class Observation:

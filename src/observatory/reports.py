@@ -1,22 +1,27 @@
-"""Printable PDF reports of the area pages and /invest, typeset by Chromium's print-to-PDF.
+"""Printable PDF reports of an area (authority, county, region or group) and of the investor evidence pack.
 
-The page HTML is rendered by the site itself (in process, no server needed), its stylesheet inlined, and
-printed by Debian's chromium driven by Playwright on A4 with the site's print stylesheet: the same charts
-(server-rendered SVG), tables and sources as the page, with the release id and date in every page footer.
-PDFs are cached per release in ``STORE/cache/<release>/reports/`` (releases are immutable) and written
-atomically (temporary file + rename).
+Designed for paper, not printed from the web page: dedicated templates (``report_area.html``,
+``report_invest.html``, with ``static/report.css``) are filled from the same data functions as the pages
+(``area_page``, ``invest_page``), so every figure agrees with the page, its JSON and the API, and typeset by
+Debian's chromium (Playwright's print-to-PDF) on A4: a cover with the key figures, a section per programme,
+tables at the page width, spine charts with their sources, and on every page the report's title, the data
+release id and date and "Page n of N". Links are absolute (``base_url``) or plain text, so none is dead.
+PDFs are cached per release and layout in ``STORE/cache/<release>/reports/`` (releases are immutable; a change
+of the templates changes the layout hash in the file name) and written atomically (temporary file + rename).
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import os
 import re
 import tempfile
 import threading
-import warnings
 from pathlib import Path
 from typing import Any
+
+from markupsafe import Markup
 
 from observatory.store import Store
 
@@ -31,22 +36,17 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-STATIC = Path(__file__).parent / "web" / "static"
+WEB = Path(__file__).parent / "web"
+STYLESHEET = WEB / "static" / "report.css"
+LAYOUT_FILES = (STYLESHEET, *(WEB / "templates" / n for n in ("report_base.html", "report_area.html",
+                                                               "report_invest.html")), Path(__file__))  # fmt: skip
 NAME = re.compile(r"^[A-Za-z0-9-]{2,40}$")
-STYLESHEET = re.compile(r'<link rel="stylesheet" href="/static/site\.css[^"]*">')
-SCRIPT = re.compile(r'<script src="/static/[^"]*"[^>]*></script>')
+RANK = re.compile(r"ranks \d+(?:st|nd|rd|th) of \d+")
 _lock = threading.Lock()  # one Chromium at a time: a burst of report requests must not start ten browsers
 
 
 class ReportError(Exception):
     """A report could not be made (unknown area, no browser); the message is one line for the user."""
-
-
-def _inline(page_html: str) -> str:
-    """The stylesheet inlined and the scripts dropped: the printed page needs nothing from a server."""
-    css = (STATIC / "site.css").read_text(encoding="utf-8")
-    out = STYLESHEET.sub(lambda _m: f"<style>{css}</style>", page_html)
-    return SCRIPT.sub("", out)
 
 
 def render_pdf(url_or_html: str, out_path: Path, *, title: str = "", footer: str = "") -> Path:
@@ -91,10 +91,11 @@ def render_pdf(url_or_html: str, out_path: Path, *, title: str = "", footer: str
 
 
 def page_path(target: str) -> str:
-    """The site page a report prints: ``invest`` → /invest, an area code or ``south-essex`` → /areas/{code}."""
+    """The site page a report prints: ``invest`` → /invest, an area code or ``south-essex`` → /areas/{code}/all
+    (every theme in full: the area page itself is a short summary with the detail one step away)."""
     if not NAME.match(target):
         raise ReportError(f"{target[:40]!r} is not an area code, south-essex or invest")
-    return "/invest" if target == "invest" else f"/areas/{target}"
+    return "/invest" if target == "invest" else f"/areas/{target}/all"
 
 
 def report_folder(store: Store, release_id: str) -> Path:
@@ -102,28 +103,84 @@ def report_folder(store: Store, release_id: str) -> Path:
     return store.cache_root() / release_id / "reports"
 
 
-def report_pdf(app: Any, store: Store, release_id: str, target: str) -> Path:
-    """The cached PDF of a page of this release, typeset on first request.
+def layout_version() -> str:
+    """A short hash of the report templates, stylesheet and this module: part of a cached PDF's name."""
+    digest = hashlib.sha256()
+    for path in LAYOUT_FILES:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
 
-    ``app`` is the site's FastAPI app: the page is rendered through it in process, so the PDF shows exactly
-    what the page shows for that release.
+
+def report_file(store: Store, release_id: str, target: str) -> Path:
+    """Where the PDF of ``target`` for this release and the current layout is cached."""
+    return report_folder(store, release_id) / f"{target}-{layout_version()}.pdf"
+
+
+def rank_phrase(reason: str | None) -> str:
+    """The rank a comparison's reason states ("ranks 124th of 294"), or "" (the table shows it under the verdict)."""
+    found = RANK.search(reason or "")
+    return found.group(0) if found else ""
+
+
+def _source_counts(themes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each publisher named by the report's rows, with how many indicators it gives (first mention first)."""
+    counts: dict[str, int] = {}
+    for t in themes:
+        for r in t["indicators"]:
+            for org in (r.get("source_org") or "Source not stated").split("|"):
+                counts[org.strip()] = counts.get(org.strip(), 0) + 1
+    return [{"org": org, "count": n} for org, n in counts.items()]
+
+
+def report_document(app: Any, release_id: str, target: str) -> tuple[str, str]:
+    """The report's title and its HTML (one self-contained document: stylesheet inline, no scripts, no images).
+
+    ``target`` is ``invest`` or an area code or group slug. Raises ``ReportError`` for a name that is neither,
+    ``observatory.web.errors.NotFound`` for an unknown area.
     """
-    with warnings.catch_warnings():  # starlette's note about its httpx client is not the user's concern
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient
+    from observatory.web.data.areas import area_page
+    from observatory.web.data.home import HEADLINES_PER_PROGRAMME
+    from observatory.web.data.invest import invest_page
+    from observatory.web.errors import NotFound
+    from observatory.web.pages import spine_charts
 
-    path = page_path(target)
-    out = report_folder(store, release_id) / f"{target}.pdf"
+    page_path(target)
+    config = app.state.config
+    release = app.state.pool.get(release_id)
+    programmes = {t.slug for t in config.themes if t.programme}
+    cur = release.cursor()
+    try:
+        if target == "invest":
+            data = invest_page(cur, config)
+            template, title, extra = "report_invest.html", f"{data['title']}", {}
+        else:
+            try:
+                data = area_page(cur, config, target, None)
+            except NotFound as exc:
+                raise ReportError(f"there is no page /areas/{target} in release {release_id}") from exc
+            title = f"{data['area']['name']}: area report"
+            extra = {"spines": spine_charts(data, programmes, width=700), "programmes": programmes,
+                     "headlines": HEADLINES_PER_PROGRAMME, "sources": _source_counts(data["themes"])}  # fmt: skip
+            template = "report_area.html"
+    finally:
+        cur.close()
+    env = app.state.templates.env.overlay()
+    env.filters["rank_phrase"] = rank_phrase
+    document = env.get_template(template).render(
+        data=data, release=release, title=title, base_url=app.state.base_url,
+        stylesheet=Markup(STYLESHEET.read_text(encoding="utf-8")), **extra,  # noqa: S704 (our own file, not data)
+    )  # fmt: skip
+    return title, document
+
+
+def report_pdf(app: Any, store: Store, release_id: str, target: str) -> Path:
+    """The cached PDF report of ``target`` (an area code, a group slug or ``invest``) for this release, typeset on
+    first request from the report templates and the site's data functions (``app`` is the site's FastAPI app,
+    whose release pool, config and templates are used)."""
+    out = report_file(store, release_id, target)
     if out.exists():
         return out
-    with TestClient(app, raise_server_exceptions=True) as client:
-        response = client.get(path, params={"release": release_id})
-    if response.status_code == 404:
-        raise ReportError(f"there is no page {path} in release {release_id}")
-    if response.status_code != 200:
-        raise ReportError(f"{path} answered {response.status_code}")
-    found = re.search(r"<title>(.*?)</title>", response.text, re.S)
-    title = html.unescape(found.group(1).strip()) if found else path
+    title, document = report_document(app, release_id, target)
     info = store.info(release_id)
     footer = f"Data release {release_id}, built {info.created} UTC"
-    return render_pdf(_inline(response.text), out, title=title, footer=footer)
+    return render_pdf(document, out, title=title, footer=footer)

@@ -260,19 +260,28 @@ def test_southend_area_page_has_every_theme_its_gva_and_related_areas(site: Site
     data = site.json(f"/areas/{SOUTHEND}.json")
     open_page(page, site, path)
     assert norm(page.locator("h1").inner_text()) == "Southend-on-Sea"
-    h2 = headings(page, "h2")
-    missing = [t["name"] for t in data["themes"] if t["name"] not in h2]
-    assert not missing, f"themes without a heading: {missing}"
-    row = page.locator("main tr", has=page.locator(f"a[href='/indicators/{GVA}']")).first
-    cells = norm(row.inner_text())
-    assert one_decimal(value) in cells and year in cells, f"GVA row reads {cells!r}"
-    assert "Office for National Statistics" in cells or page.locator("main").get_by_text("Office for National").count()
     hrefs = set(link_hrefs(page))
+    missing = [t["name"] for t in data["themes"] if f"/areas/{SOUTHEND}/{t['slug']}" not in hrefs]
+    assert not missing, f"themes without their detail page linked from the short page: {missing}"
+    page.locator("main details.glance-theme > summary", has_text="Enterprise Growth").click()  # at a glance
+    row = page.locator("main details.glance-theme tr", has=page.locator(f"a[href='/indicators/{GVA}']")).first
+    cells = norm(row.inner_text())
+    assert one_decimal(value) in cells and year in cells, f"GVA row at a glance reads {cells!r}"
+    detail = page.context.new_page()  # one step away: the theme in full, with its source
+    try:
+        open_page(detail, site, f"/areas/{SOUTHEND}/enterprise-growth")
+        row = detail.locator("main tr", has=detail.locator(f"a[href='/indicators/{GVA}']")).first
+        cells = norm(row.inner_text())
+        assert one_decimal(value) in cells and year in cells, f"GVA row in detail reads {cells!r}"
+        assert "Office for National Statistics" in cells
+        assert detail.locator("main svg").count() >= 1, "no sparkline or spine chart on the detail page"
+    finally:
+        detail.close()
     related = [f"/areas/{p['code']}" for p in data["parents"] + data["children"] + data["neighbours"] if "code" in p]
     unlinked = [h for h in related if h not in hrefs]
     assert not unlinked, f"related areas not linked: {unlinked}"
     assert "/areas/south-essex" in hrefs and "/areas/E12000006" in hrefs, "South Essex / East of England not linked"
-    assert page.locator("main svg").count() >= 1, "no sparkline or spine chart"
+    assert page.locator("main svg").count() >= 1, "no locator map"
     for svg in page.locator("main svg").all()[:20]:
         assert norm(svg.locator("title").first.text_content()), "an SVG on the area page has no <title>"
 
@@ -296,7 +305,7 @@ NEIGHBOURHOOD_TITLES = """svg => [...svg.querySelectorAll('path')].map(p => {
 
 def test_neighbourhood_map_renders_with_a_table_alternative(site: Site, page: Any) -> None:
     site.need_page("area")
-    open_page(page, site, f"/areas/{SOUTHEND}")
+    open_page(page, site, f"/areas/{SOUTHEND}/neighbourhoods")  # one step from the area page
     svg = page.locator("section.neighbourhoods figure svg")
     assert svg.count() == 1 and svg.is_visible(), "no neighbourhood map on the authority page"
     box = svg.bounding_box()
@@ -317,7 +326,7 @@ def test_domain_picker_works_without_javascript(site: Site, no_js: Any) -> None:
     site.need_page("area")
     page = no_js.new_page()
     try:
-        open_page(page, site, f"/areas/{SOUTHEND}")
+        open_page(page, site, f"/areas/{SOUTHEND}/neighbourhoods")
         page.get_by_label("Show deprivation on").select_option("income")
         with page.expect_navigation():
             page.locator("section.neighbourhoods").get_by_role("button", name="Show").click()

@@ -143,9 +143,12 @@ def test_the_neighbourhoods_are_reachable_from_the_top_of_an_authority_page(site
     page = phone.new_page()
     try:
         open_page(page, site, "/areas/E06000033")
-        jump = page.locator("main p.jump a[href='#neighbourhoods']")
+        jump = page.locator("main p.jump a[href='/areas/E06000033/neighbourhoods']")  # one step away (issue 14)
         box = jump.bounding_box()
         assert box is not None and box["y"] < 1200, f"the link to the neighbourhoods is at y={box}"
+        jump.click()
+        page.wait_for_load_state()
+        assert page.locator("#neighbourhoods").count() == 1
         assert page.locator("#wards ~ * a[href^='/areas/E05'], #wards + details a[href^='/areas/E05']").count() >= 17
     finally:
         page.close()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher, profiles
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 from observatory.config import Config, load_config
 from observatory.officers import accounts
@@ -40,12 +40,37 @@ def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def postgres_url() -> str:
+    """The test server's URL; under pytest-xdist, a database of this worker's own on the same server.
+
+    Every PostgreSQL test empties its database first, so two workers sharing one would empty each
+    other's tables mid-test: each worker (``PYTEST_XDIST_WORKER``, e.g. ``gw0``) gets ``<name>_gw0``.
+    """
     url = os.environ.get(POSTGRES_ENV)
     if not url:
         if os.environ.get("CI"):
             pytest.fail(f"{POSTGRES_ENV} is not set: CI must test the officers' database on PostgreSQL (.ci/run)")
         pytest.skip(f"{POSTGRES_ENV} is not set (scripts/test-postgres.sh start gives one)")
-    return url
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker:
+        return url
+    if not re.fullmatch(r"gw[0-9]+", worker):
+        raise AssertionError(f"unexpected PYTEST_XDIST_WORKER {worker!r}")
+    base = make_url(url)
+    own = base.set(database=f"{base.database}_{worker}")
+    if worker not in _WORKER_DATABASES:
+        engine = create_engine(base, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as con:
+                exists = con.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own.database})
+                if exists.first() is None:
+                    con.execute(text(f'CREATE DATABASE "{own.database}"'))
+        finally:
+            engine.dispose()
+        _WORKER_DATABASES.add(worker)
+    return own.render_as_string(hide_password=False)
+
+
+_WORKER_DATABASES: set[str] = set()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

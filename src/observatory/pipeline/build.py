@@ -567,7 +567,7 @@ def _write(
                 "slug": [i.slug for i in indicators],
                 "label": [i.label for i in indicators],
                 "dataset": [i.dataset for i in indicators],
-                "subtitle": [i.subtitle for i in indicators],
+                "subtitle": [i.shown_subtitle for i in indicators],
                 "description": [i.description for i in indicators],
                 "caveats": [i.caveats for i in indicators],
                 "measure": [i.measure for i in indicators],

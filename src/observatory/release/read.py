@@ -10,6 +10,7 @@ come only from validated release ids.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
@@ -28,9 +29,17 @@ from observatory.release.schema import (
     IndicatorJudgementRow,
     IndicatorRow,
     InputRow,
+    LocationQuotientRow,
+    Lsoa21Row,
+    MapClassRow,
     MethodRow,
+    NamedPlaceRow,
+    NeighbourMedianRow,
     NeighbourRow,
+    ObservationRow,
+    PlaceSearchRow,
     ProductivityIndexRow,
+    RangeRow,
     RankRow,
     ReleaseInfoRow,
     Table,
@@ -215,6 +224,590 @@ def neighbours(cur: Cursor, area_code: str) -> list[NeighbourRow]:
 
 def productivity_index(cur: Cursor, areas: Collection[str] | None = None) -> list[ProductivityIndexRow]:
     return select(cur, schema.PRODUCTIVITY_INDEX, _where(area_code=_any(areas)))
+
+
+def latest_location_quotients(cur: Cursor, prices: str = "current") -> list[LocationQuotientRow]:
+    """Each ITL3 area's location quotients in its latest year with quotients (``prices`` current or CVM),
+    by area code, then the highest quotient first (industries without a quotient left out)."""
+    columns = schema.LOCATION_QUOTIENTS.column_list("q")
+    cur.execute(
+        f"""
+        WITH latest AS (SELECT itl3_code, max(year) AS year FROM location_quotients
+                        WHERE lq IS NOT NULL AND prices = $prices GROUP BY itl3_code)
+        SELECT {columns} FROM location_quotients q JOIN latest l USING (itl3_code, year)
+        WHERE q.lq IS NOT NULL AND q.prices = $prices
+        ORDER BY q.itl3_code, q.lq DESC, q.sic_code
+        """,  # noqa: S608 (declared names only)
+        {"prices": prices},
+    )
+    return [schema.LOCATION_QUOTIENTS.make(r) for r in cur.fetchall()]
+
+
+def map_classes(cur: Cursor, indicator: str, period: str) -> list[MapClassRow]:
+    """The classes of an indicator's map at a period, lowest first (empty: nothing to map)."""
+    return select(cur, schema.MAP_CLASSES, {"indicator": indicator, "period": period})
+
+
+@dataclass(frozen=True, slots=True)
+class MappedArea:
+    """A current local authority with its boundary (GeoJSON, WGS84) and its value at one period."""
+
+    code: str
+    name: str
+    geojson: str
+    value: float | None
+    period_label: str | None
+
+
+def mapped_areas(cur: Cursor, indicator: str, period: str) -> list[MappedArea]:
+    """Every current lower-tier authority with a boundary, by code, with its value for ``period`` (None where it
+    has none): the areas an indicator's map draws and ``map_classes`` classifies."""
+    cur.execute(
+        f"""
+        SELECT a.code, a.name, g.geojson, o.value, o.period_label
+        FROM areas a JOIN area_geometry g ON g.code = a.code
+        LEFT JOIN observations o ON o.area_code = a.code AND o.indicator = $slug AND o.period = $period
+        WHERE {CURRENT_LTLA} ORDER BY a.code
+        """,  # noqa: S608 (constant fragment)
+        {"slug": indicator, "period": period},
+    )
+    return [MappedArea(*r) for r in cur.fetchall()]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Queries the pages and the API need beyond one table's rows (joins, latest periods, counts). Each returns typed
+# rows; :func:`plain` turns any of them into the dict a page's JSON and CSV are made from.
+
+
+def plain(row: Any) -> dict[str, Any]:
+    """A typed row (any dataclass in this module or the schema) as a plain dict, field → value."""
+    return {f.name: getattr(row, f.name) for f in dataclasses.fields(row)}
+
+
+def observations_at(cur: Cursor, pairs: Collection[tuple[str, str]], codes: Collection[str]) -> list[ObservationRow]:
+    """Observations of the areas ``codes`` at the given (indicator, period) pairs (none for no pairs or codes)."""
+    if not pairs or not codes:
+        return []
+    columns = schema.OBSERVATIONS.column_list("o")
+    cur.execute(
+        f"""
+        SELECT {columns}
+        FROM observations o JOIN (SELECT unnest($i) AS i, unnest($p) AS p) k ON k.i = o.indicator AND k.p = o.period
+        WHERE o.area_code IN (SELECT unnest($c))
+        ORDER BY o.indicator, o.area_code, o.period_start
+        """,  # noqa: S608 (declared names only)
+        {"i": [p[0] for p in pairs], "p": [p[1] for p in pairs], "c": list(codes)},
+    )
+    return [schema.OBSERVATIONS.make(r) for r in cur.fetchall()]
+
+
+def observations_of(
+    cur: Cursor, *, indicators: Collection[str] | None = None, areas: Collection[str] | None = None
+) -> list[ObservationRow]:
+    """Observations (all, or of the indicators and areas named), by indicator, area and period start."""
+    return select(cur, schema.OBSERVATIONS, _where(indicator=_any(indicators), area_code=_any(areas)))
+
+
+@dataclass(frozen=True, slots=True)
+class LatestPeriod:
+    """The latest period with a value of an indicator among some areas."""
+
+    indicator: str
+    period: str
+    period_label: str
+    period_start: Any
+
+
+def latest_periods(cur: Cursor, indicators: Collection[str], codes: Collection[str]) -> dict[str, LatestPeriod]:
+    """Indicator → its latest period in which any of ``codes`` has a value (latest start; of two periods that
+    start together, the later ISO text, as the pages have always chosen)."""
+    cur.execute(
+        """
+        SELECT indicator, period, period_label, period_start
+        FROM observations WHERE indicator IN (SELECT unnest($s)) AND area_code IN (SELECT unnest($c))
+          AND value IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY indicator ORDER BY period_start DESC, period DESC) = 1
+        ORDER BY indicator
+        """,
+        {"s": list(indicators), "c": list(codes)},
+    )
+    return {r[0]: LatestPeriod(*r) for r in cur.fetchall()}
+
+
+def neighbour_medians(
+    cur: Cursor, indicator: str, period: str, codes: Collection[str]
+) -> dict[str, NeighbourMedianRow]:
+    """Area code → the median of its statistical neighbours' values of ``indicator`` at ``period``."""
+    found = select(cur, schema.NEIGHBOUR_MEDIANS, {"indicator": indicator, "period": period, "area_code": list(codes)})
+    return {r.area_code: r for r in found}
+
+
+def areas_named_like(cur: Cursor, word: str) -> list[AreaRow]:
+    """Areas whose lower-cased name contains ``word`` (a cheap pre-filter for name look-ups), by code."""
+    columns = schema.AREAS.column_list()
+    cur.execute(
+        f"SELECT {columns} FROM areas WHERE lower(name) LIKE '%' || $w || '%' ORDER BY code",  # noqa: S608
+        {"w": word.lower()},
+    )
+    return [schema.AREAS.make(r) for r in cur.fetchall()]
+
+
+def current_areas(cur: Cursor) -> list[AreaRow]:
+    """Areas that have not ended (``valid_to`` NULL), by code."""
+    return select(cur, schema.AREAS, {"valid_to": None})
+
+
+def descendants(cur: Cursor, code: str) -> set[str]:
+    """``code`` and every area within it (following area relations down, except same-as and group membership)."""
+    cur.execute(
+        """
+        WITH RECURSIVE d(code) AS (
+          SELECT $o::VARCHAR
+          UNION SELECT r.code FROM area_relations r JOIN d ON r.parent = d.code
+          WHERE r.relation NOT IN ('same-as', 'member'))
+        SELECT code FROM d
+        """,
+        {"o": code},
+    )
+    return {r[0] for r in cur.fetchall()}
+
+
+@dataclass(frozen=True, slots=True)
+class HeadlineTrend:
+    """An area's latest value of an indicator (``trends.latest``) with its changes from 1 and 5 periods back."""
+
+    area_code: str
+    name: str
+    period: str
+    period_label: str
+    value: float | None
+    change_1: float | None
+    change_1_from: str | None
+    change_5: float | None
+    change_5_from: str | None
+
+
+def headline_trends(cur: Cursor, indicator: str, codes: Collection[str]) -> list[HeadlineTrend]:
+    """For each of ``codes`` with a trend: the latest period of the indicator's main period type, its value and
+    the build's changes from exactly 1 and 5 periods earlier (None across a gap)."""
+    cur.execute(
+        """
+        SELECT l.area_code, a.name, l.period, l.period_label, l.last_value,
+               c1.change, c1.from_label, c5.change, c5.from_label
+        FROM trends l JOIN areas a ON a.code = l.area_code
+        LEFT JOIN changes c1 ON c1.indicator = l.indicator AND c1.area_code = l.area_code AND c1.period = l.period
+             AND c1.periods_back = 1
+        LEFT JOIN changes c5 ON c5.indicator = l.indicator AND c5.area_code = l.area_code AND c5.period = l.period
+             AND c5.periods_back = 5
+        WHERE l.indicator = $slug AND l.latest AND l.area_code IN (SELECT unnest($codes))
+        ORDER BY l.area_code
+        """,
+        {"slug": indicator, "codes": list(codes)},
+    )
+    return [HeadlineTrend(*r) for r in cur.fetchall()]
+
+
+def producer_counts(cur: Cursor) -> list[tuple[str, int]]:
+    """(producer, number of indicators) over the release's ``source_org`` lists ("|"-separated), most first."""
+    cur.execute(
+        "SELECT trim(p), count(*) FROM indicators, unnest(string_split(source_org, '|')) t(p) "
+        "WHERE source_org IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+    )
+    return [(str(p), int(n)) for p, n in cur.fetchall()]
+
+
+@dataclass(frozen=True, slots=True)
+class AreaShape:
+    """An area's name and boundary (GeoJSON, WGS84)."""
+
+    code: str
+    name: str
+    geojson: str
+
+
+def english_authority_shapes(cur: Cursor) -> list[AreaShape]:
+    """Current English lower-tier authorities (E06, E07, E08, E09) with their boundaries, by code."""
+    cur.execute(
+        """SELECT a.code, a.name, g.geojson FROM areas a JOIN area_geometry g ON g.code = a.code
+           WHERE a.type = 'ltla' AND a.valid_to IS NULL AND (a.code LIKE 'E06%' OR a.code LIKE 'E07%'
+                 OR a.code LIKE 'E08%' OR a.code LIKE 'E09%') ORDER BY a.code"""
+    )
+    return [AreaShape(*r) for r in cur.fetchall()]
+
+
+CURRENT_LTLA = "list_contains(a.types, 'ltla') AND a.valid_to IS NULL"  # a current lower-tier authority
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodCount:
+    """A period and how many current local authorities have a value in it."""
+
+    period: str
+    period_label: str
+    n: int
+
+
+def latest_authority_period(cur: Cursor, indicator: str) -> PeriodCount | None:
+    """The latest period in which current local authorities have values of ``indicator`` (of periods starting
+    together, the one with most authorities)."""
+    cur.execute(
+        f"""
+        SELECT o.period, any_value(o.period_label), count(*) AS n
+        FROM observations o JOIN areas a ON a.code = o.area_code
+        WHERE o.indicator = $slug AND o.value IS NOT NULL AND {CURRENT_LTLA}
+        GROUP BY o.period, o.period_start ORDER BY o.period_start DESC, n DESC LIMIT 1
+        """,  # noqa: S608 (constant fragment)
+        {"slug": indicator},
+    )
+    found = cur.fetchone()
+    return None if found is None else PeriodCount(*found)
+
+
+@dataclass(frozen=True, slots=True)
+class RankedValue:
+    """An authority's value at a period with its rank among the build's peers (None: not in the peer set)."""
+
+    code: str
+    name: str
+    value: float
+    lci_95: float | None
+    uci_95: float | None
+    status: str | None
+    rank: int | None
+    peers: int | None
+
+
+def ranking(cur: Cursor, indicator: str, period: str) -> list[RankedValue]:
+    """Every current authority (and every ranked area) with a value at ``period``: ranked ones by rank (the
+    build's ``ranks``), then the rest by value, highest first, then by name."""
+    cur.execute(
+        f"""
+        SELECT a.code, a.name, o.value, o.lci_95, o.uci_95, o.status, r.rank, r.peers
+        FROM observations o JOIN areas a ON a.code = o.area_code
+        LEFT JOIN ranks r ON r.indicator = o.indicator AND r.period = o.period AND r.area_code = o.area_code
+        WHERE o.indicator = $slug AND o.period = $period AND o.value IS NOT NULL
+          AND ({CURRENT_LTLA} OR r.rank IS NOT NULL)
+        ORDER BY r.rank NULLS LAST, o.value DESC, a.name
+        """,  # noqa: S608 (constant fragment)
+        {"slug": indicator, "period": period},
+    )
+    return [RankedValue(*r) for r in cur.fetchall()]
+
+
+def current_authorities_in(cur: Cursor, parent: str) -> list[AreaRow]:
+    """Current lower-tier authorities directly within ``parent`` (a county, region …), by name."""
+    columns = schema.AREAS.column_list("a")
+    cur.execute(
+        f"SELECT {columns} FROM area_relations r JOIN areas a ON a.code = r.code "  # noqa: S608 (declared names)
+        "WHERE r.parent = $p AND a.type = 'ltla' AND a.valid_to IS NULL ORDER BY a.name, a.code",
+        {"p": parent},
+    )
+    return [schema.AREAS.make(r) for r in cur.fetchall()]
+
+
+@dataclass(frozen=True, slots=True)
+class ParentArea:
+    """A county or region containing some authorities, and how many current authorities it holds."""
+
+    code: str
+    name: str
+    n: int
+
+
+def parents_of(cur: Cursor, codes: Collection[str]) -> list[ParentArea]:
+    """The counties, upper-tier areas and regions containing any of ``codes``, smallest first, then by name."""
+    cur.execute(
+        """
+        SELECT p.code, p.name, count(DISTINCT k.code) AS n FROM area_relations r JOIN areas p ON p.code = r.parent
+        JOIN area_relations k ON k.parent = p.code JOIN areas ka ON ka.code = k.code
+        WHERE r.code IN (SELECT unnest($c)) AND r.relation IN ('cty', 'utla', 'rgn') AND ka.type = 'ltla'
+          AND ka.valid_to IS NULL
+        GROUP BY p.code, p.name ORDER BY n, p.name
+        """,
+        {"c": list(codes)},
+    )
+    return [ParentArea(*r) for r in cur.fetchall()]
+
+
+def latest_judged_comparisons(
+    cur: Cursor, *, indicator: str | None = None, area: str | None = None, latest: bool = True
+) -> list[ComparisonRow]:
+    """Comparisons (of one indicator and/or area, or all); ``latest``: only each series' latest judged period —
+    the latest period with a comparison, i.e. with a value (as area pages show it), not a later period whose
+    value is missing or suppressed. By indicator, area, period, benchmark."""
+    columns = schema.COMPARISONS.column_list("c")
+    cur.execute(
+        f"""SELECT {columns} FROM comparisons c
+            WHERE ($i IS NULL OR indicator = $i) AND ($a IS NULL OR area_code = $a)
+              AND (NOT $latest OR period = (SELECT max_by(o.period, o.period_start) FROM observations o
+                   WHERE o.indicator = c.indicator AND o.area_code = c.area_code AND o.period IN
+                   (SELECT c2.period FROM comparisons c2 WHERE c2.indicator = c.indicator
+                    AND c2.area_code = c.area_code)))
+            ORDER BY indicator, area_code, period, benchmark_code""",  # noqa: S608 (declared names only)
+        {"i": indicator, "a": area, "latest": latest},
+    )
+    return [schema.COMPARISONS.make(r) for r in cur.fetchall()]
+
+
+def series_present(cur: Cursor, indicators: Collection[str], codes: Collection[str]) -> set[tuple[str, str]]:
+    """(indicator, area code) pairs among those asked for that have at least one observation."""
+    cur.execute(
+        "SELECT DISTINCT indicator, area_code FROM observations "
+        "WHERE indicator IN (SELECT unnest($s)) AND area_code IN (SELECT unnest($c))",
+        {"s": list(indicators), "c": list(codes)},
+    )
+    return {(str(i), str(a)) for i, a in cur.fetchall()}
+
+
+@dataclass(frozen=True, slots=True)
+class LsoaDeprivation:
+    """An LSOA of an authority with its IoD rank and decile on one domain and its population (mid-2015)."""
+
+    code: str
+    name: str
+    authority_code: str
+    authority_name: str
+    rank: int | None
+    decile: int | None
+    population: int | None
+
+
+def lsoa_deprivation(
+    cur: Cursor, authorities: Collection[str], *, rank: str, decile: str, population: str
+) -> list[LsoaDeprivation]:
+    """The LSOAs of ``authorities`` with the values of the ``rank``, ``decile`` and ``population`` indicators,
+    most deprived (rank 1) first, unranked last."""
+    cur.execute(
+        """
+        SELECT a.code, a.name, r.parent, p.name,
+               max(CASE WHEN o.indicator = $rank THEN o.value END)::INTEGER AS rank,
+               max(CASE WHEN o.indicator = $decile THEN o.value END)::INTEGER,
+               max(CASE WHEN o.indicator = $pop THEN o.value END)::INTEGER
+        FROM areas a JOIN area_relations r ON r.code = a.code AND r.relation = 'ltla'
+        JOIN areas p ON p.code = r.parent
+        LEFT JOIN observations o ON o.area_code = a.code AND o.indicator IN ($rank, $decile, $pop)
+        WHERE a.type = 'lsoa' AND r.parent IN (SELECT unnest($lads))
+        GROUP BY ALL ORDER BY rank NULLS LAST, a.code
+        """,
+        {"rank": rank, "decile": decile, "pop": population, "lads": list(authorities)},
+    )
+    return [LsoaDeprivation(*r) for r in cur.fetchall()]
+
+
+def ranges_at(cur: Cursor, pairs: Collection[tuple[str, str]]) -> list[RangeRow]:
+    """The spread of the rank peers' values at each (indicator, period) pair that has one."""
+    wanted = set(pairs)
+    if not wanted:
+        return []
+    found = select(cur, schema.RANGES, {"indicator": sorted({i for i, _ in wanted})})
+    return [r for r in found if (r.indicator, r.period) in wanted]
+
+
+# Places: wards (May 2025), neighbourhoods (MSOA 2021), 2021 LSOAs and postcodes of South Essex
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceArea:
+    """A ward or neighbourhood (MSOA 2021) with the authority it lies in."""
+
+    code: str
+    name: str
+    type: str  # ward, msoa
+    authority_code: str
+    authority_name: str
+
+
+def wards_and_msoas(cur: Cursor, codes: Collection[str] | None = None) -> list[PlaceArea]:
+    """Wards and neighbourhoods (all, or those named) with their authority: by authority name, wards first,
+    then by name."""
+    cur.execute(
+        "SELECT a.code, a.name, a.type, r.parent, p.name FROM areas a "
+        "JOIN area_relations r ON r.code = a.code AND r.relation = 'ltla' JOIN areas p ON p.code = r.parent "
+        "WHERE a.type IN ('ward', 'msoa') AND ($c IS NULL OR a.code IN (SELECT unnest($c))) "
+        "ORDER BY p.name, a.type DESC, a.name, a.code",
+        {"c": None if codes is None else list(codes)},
+    )
+    return [PlaceArea(*r) for r in cur.fetchall()]
+
+
+@dataclass(frozen=True, slots=True)
+class Lsoa21Link:
+    """A 2021 LSOA with its ward and neighbourhood, and one 2011 LSOA carried to it (best-fit lookup)."""
+
+    code: str
+    name: str
+    ward: str | None
+    ward_name: str | None
+    msoa21: str | None
+    msoa_name: str | None
+    ward_share: float | None
+    lsoa11: str | None
+    lsoa11_name: str | None
+
+
+def lsoa21_links(cur: Cursor, wards: Collection[str], msoas: Collection[str]) -> list[Lsoa21Link]:
+    """The 2021 LSOAs in any of ``wards`` or ``msoas``, one row per 2011 LSOA carried to each, by code."""
+    cur.execute(
+        """
+        SELECT l.code, l.name, l.ward, w.name, l.msoa21, m.name, l.ward_share, b.lsoa11, a11.name
+        FROM lsoa21 l LEFT JOIN areas w ON w.code = l.ward LEFT JOIN areas m ON m.code = l.msoa21
+        LEFT JOIN lsoa11_to_lsoa21 b ON b.lsoa21 = l.code LEFT JOIN areas a11 ON a11.code = b.lsoa11
+        WHERE l.ward IN (SELECT unnest($w)) OR l.msoa21 IN (SELECT unnest($m))
+        ORDER BY l.code, b.lsoa11
+        """,
+        {"w": list(wards), "m": list(msoas)},
+    )
+    return [Lsoa21Link(*r) for r in cur.fetchall()]
+
+
+@dataclass(frozen=True, slots=True)
+class AreaName:
+    code: str
+    name: str
+
+
+def msoas_of_ward(cur: Cursor, ward: str) -> list[AreaName]:
+    """The neighbourhoods (MSOA 2021) that the ward's 2021 LSOAs lie in, by name."""
+    cur.execute(
+        "SELECT DISTINCT m.code, m.name FROM lsoa21 l JOIN areas m ON m.code = l.msoa21 WHERE l.ward = $w "
+        "ORDER BY m.name, m.code",
+        {"w": ward},
+    )
+    return [AreaName(*r) for r in cur.fetchall()]
+
+
+def wards_of_msoa(cur: Cursor, msoa: str) -> list[AreaName]:
+    """The wards that the neighbourhood's 2021 LSOAs lie in, by name."""
+    cur.execute(
+        "SELECT DISTINCT w.code, w.name FROM lsoa21 l JOIN areas w ON w.code = l.ward WHERE l.msoa21 = $m "
+        "ORDER BY w.name, w.code",
+        {"m": msoa},
+    )
+    return [AreaName(*r) for r in cur.fetchall()]
+
+
+def lsoa21s(cur: Cursor, *, msoa: str) -> list[Lsoa21Row]:
+    """The 2021 LSOAs of a neighbourhood (MSOA 2021), by code."""
+    return select(cur, schema.LSOA21, {"msoa21": msoa})
+
+
+def named_places(cur: Cursor, origin: str) -> list[NamedPlaceRow]:
+    """Named places of one origin (config, parish, bua22), by name."""
+    return sorted(select(cur, schema.NAMED_PLACES, {"origin": origin}), key=lambda p: (p.name, p.slug))
+
+
+@dataclass(frozen=True, slots=True)
+class PostcodePlace:
+    """A postcode with the names of the areas it lies in."""
+
+    postcode: str
+    lat: float
+    long: float
+    lsoa21: str | None
+    msoa21: str | None
+    ward: str | None
+    authority: str | None
+    in_scope: bool
+    ward_name: str | None
+    msoa_name: str | None
+    authority_name: str | None
+    lsoa21_name: str | None
+
+
+def postcode(cur: Cursor, code: str) -> PostcodePlace | None:
+    """One postcode ("SS1 1AA") with its areas' names; None when the release does not have it."""
+    cur.execute(
+        "SELECT p.postcode, p.lat, p.long, p.lsoa21, p.msoa21, p.ward, p.authority, p.in_scope, "
+        "w.name, m.name, a.name, l.name "
+        "FROM postcodes p LEFT JOIN areas w ON w.code = p.ward LEFT JOIN areas m ON m.code = p.msoa21 "
+        "LEFT JOIN areas a ON a.code = p.authority LEFT JOIN lsoa21 l ON l.code = p.lsoa21 WHERE p.postcode = $p",
+        {"p": code},
+    )
+    found = cur.fetchone()
+    return None if found is None else PostcodePlace(*found)
+
+
+@dataclass(frozen=True, slots=True)
+class PostcodeSpread:
+    """How many postcodes of a district or sector fall in one ward and authority."""
+
+    ward: str | None
+    ward_name: str | None
+    authority: str | None
+    authority_name: str | None
+    in_scope: bool
+    n: int
+
+
+def postcode_spread(cur: Cursor, kind: str, value: str) -> list[PostcodeSpread]:
+    """Postcodes of a district ("SS0", ``kind`` "district") or sector ("SS0 7") by ward and authority."""
+    column = "district" if kind == "district" else "sector"
+    cur.execute(
+        f"SELECT p.ward, w.name, p.authority, a.name, p.in_scope, count(*) "  # noqa: S608 (a declared column)
+        f"FROM postcodes p LEFT JOIN areas w ON w.code = p.ward LEFT JOIN areas a ON a.code = p.authority "
+        f"WHERE p.{column} = $v GROUP BY ALL ORDER BY p.ward NULLS LAST, p.authority NULLS LAST",
+        {"v": value},
+    )
+    return [PostcodeSpread(*r) for r in cur.fetchall()]
+
+
+def place_search(cur: Cursor) -> list[PlaceSearchRow]:
+    """The release's place search index (towns, wards, neighbourhoods, parishes …), by key, kind, url."""
+    return select(cur, schema.PLACE_SEARCH, order="key, kind, url")
+
+
+def sibling_shapes(cur: Cursor, *, relation: str, parent: str, type: str) -> list[AreaShape]:
+    """Current areas of ``type`` related to ``parent`` by ``relation`` (e.g. the districts of a region), with
+    their boundaries, by code."""
+    cur.execute(
+        """
+        SELECT a.code, a.name, g.geojson FROM areas a JOIN area_geometry g ON g.code = a.code
+        JOIN area_relations r ON r.code = a.code AND r.relation = $rel AND r.parent = $parent
+        WHERE a.type = $type AND a.valid_to IS NULL ORDER BY a.code
+        """,
+        {"rel": relation, "parent": parent, "type": type},
+    )
+    return [AreaShape(*r) for r in cur.fetchall()]
+
+
+def shapes_within(cur: Cursor, type: str, authorities: Collection[str]) -> list[AreaShape]:
+    """Areas of ``type`` (lsoa, ward, msoa …) within ``authorities``, with their boundaries, by code."""
+    cur.execute(
+        """
+        SELECT a.code, a.name, g.geojson FROM areas a JOIN area_geometry g ON g.code = a.code
+        JOIN area_relations r ON r.code = a.code AND r.relation = 'ltla'
+        WHERE a.type = $t AND r.parent IN (SELECT unnest($l)) ORDER BY a.code
+        """,
+        {"t": type, "l": list(authorities)},
+    )
+    return [AreaShape(*r) for r in cur.fetchall()]
+
+
+@dataclass(frozen=True, slots=True)
+class TownShapes:
+    """A named place of some authorities, its size in 2021 LSOAs and the boundaries of its parts."""
+
+    name: str
+    lsoas: int
+    geojsons: list[str]
+
+
+def towns(cur: Cursor, authorities: Collection[str]) -> list[TownShapes]:
+    """The named places of ``authorities``, largest (most 2021 LSOAs) first, then by name."""
+    cur.execute(
+        """
+        WITH parts AS (
+          SELECT n.name, u.code FROM named_places n, unnest(list_concat(n.wards, n.neighbourhoods)) u(code)
+          WHERE n.authority IN (SELECT unnest($l))),
+        sizes AS (
+          SELECT p.name, count(DISTINCT l.code) AS n FROM parts p
+          JOIN lsoa21 l ON l.ward = p.code OR l.msoa21 = p.code GROUP BY p.name)
+        SELECT p.name, s.n, list(g.geojson) FROM parts p JOIN sizes s ON s.name = p.name
+        JOIN area_geometry g ON g.code = p.code GROUP BY p.name, s.n ORDER BY s.n DESC, p.name
+        """,
+        {"l": list(authorities)},
+    )
+    return [TownShapes(*r) for r in cur.fetchall()]
 
 
 def as_dicts(table: Table[R], found: list[R]) -> list[dict[str, Any]]:

@@ -29,9 +29,10 @@ import pyarrow as pa
 
 from observatory.periods import PERIOD_KIND_SQL
 
-SCHEMA_VERSION = 4  # 2: area_successors, ranges, neighbour_medians; location_quotients.exclusion; 3: business,
+SCHEMA_VERSION = 5  # 2: area_successors, ranges, neighbour_medians; location_quotients.exclusion; 3: business,
 # workforce, apprenticeship and travel-to-work detail tables (DETAIL_TABLES, BUSINESS_TABLES); 4: place tables
-# (PLACE_TABLES: lsoa21, lsoa11_to_lsoa21, postcodes, named_places, place_search)
+# (PLACE_TABLES: lsoa21, lsoa11_to_lsoa21, postcodes, named_places, place_search); 5: map_classes,
+# business_structure.exclusion
 
 R = TypeVar("R")
 
@@ -574,6 +575,21 @@ class RangeRow:
 
 
 @dataclass(frozen=True, slots=True)
+class MapClassRow:
+    """One class of an indicator's choropleth at one period: values from ``lower`` up to ``upper`` (a value on an
+    inner break belongs to the class above), among the ``areas`` current local authorities with a boundary and
+    a value (stats/classes.py)."""
+
+    indicator: str
+    period: str
+    class_no: int  # 1 = lowest values
+    lower: float
+    upper: float
+    areas: int
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
 class NeighbourMedianRow:
     """Median of an area's statistical neighbours' values for one indicator and period (``neighbours`` of them)."""
 
@@ -627,6 +643,7 @@ SHIFT_SHARE = declare("shift_share", ShiftShareRow, order="itl3_code, base_year,
 AREA_SUCCESSORS = declare("area_successors", AreaSuccessorRow, order="code", primary_key=("code",))
 RANGES = declare("ranges", RangeRow, order="indicator, period")
 NEIGHBOUR_MEDIANS = declare("neighbour_medians", NeighbourMedianRow, order="area_code, indicator, period")
+MAP_CLASSES = declare("map_classes", MapClassRow, order="indicator, period, class_no")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -741,7 +758,7 @@ PLACE_TABLES: tuple[Table[Any], ...] = (LSOA21, LSOA11_TO_LSOA21, POSTCODES, NAM
 
 DERIVED_TABLES: tuple[Table[Any], ...] = (
     INDICATOR_JUDGEMENTS, METHODS, AREA_SUCCESSORS, RANKS, RANGES, COMPARISONS, TRENDS, CHANGES, AGGREGATES,
-    NEIGHBOURS, NEIGHBOUR_EXCLUSIONS, NEIGHBOUR_INDICATORS, NEIGHBOUR_MEDIANS, PRODUCTIVITY_INDEX,
+    NEIGHBOURS, NEIGHBOUR_EXCLUSIONS, NEIGHBOUR_INDICATORS, NEIGHBOUR_MEDIANS, PRODUCTIVITY_INDEX, MAP_CLASSES,
 )  # fmt: skip
 GVA_TABLES: tuple[Table[Any], ...] = (GVA_INDUSTRY, LOCATION_QUOTIENTS, SHIFT_SHARE)
 
@@ -855,6 +872,7 @@ class BusinessStructureRow:
     england_share: float | None
     lq: float | None
     representation: str | None  # over, under (stats/business.METHOD) or None
+    exclusion: str | None  # why a sector's quotient is not read as over-representation (stats/business.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,19 +22,39 @@ from __future__ import annotations
 
 import duckdb
 
+from observatory import format as nf
 from observatory.config import Config
 from observatory.release import schema
 from observatory.sources.nomis_xlsx import RATE_INTERVAL_METHOD
 
 ENGLAND = "E92000001"
 MIN_COUNT = 50  # a sector enters a shortlist only with at least this many enterprises (area or expected)
+MIN_SHARE = 0.01  # the same threshold as for GVA location quotients (stats/productivity.MIN_SHARE)
+EXCLUSION_RULE = (
+    "Enterprise-count location quotients are not read as a sector's over-representation for a sector with fewer "
+    f"than {MIN_COUNT} enterprises in the area (counts are rounded to 5, so a small sector's quotient can move a "
+    "long way on rounding alone) or with less than 1% of the area's enterprises (too small for a high quotient to "
+    "mean a strength, as for the GVA quotients). Such sectors keep their quotient in the tables, with the reason."
+)
 METHOD = (
     "Location quotient of enterprise counts: the sector's share of the area's enterprises divided by its share "
     "of England's, both from UK Business Counts (all size bands; shares of the sum of the 18 industry groups). "
     f"A sector is called over-represented at a quotient of 1.2 or more with at least {MIN_COUNT} enterprises in "
     f"the area, and under-represented at 0.8 or less where at least {MIN_COUNT} would be expected at England's "
-    "share: counts are rounded to 5, so quotients of small sectors are not meaningful."
+    "share: counts are rounded to 5, so quotients of small sectors are not meaningful. " + EXCLUSION_RULE
 )
+
+
+def exclusion(count: float | None, share: float | None) -> str | None:
+    """Why a sector's enterprise-count quotient is not read as over-representation (see ``EXCLUSION_RULE``)."""
+    if count is None or count < MIN_COUNT:
+        return f"fewer than {MIN_COUNT} enterprises (counts are rounded to 5)"
+    if share is None or share < MIN_SHARE:
+        return (
+            f"{nf.number(None if share is None else 100 * share, 1)}% of the area's enterprises, below the 1% threshold"
+        )
+    return None
+
 
 # Method ids for /methodology (joined to the release's ``methods`` table by stats/derive.py).
 METHODS: dict[str, tuple[str, str]] = {
@@ -85,14 +105,24 @@ def write_business(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         SELECT c.area_code, c.year, c.industry_code, c.industry, c.size_band, c.count, c.area_total, c.share,
                e.count, e.area_total, e.share, c.share / nullif(e.share, 0),
                CASE WHEN c.size_band <> 'total' OR c.industry_code = '00' THEN NULL
-                    WHEN c.share / nullif(e.share, 0) >= 1.2 AND c.count >= $min THEN 'over'
-                    WHEN c.share / nullif(e.share, 0) <= 0.8 AND e.share * c.area_total >= $min THEN 'under' END
+                    WHEN c.share / nullif(e.share, 0) >= 1.2 AND c.count >= $min AND c.share >= $min_share THEN 'over'
+                    WHEN c.share / nullif(e.share, 0) <= 0.8 AND e.share * c.area_total >= $min THEN 'under' END,
+               NULL
         FROM shares c LEFT JOIN shares e
           ON e.area_code = $england AND e.year = c.year AND e.industry_code = c.industry_code
              AND e.size_band = c.size_band
         ORDER BY c.area_code, c.year, c.industry_code, c.size_band
         """,
-        {"england": ENGLAND, "min": MIN_COUNT},
+        {"england": ENGLAND, "min": MIN_COUNT, "min_share": MIN_SHARE},
+    )
+    sectors = con.execute(
+        "SELECT area_code, year, industry_code, count, share FROM business_structure "
+        "WHERE size_band = 'total' AND industry_code <> '00'"
+    ).fetchall()
+    con.executemany(
+        "UPDATE business_structure SET exclusion = ? WHERE area_code = ? AND year = ? AND industry_code = ? "
+        "AND size_band = 'total'",
+        [(why, a, y, i) for a, y, i, count, share in sectors if (why := exclusion(count, share)) is not None],
     )
     con.execute(
         """

@@ -25,7 +25,7 @@ from observatory.periods import PERIOD_KIND_SQL, main_period_kind, period_kind
 from observatory.release import schema
 from observatory.sources.gva_itl3 import industry_letters, read_gva_itl3
 from observatory.stats import aggregate as agg
-from observatory.stats import business
+from observatory.stats import business, classes
 from observatory.stats import compare as cmp
 from observatory.stats import neighbours as nb
 from observatory.stats import productivity as prod
@@ -167,6 +167,7 @@ def derive(
     con.execute(SUCCESSORS_SQL)
     con.execute(RANKS_SQL)
     con.execute(RANGES_SQL)
+    classes.write_map_classes(con)
     lap("ranks")
 
     groups = {g.slug: list(g.members) for g in config.groups}
@@ -316,6 +317,7 @@ def all_methods() -> dict[str, tuple[str, str]]:
         "+ 1, so rank 1 is always in the highest fifth.",
     )
     methods[nb.METHOD_ID] = ("Statistical neighbours", nb.METHOD)
+    methods[classes.METHOD] = ("Map classes", classes.DESCRIPTION)
     return methods
 
 

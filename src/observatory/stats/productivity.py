@@ -63,6 +63,19 @@ EXCLUSION_RULE = (
 )
 
 
+TOP_STRENGTHS = 5
+STRENGTH_RULE = (
+    "A sector strength is an industry with a location quotient above 1 (a larger share of the area's GVA than of "
+    "the UK's) that the rule above does not exclude. The five highest are listed; where fewer than five "
+    "industries qualify, only those are listed and the page says so."
+)
+
+
+def is_strength(lq: float | None, exclusion: str | None) -> bool:
+    """Whether an industry may be called a sector strength: a quotient above 1 and not excluded."""
+    return lq is not None and lq > 1 and exclusion is None
+
+
 def market_basis(industries: Mapping[str, float], imputed: float | None) -> dict[str, float]:
     """The 18 broad industries with owner-occupiers' imputed rental taken out of real estate (L).
 

@@ -134,9 +134,7 @@ def line_chart_spec(
     series: Sequence[Series],
     *,
     y_title: str,
-    unit_prefix: str = "",
-    unit_suffix: str = "",
-    decimals: int = 1,
+    unit: nf.Unit = nf.PLAIN,
     highlight: Sequence[str] = (),
     band_codes: Collection[str] | None = None,
     width: int = 600,
@@ -169,8 +167,8 @@ def line_chart_spec(
                 bands.append({"s": name, "x": day, "lo": p.lci, "hi": p.uci})
     ticks = _tick_periods(sorted(periods.items()), width // 2 if narrow else width)
     lookup = json.dumps({str(day): label for day, label in ticks}, ensure_ascii=False)
-    fmt = _d3_format(decimals)
-    y_label = f"{json.dumps(unit_prefix)} + format(datum.value, '{fmt}') + {json.dumps(unit_suffix)}"
+    fmt = _d3_format(unit.decimals)
+    y_label = f"{json.dumps(unit.prefix)} + format(datum.value, '{fmt}') + {json.dumps(unit.suffix)}"
 
     def scale(key: str) -> alt.Scale:
         return alt.Scale(domain=names, range=[st[key] for st in styles])
@@ -235,13 +233,13 @@ def _finite(v: float | None) -> bool:
     return v is not None and math.isfinite(v)
 
 
-def _series_sentence(name: str, s: Series, prefix: str, suffix: str, decimals: int) -> str:
+def _series_sentence(name: str, s: Series, unit: nf.Unit) -> str:
     known = [p for p in sorted(s.points, key=lambda p: p.period_start) if p.value is not None]
     if not known:
         return f"{name}: no data"
     first, last = known[0], known[-1]
-    fv = nf.value(first.value, nf.Unit(prefix, suffix, decimals))
-    lv = nf.value(last.value, nf.Unit(prefix, suffix, decimals))
+    fv = nf.value(first.value, unit)
+    lv = nf.value(last.value, unit)
     if first is last:
         return f"{name}: {lv} in {last.period_label}"
     return f"{name} from {fv} in {first.period_label} to {lv} in {last.period_label}"
@@ -251,9 +249,7 @@ def describe_line_chart(
     series: Sequence[Series],
     *,
     title: str,
-    prefix: str = "",
-    suffix: str = "",
-    decimals: int = 1,
+    unit: nf.Unit = nf.PLAIN,
     highlight: Sequence[str] = (),
     banded: Sequence[str] = (),
 ) -> str:
@@ -267,7 +263,7 @@ def describe_line_chart(
     drawn = [s for s in series if any(p.value is not None for p in s.points)]
     empty = [s.name for s in series if s not in drawn]
     names = _legend_names(drawn)
-    parts = [_series_sentence(n, s, prefix, suffix, decimals) for n, s in zip(names, drawn, strict=True)]
+    parts = [_series_sentence(n, s, unit) for n, s in zip(names, drawn, strict=True)]
     text = f"Line chart of {title}, {span}, for {len(drawn)} area{'s' if len(drawn) != 1 else ''}; "
     text += "; ".join(parts) + "."
     if empty:
@@ -286,9 +282,7 @@ def line_chart(
     *,
     title: str,
     y_title: str,
-    unit_prefix: str = "",
-    unit_suffix: str = "",
-    decimals: int = 1,
+    unit: nf.Unit = nf.PLAIN,
     highlight: Sequence[str] = (),
     chart_id: str | None = None,
     band_codes: Collection[str] | None = None,
@@ -306,9 +300,7 @@ def line_chart(
     spec = line_chart_spec(
         series,
         y_title=y_title,
-        unit_prefix=unit_prefix,
-        unit_suffix=unit_suffix,
-        decimals=decimals,
+        unit=unit,
         highlight=highlight,
         band_codes=band_codes,
         width=width,
@@ -321,9 +313,7 @@ def line_chart(
     desc = describe_line_chart(
         series,
         title=title,
-        prefix=unit_prefix,
-        suffix=unit_suffix,
-        decimals=decimals,
+        unit=unit,
         highlight=highlight,
         banded=band_series(drawn, highlight, band_codes),
     )
@@ -507,9 +497,8 @@ class SpineRow:
     p_max: float | None
     judgement: Judgement = "not-tested"
     polarity: Polarity = "no-judgement"
-    unit_prefix: str = ""
-    unit_suffix: str = ""
-    decimals: int = 1
+    unit: nf.Unit = nf.PLAIN
+    england_note: str | None = None  # said instead of England's value where it is no benchmark (a total)
 
 
 def spine_position(row: SpineRow, value: float) -> float | None:
@@ -569,8 +558,7 @@ def spine_chart(rows: Sequence[SpineRow], *, title: str, chart_id: str | None = 
     the vertical line is England, the marker is the area, coloured *and* shaped by its judgement.
     """
     cid = chart_id or auto_id("spine", title, rows)
-    shown = [nf.value(v, nf.Unit(r.unit_prefix, r.unit_suffix, r.decimals)) for r in rows
-             for v in (r.area_value, r.england_value)]  # fmt: skip
+    shown = [nf.value(v, r.unit) for r in rows for v in (r.area_value, r.england_value)]
     # the value columns fit the longest figure ("£2,488.9 million"): about 7.5 px a character at 13 px Arial
     label_w, value_w, gap = 250, max(80, round(7.5 * max(map(len, shown), default=0)) + 12), 12
     spine_x = label_w + 2 * value_w + gap
@@ -590,9 +578,8 @@ def spine_chart(rows: Sequence[SpineRow], *, title: str, chart_id: str | None = 
         for j, line in enumerate(lines):
             ly = cy + 4 + (j - (len(lines) - 1) / 2) * 15
             body.append(f'<text x="4" y="{ly:.1f}">{escape(line)}</text>')
-        fmt = (row.unit_prefix, row.unit_suffix, row.decimals)
-        area_txt = nf.value(row.area_value, nf.Unit(*fmt))
-        eng_txt = nf.value(row.england_value, nf.Unit(*fmt))
+        area_txt = nf.value(row.area_value, row.unit)
+        eng_txt = row.england_note or nf.value(row.england_value, row.unit)
         body.append(f'<text x="{label_w + value_w - 6}" y="{cy + 4:.1f}" text-anchor="end">{escape(area_txt)}</text>')
         body.append(
             f'<text x="{label_w + 2 * value_w - 6}" y="{cy + 4:.1f}" text-anchor="end">{escape(eng_txt)}</text>'
@@ -620,7 +607,7 @@ def spine_chart(rows: Sequence[SpineRow], *, title: str, chart_id: str | None = 
         verdict = JUDGEMENT_TEXT[judgement]
         rng = ""
         if row.p_min is not None and row.p_max is not None:
-            rng = f"; authorities range {nf.value(row.p_min, nf.Unit(*fmt))} to {nf.value(row.p_max, nf.Unit(*fmt))}"
+            rng = f"; authorities range {nf.value(row.p_min, row.unit)} to {nf.value(row.p_max, row.unit)}"
         note = ", neither higher nor lower is better (higher is to the right)" if row.polarity == "no-judgement" else ""
         tip = f"{row.label}: {area_txt} (England {eng_txt}{rng}) \u2014 {verdict}{note}"
         mx = px(row.area_value)

@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 import shapely
 
+from observatory.release import read
 from observatory.web.data.common import SOUTH_ESSEX
 from observatory.web.maps import project
 
@@ -43,11 +44,7 @@ def flow_map_svg(cur: duckdb.DuckDBPyConnection, data: dict[str, Any]) -> str:
     focus = data["area"]["code"]
     members = [c["code"] for c in data["choices"] if c["code"] != SOUTH_ESSEX]
     ends = members if focus == SOUTH_ESSEX else [focus]
-    found = cur.execute(
-        """SELECT a.code, a.name, g.geojson FROM areas a JOIN area_geometry g ON g.code = a.code
-           WHERE a.type = 'ltla' AND a.valid_to IS NULL AND (a.code LIKE 'E06%' OR a.code LIKE 'E07%'
-                 OR a.code LIKE 'E08%' OR a.code LIKE 'E09%')"""
-    ).fetchall()
+    found = [(s.code, s.name, s.geojson) for s in read.english_authority_shapes(cur)]
     box = shapely.box(*FRAME)
     shapes: dict[str, tuple[str, shapely.Geometry]] = {}
     for code, name, geojson in found:

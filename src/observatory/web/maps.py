@@ -412,20 +412,12 @@ class Classes:
         return min(int(np.searchsorted(np.array(inner), value, side="right")), len(self.colours) - 1)
 
 
-def quantile_classes(values: Sequence[float | None], n: int = 5) -> Classes:
-    """Up to ``n`` classes with equal numbers of areas; fewer when the values have fewer distinct levels."""
-    known = np.array([v for v in values if v is not None and math.isfinite(v)], dtype=float)
-    if known.size == 0:
-        return Classes(breaks=(), colours=())
-    qs = np.quantile(known, np.linspace(0, 1, n + 1))
-    breaks = [float(qs[0])]
-    for q in qs[1:]:
-        if float(q) > breaks[-1]:
-            breaks.append(float(q))
-    if len(breaks) == 1:  # every value equal: one class
-        breaks.append(breaks[0])
+def classes_of(breaks: Sequence[float]) -> Classes:
+    """The palette over the build's class breaks (``map_classes``, stats/classes.py): ``len(breaks) - 1``
+    classes, spread across the palette so light still means low and dark high; no breaks, no classes."""
     k = len(breaks) - 1
-    # Spread the palette across fewer classes so light still means low and dark high.
+    if k < 1:
+        return Classes(breaks=(), colours=())
     picks = [round(i * (len(PALETTE) - 1) / (k - 1)) for i in range(k)] if k > 1 else [len(PALETTE) // 2]
     return Classes(breaks=tuple(breaks), colours=tuple(PALETTE[i] for i in picks))
 
@@ -434,11 +426,11 @@ def quantile_classes(values: Sequence[float | None], n: int = 5) -> Classes:
 # Rendering
 
 
-def _title(area: MapArea, prefix: str, suffix: str, decimals: int) -> str:
+def _title(area: MapArea, unit: nf.Unit) -> str:
     if area.value is None:
         return f"{area.name}: no data"
     period = f" ({area.period_label})" if area.period_label else ""
-    return f"{area.name}: {nf.value(area.value, nf.Unit(prefix, suffix, decimals))}{period}"
+    return f"{area.name}: {nf.value(area.value, unit)}{period}"
 
 
 def _hatch(pid: str, size: float) -> str:
@@ -452,11 +444,10 @@ def _hatch(pid: str, size: float) -> str:
 def choropleth(
     features: Sequence[MapArea],
     *,
+    breaks: Sequence[float],
     title: str,
     legend_title: str,
-    unit_prefix: str = "",
-    unit_suffix: str = "",
-    decimals: int = 1,
+    unit: nf.Unit = nf.PLAIN,
     outline: Collection[str] = (),
     inset: Collection[str] = (),
     chart_id: str | None = None,
@@ -464,14 +455,15 @@ def choropleth(
     inset_label: str = "South Essex enlarged",
     width: int = 560,
 ) -> str:
-    """A choropleth of ``features`` in 5 quantile classes, ``outline`` areas drawn thick on top, with an inset.
+    """A choropleth of ``features`` in the classes between ``breaks`` (the build's ``map_classes``, see
+    :func:`classes_of`), ``outline`` areas drawn thick on top, with an inset; values written in ``unit``.
 
     One ``<path>`` with a ``<title>`` per area that has geometry (the inset's copies carry none, so each
     area is named once); "no data" is hatched and has its own legend entry.
     """
     layout = _layout(features, inset, legend_rows=len(PALETTE) + 4)  # 2 title lines, classes, no data, outline
     cid = chart_id or auto_id("map", title, _layout_key(features, inset))
-    classes = quantile_classes([f.value for f in features if f.code in layout.paths])
+    classes = classes_of(breaks)
     by_class: dict[int | None, list[MapArea]] = {}
     for f in features:
         if layout.paths.get(f.code):
@@ -486,7 +478,7 @@ def choropleth(
         f'viewBox="{ox} {oy} {vw} {vh}" role="img" aria-labelledby="{cid}-title" aria-describedby="{cid}-desc" '
         f'focusable="false" font-family="{FONT}" fill="{TEXT}">',
         f'<title id="{cid}-title">{escape(title)}</title>',
-        f'<desc id="{cid}-desc">{escape(_describe(features, layout, classes, legend_title, unit_prefix, unit_suffix, decimals, outline, outline_label))}</desc>',  # noqa: E501
+        f'<desc id="{cid}-desc">{escape(_describe(features, layout, classes, legend_title, unit, outline, outline_label))}</desc>',  # noqa: E501
         f"<defs>{_hatch(nd, font * 0.45)}</defs>",
         f'<g class="areas" stroke="#fff" stroke-width="{font / 30:.2f}" stroke-linejoin="round" fill-rule="evenodd">',
     ]
@@ -497,7 +489,7 @@ def choropleth(
         fill = f"url(#{nd})" if k is None else classes.colours[k]
         out.append(f'<g fill="{fill}" data-class="{"none" if k is None else k + 1}">')
         for f in members:
-            tip = escape(_title(f, unit_prefix, unit_suffix, decimals))
+            tip = escape(_title(f, unit))
             out.append(f'<path d="{layout.paths[f.code]}"><title>{tip}</title></path>')
         out.append("</g>")
     out.append("</g>")
@@ -506,9 +498,7 @@ def choropleth(
         out.append(_outline_group([layout.paths[c] for c in outlined], outlined, font / 6))
     if layout.inset is not None:
         out.append(_render_inset(layout, features, classes, outline, nd, inset_label))
-    out.append(
-        _legend(layout, classes, legend_title, unit_prefix, unit_suffix, decimals, nd, bool(outlined), outline_label)
-    )
+    out.append(_legend(layout, classes, legend_title, unit, nd, bool(outlined), outline_label))
     out.append("</svg>")
     return "".join(out)
 
@@ -573,9 +563,7 @@ def _legend(
     layout: _Layout,
     classes: Classes,
     legend_title: str,
-    prefix: str,
-    suffix: str,
-    decimals: int,
+    unit: nf.Unit,
     nd: str,
     outlined: bool,
     outline_label: str,
@@ -590,8 +578,8 @@ def _legend(
     y += row * (len(lines) - 1)
     entries: list[tuple[str, str, str]] = []
     for k, colour in enumerate(classes.colours):
-        lo = nf.value(classes.breaks[k], nf.Unit(prefix, suffix, decimals))
-        hi = nf.value(classes.breaks[k + 1], nf.Unit(prefix, suffix, decimals))
+        lo = nf.value(classes.breaks[k], unit)
+        hi = nf.value(classes.breaks[k + 1], unit)
         entries.append((str(k + 1), colour, lo if lo == hi else f"{lo} to {hi}"))
     entries.append(("none", f"url(#{nd})", "No data"))
     for i, (key, fill, label) in enumerate(entries):
@@ -631,9 +619,7 @@ def _describe(
     layout: _Layout,
     classes: Classes,
     legend_title: str,
-    prefix: str,
-    suffix: str,
-    decimals: int,
+    unit: nf.Unit,
     outline: Collection[str],
     outline_label: str,
 ) -> str:
@@ -641,8 +627,8 @@ def _describe(
     missing = sum(1 for f in drawn if f.value is None)
     text = f"Map of {len(drawn)} areas coloured by {legend_title}"
     if classes.colours:
-        lo = nf.value(classes.breaks[0], nf.Unit(prefix, suffix, decimals))
-        hi = nf.value(classes.breaks[-1], nf.Unit(prefix, suffix, decimals))
+        lo = nf.value(classes.breaks[0], unit)
+        hi = nf.value(classes.breaks[-1], unit)
         text += f" in {len(classes.colours)} classes with equal numbers of areas, from {lo} to {hi}; darker is higher"
     text += "."
     if missing:
@@ -650,7 +636,7 @@ def _describe(
     by_code = {f.code: f for f in drawn}
     ring = [by_code[c] for c in outline if c in by_code]
     if ring:
-        values = "; ".join(_title(f, prefix, suffix, decimals) for f in ring)
+        values = "; ".join(_title(f, unit) for f in ring)
         text += f" {outline_label} is outlined: {values}."
     if layout.inset is not None:
         text += " An inset enlarges it with its neighbours."

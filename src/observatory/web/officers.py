@@ -22,9 +22,9 @@ from observatory.officers import accounts, audit, progress, uploads
 from observatory.officers.auth import PRE_COOKIE, SESSION_COOKIE, SESSION_LENGTH, new_pre_session
 from observatory.officers.models import ROLES, STATUS_LABELS, STATUSES, Upload, User
 from observatory.officers.service import Officers
+from observatory.release import read
 from observatory.strategy import Action, ActionPlan, load_action_plan
 from observatory.web import charts
-from observatory.web.data.common import rows
 
 router = APIRouter(prefix="/officers", include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
@@ -300,8 +300,7 @@ def _org_choices(request: Request, user: User) -> list[tuple[str, str]]:
     release = request.app.state.pool.get(None)
     cur = release.cursor()
     try:
-        found = rows(cur, "SELECT code, name FROM areas WHERE code IN (SELECT unnest($c))", {"c": codes})
-        names = {r["code"]: r["name"] for r in found}
+        names = read.area_names(cur, codes)
     finally:
         cur.close()
     return [(c, names.get(c, c)) for c in codes]
@@ -312,13 +311,8 @@ def _release_facts(request: Request, org_code: str) -> tuple[set[str], set[str]]
     release = request.app.state.pool.get(None)
     cur = release.cursor()
     try:
-        inside = {r["code"] for r in rows(cur, """
-            WITH RECURSIVE d(code) AS (
-              SELECT $o::VARCHAR
-              UNION SELECT r.code FROM area_relations r JOIN d ON r.parent = d.code
-              WHERE r.relation NOT IN ('same-as', 'member'))
-            SELECT code FROM d""", {"o": org_code})}  # fmt: skip
-        taken = {r["slug"] for r in rows(cur, "SELECT slug FROM indicators WHERE dataset NOT LIKE 'local-%'")}
+        inside = read.descendants(cur, org_code)
+        taken = {i.slug for i in read.indicators(cur) if not i.dataset.startswith("local-")}
     finally:
         cur.close()
     return inside, taken

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from observatory import format as nf
 from observatory.officers.uploads import LONDON
+from observatory.release import read
 from observatory.strategy import load_action_plan
 from observatory.web import charts, maps
 from observatory.web.catalog import indicator_jsonld
@@ -25,8 +26,9 @@ from observatory.web.data.areas import area_index, area_page
 from observatory.web.data.changes import changes_page
 from observatory.web.data.common import parse_codes
 from observatory.web.data.compare import added_view, compare_page, parse_slugs
+from observatory.web.data.glance import section_page
 from observatory.web.data.home import home_page
-from observatory.web.data.indicators import CURRENT_LTLA, indicator_list, indicator_page
+from observatory.web.data.indicators import indicator_list, indicator_page
 from observatory.web.data.neighbourhoods import map_title, neighbourhood_table
 from observatory.web.data.places import MSOA, WARD, custom_page, place_page
 from observatory.web.data.search import search_page
@@ -229,7 +231,7 @@ def area(request: Request, name: str) -> Response:
         return RedirectResponse(f"/areas/{by_name(request, code)}{suffix}{query}", status_code=308)
     domain = request.query_params.get("domain")
     return page(request, name, "area.html", lambda cur: area_page(cur, cfg, code, domain), code,
-                extra=area_charts, cache_key=f"area:{code}:{domain or ''}")  # fmt: skip
+                extra=area_overview_maps, cache_key=f"area:{code}:{domain or ''}")  # fmt: skip
 
 
 def by_name(request: Request, slug: str) -> str:
@@ -347,11 +349,6 @@ def accessibility(request: Request, fmt: str = "html") -> Response:
 # Charts and maps: server-rendered SVG for the HTML only (the .json/.csv carry the same numbers as data)
 
 
-def _unit(ind: dict[str, Any]) -> tuple[str, str, int]:
-    unit = nf.unit_of(ind)
-    return unit.prefix, unit.suffix, unit.decimals
-
-
 def chart_series(payload: dict[str, Any]) -> tuple[list[charts.Series], str | None, int]:
     """The indicator page's series as chart input, on the page's most common period length only (mixing one-
     and three-year figures on one line would mislead): (series, that duration, how many durations there are)."""
@@ -376,10 +373,9 @@ def chart_spec(payload: dict[str, Any], config: Any, *, narrow: bool = False) ->
     Each South Essex authority keeps its colour (its place in ``areas_of_interest``), each comparator its grey.
     """
     ind = payload["indicator"]
-    prefix, suffix, decimals = _unit(ind)
     series, _, _ = chart_series(payload)
     return charts.line_chart_spec(
-        series, y_title=ind.get("unit_label") or "", unit_prefix=prefix, unit_suffix=suffix, decimals=decimals,
+        series, y_title=ind.get("unit_label") or "", unit=nf.unit_of(ind),
         highlight=list(config.areas_of_interest), comparators=payload["comparators"],
         width=300 if narrow else 600, height=260 if narrow else 300, narrow=narrow,
     )  # fmt: skip
@@ -389,15 +385,14 @@ def indicator_charts(release: Release, payload: dict[str, Any], config: Any) -> 
     """The line chart of the chosen areas (wide, and narrow for phones) and the map of every current authority,
     cached per release; the areas chosen that have no data for the indicator are named (``chart_missing``)."""
     ind = payload["indicator"]
-    prefix, suffix, decimals = _unit(ind)
     series, main, n_durations = chart_series(payload)
     chosen = ",".join(payload["selected"])
     scope = cache_scope(release, config)
 
     def line(narrow: bool) -> str:
         return charts.line_chart(
-            series, title=f"{ind['label']} over time", y_title=ind.get("unit_label") or "", unit_prefix=prefix,
-            unit_suffix=suffix, decimals=decimals, highlight=list(config.areas_of_interest),
+            series, title=f"{ind['label']} over time", y_title=ind.get("unit_label") or "", unit=nf.unit_of(ind),
+            highlight=list(config.areas_of_interest),
             comparators=payload["comparators"], chart_id="chart-over-time-narrow" if narrow else "chart-over-time",
             width=300 if narrow else 600, height=260 if narrow else 300, narrow=narrow,
         )  # fmt: skip
@@ -419,18 +414,22 @@ def map_features(release: Release, slug: str, period: str) -> list[maps.MapArea]
     """Every current local authority with its boundary and its value for ``period`` (None where missing)."""
     cur = release.cursor()
     try:
-        cur.execute(
-            f"""
-            SELECT a.code, a.name, g.geojson, o.value, o.period_label
-            FROM areas a JOIN area_geometry g ON g.code = a.code
-            LEFT JOIN observations o ON o.area_code = a.code AND o.indicator = $slug AND o.period = $period
-            WHERE {CURRENT_LTLA} ORDER BY a.code
-            """,  # noqa: S608 (constant fragment)
-            {"slug": slug, "period": period},
-        )
-        return [maps.MapArea(*row) for row in cur.fetchall()]
+        return [
+            maps.MapArea(f.code, f.name, f.geojson, f.value, f.period_label)
+            for f in read.mapped_areas(cur, slug, period)
+        ]
     finally:
         cur.close()
+
+
+def map_breaks(release: Release, slug: str, period: str) -> list[float]:
+    """The build's class breaks of the indicator's map at ``period`` (``map_classes``; empty: no classes)."""
+    cur = release.cursor()
+    try:
+        found = read.map_classes(cur, slug, period)
+    finally:
+        cur.close()
+    return [found[0].lower, *(c.upper for c in found)] if found else []
 
 
 def indicator_map_title(payload: dict[str, Any]) -> str:
@@ -440,12 +439,11 @@ def indicator_map_title(payload: dict[str, Any]) -> str:
 def indicator_map(release: Release, payload: dict[str, Any], config: Any) -> str:
     """The choropleth of the latest period's values, South Essex outlined and in an inset."""
     ind, latest = payload["indicator"], payload["latest"]
-    prefix, suffix, decimals = _unit(ind)
     ours = list(config.areas_of_interest)
     return maps.choropleth(
-        map_features(release, ind["slug"], latest["period"]), title=indicator_map_title(payload),
-        legend_title=ind.get("unit_label") or ind["label"], unit_prefix=prefix, unit_suffix=suffix,
-        decimals=decimals, outline=ours, inset=ours, chart_id="map-by-area",
+        map_features(release, ind["slug"], latest["period"]), breaks=map_breaks(release, ind["slug"], latest["period"]),
+        title=indicator_map_title(payload), legend_title=ind.get("unit_label") or ind["label"], unit=nf.unit_of(ind),
+        outline=ours, inset=ours, chart_id="map-by-area",
     )  # fmt: skip
 
 
@@ -471,15 +469,10 @@ def locator_map(release: Release, payload: dict[str, Any]) -> tuple[str, str] | 
         return None
     cur = release.cursor()
     try:
-        cur.execute(
-            """
-            SELECT a.code, a.name, g.geojson FROM areas a JOIN area_geometry g ON g.code = a.code
-            JOIN area_relations r ON r.code = a.code AND r.relation = $rel AND r.parent = $parent
-            WHERE a.type = $type AND a.valid_to IS NULL ORDER BY a.code
-            """,
-            {"rel": parent["relation"], "parent": parent["code"], "type": a["type"]},
-        )
-        found = cur.fetchall()
+        found = [
+            (s.code, s.name, s.geojson)
+            for s in read.sibling_shapes(cur, relation=parent["relation"], parent=parent["code"], type=a["type"])
+        ]
     finally:
         cur.close()
     if not any(code == a["code"] for code, _, _ in found) or len(found) > LOCATOR_MAX:
@@ -495,15 +488,7 @@ def _lsoa_shapes(release: Release, authorities: list[str]) -> dict[str, tuple[st
     """Code -> (name, GeoJSON) of the LSOAs (with a boundary) of some authorities."""
     cur = release.cursor()
     try:
-        cur.execute(
-            """
-            SELECT a.code, a.name, g.geojson FROM areas a JOIN area_geometry g ON g.code = a.code
-            JOIN area_relations r ON r.code = a.code AND r.relation = 'ltla'
-            WHERE a.type = 'lsoa' AND r.parent IN (SELECT unnest($lads)) ORDER BY a.code
-            """,
-            {"lads": authorities},
-        )
-        return {code: (name, geojson) for code, name, geojson in cur.fetchall()}
+        return {s.code: (s.name, s.geojson) for s in read.shapes_within(cur, "lsoa", authorities)}
     finally:
         cur.close()
 
@@ -519,20 +504,7 @@ def town_labels(release: Release, authorities: list[str]) -> list[tuple[str, flo
     LSOAs (about 1,500 residents each), placed inside their largest ward or neighbourhood."""
     cur = release.cursor()
     try:
-        cur.execute(
-            """
-            WITH parts AS (
-              SELECT n.name, u.code FROM named_places n, unnest(list_concat(n.wards, n.neighbourhoods)) u(code)
-              WHERE n.authority IN (SELECT unnest($l))),
-            sizes AS (
-              SELECT p.name, count(DISTINCT l.code) AS n FROM parts p
-              JOIN lsoa21 l ON l.ward = p.code OR l.msoa21 = p.code GROUP BY p.name)
-            SELECT p.name, s.n, list(g.geojson) FROM parts p JOIN sizes s ON s.name = p.name
-            JOIN area_geometry g ON g.code = p.code GROUP BY p.name, s.n ORDER BY s.n DESC, p.name
-            """,
-            {"l": authorities},
-        )
-        found = cur.fetchall()[:TOWN_LABELS]
+        found = [(t.name, t.lsoas, t.geojsons) for t in read.towns(cur, authorities)][:TOWN_LABELS]
     finally:
         cur.close()
     towns = []
@@ -595,15 +567,7 @@ def place_maps(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
     layer = "ward" if payload["wards"] else "msoa"
     cur = release.cursor()
     try:
-        cur.execute(
-            """
-            SELECT a.code, a.name, g.geojson FROM areas a JOIN area_geometry g ON g.code = a.code
-            JOIN area_relations r ON r.code = a.code AND r.relation = 'ltla'
-            WHERE a.type = $t AND r.parent IN (SELECT unnest($l)) ORDER BY a.code
-            """,
-            {"t": layer, "l": authorities},
-        )
-        found = cur.fetchall()
+        found = [(s.code, s.name, s.geojson) for s in read.shapes_within(cur, layer, authorities)]
     finally:
         cur.close()
     chosen = set(payload["wards"] if layer == "ward" else payload["neighbourhoods"])
@@ -618,6 +582,14 @@ def place_maps(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
     return {"place_svg": svg, "place_caption": caption}
 
 
+def area_overview_maps(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
+    """The short area page draws only its locator map; the charts are on its detail pages (``area_charts``)."""
+    if payload.get("small_area") or not payload.get("glance"):
+        return area_charts(release, payload)
+    locator = None if payload["area"].get("is_group") else locator_map(release, payload)
+    return {"locator_svg": locator[0] if locator else None, "locator_caption": locator[1] if locator else None}
+
+
 def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
     """A locator map, a sparkline per indicator and, where the release has comparisons, a spine chart per theme."""
     if payload.get("small_area"):
@@ -627,9 +599,7 @@ def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
         return {"neighbourhood_svg": neighbourhood_map(release, payload)}
     name = payload["area"]["name"]
     sparks: dict[str, str] = {}
-    spines: dict[str, str] = {}
     for theme in payload["themes"]:
-        spine_rows = []
         for r in theme["indicators"]:
             fmt = r["format"]
             values = [h["value"] for h in r["history"]]
@@ -641,6 +611,26 @@ def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
                     f"{nf.value(last['value'], nf.unit_of(fmt))}"
                 )
                 sparks[r["slug"]] = charts.sparkline(values, label=label)
+    locator = locator_map(release, payload)
+    return {"sparks": sparks, "spines": spine_charts(payload), "locator_svg": locator[0] if locator else None,
+            "locator_caption": locator[1] if locator else None,
+            "neighbourhood_svg": neighbourhood_map(release, payload)}  # fmt: skip
+
+
+def spine_charts(payload: dict[str, Any], themes: set[str] | None = None, width: int = 720) -> dict[str, str]:
+    """An authority's spine chart (SVG) per theme slug (only ``themes`` if given), where the release has comparisons:
+    each indicator's judged value against England and the range of English authorities. Used by the area page and
+    its printed report."""
+    if not payload.get("has_comparisons") or payload["area"].get("is_group"):
+        return {}
+    name = payload["area"]["name"]
+    spines: dict[str, str] = {}
+    for theme in payload["themes"]:
+        if themes is not None and theme["slug"] not in themes:
+            continue
+        spine_rows = []
+        for r in theme["indicators"]:
+            fmt = r["format"]
             england = next((b for b in r["benchmarks"] if b["role"] == "england"), None)
             rng = r["range"] or {}
             comparison = r["comparison"] or {}
@@ -656,16 +646,17 @@ def area_charts(release: Release, payload: dict[str, Any]) -> dict[str, Any]:
                 judgement=judgement if judgement in ("better", "similar", "worse") else "not-tested",
                 polarity="higher-better" if polarity == "higher-better" else
                 "lower-better" if polarity == "lower-better" else "no-judgement",
-                unit_prefix=fmt["prefix"], unit_suffix=fmt["suffix"], decimals=fmt["decimals"],
+                unit=nf.unit_of(fmt),
+                england_note=nf.NOT_COMPARABLE if england and england.get("not_comparable") and not earlier else None,
             ))  # fmt: skip
-        if payload.get("has_comparisons") and spine_rows:
+        if spine_rows:
             spines[theme["slug"]] = charts.spine_chart(
-                spine_rows, title=f"{theme['name']}: {name} compared with England", chart_id=f"spine-{theme['slug']}"
+                spine_rows,
+                title=f"{theme['name']}: {name} compared with England",
+                chart_id=f"spine-{theme['slug']}",
+                width=width,
             )
-    locator = locator_map(release, payload)
-    return {"sparks": sparks, "spines": spines, "locator_svg": locator[0] if locator else None,
-            "locator_caption": locator[1] if locator else None,
-            "neighbourhood_svg": neighbourhood_map(release, payload)}  # fmt: skip
+    return spines
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -689,15 +680,27 @@ def area_report(request: Request, code: str) -> Response:
     return report_response(request, code)
 
 
+@router.get("/areas/{code}/{section}")
+def area_section(request: Request, code: str, section: str) -> Response:
+    """One step away from an area's short page: one theme in full (trend sentences, ranks, region and county,
+    sparklines, spine chart), ``all`` of them, or the neighbourhoods (``web/data/glance.py``)."""
+    cfg = config_of(request)
+    name, _ = split_format(section)
+    domain = request.query_params.get("domain")
+    return page(request, section, "area_section.html",
+                lambda cur: section_page(area_page(cur, cfg, code, domain), name), f"{code}-{name}",
+                extra=area_charts, cache_key=f"area-section:{code}:{name}:{domain or ''}")  # fmt: skip
+
+
 def report_response(request: Request, target: str) -> Response:
     """A page of the current (or ``?release=``) release as a typeset PDF, made once per release."""
     from fastapi.responses import FileResponse
 
-    from observatory.reports import ReportError, report_pdf
+    from observatory.reports import ReportError, layout_version, report_pdf
     from observatory.web.errors import NotFound
 
     release = release_for(request)
-    tag = etag(release, request, "pdf")
+    tag = etag(release, request, "pdf", layout_version())  # a new layout is a new document for the same release
     headers = {"ETag": tag, "X-Observatory-Release": release.id, "Cache-Control": CACHE_CONTROL}
     if not_modified(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)

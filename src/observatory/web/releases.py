@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import duckdb
 
 from observatory.config import Config
+from observatory.release import read
 from observatory.store import Store, StoreError
 
 POINTER_TTL = 1.0  # seconds between checks of CURRENT
@@ -60,8 +61,11 @@ class ReleasePool:
                 self._open.move_to_end(release_id)
                 return found
             con = self.store.connect(release_id)
-            row = con.execute("SELECT created FROM release_info").fetchone()
-            opened = Release(release_id, con, str(row[0]) if row else "")
+            try:
+                created = str(read.release_info(con).created)
+            except StoreError:
+                created = ""
+            opened = Release(release_id, con, created)
             self._open[release_id] = opened
             while len(self._open) > MAX_OPEN:
                 # dropped, not closed: a request may still hold a cursor on it; GC closes it after

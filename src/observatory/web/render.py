@@ -68,6 +68,7 @@ def make_templates() -> Jinja2Templates:
     env.trim_blocks = True
     env.lstrip_blocks = True
     env.filters["value"] = _value_filter
+    env.filters["change"] = lambda v, ind: nf.change(v, nf.unit_of(ind))
     env.filters["number"] = lambda v, decimals=1, signed=False: nf.number(v, decimals, signed=signed)
     env.filters["link"] = safe_link  # every URL that comes from data goes through it before an href
     env.filters["prose"] = prose

@@ -8,6 +8,7 @@ import duckdb
 from fastapi import Query, Request
 from fastapi.responses import Response
 
+from observatory.release import read
 from observatory.web.api.models import JudgementList, MethodList
 from observatory.web.api.params import GVA, SOUTHEND, Limit, Offset, ReleaseParam, get_release, router
 from observatory.web.api.serving import Rendered, _link_header, as_json, page_links, serve
@@ -20,7 +21,7 @@ async def methods(request: Request, release: ReleaseParam = None) -> Response:
     def build(cur: duckdb.DuckDBPyConnection) -> Rendered:
         found = [
             {"method": m, "title": t, "description": d, "url": f"/methodology#{m}"}
-            for m, t, d in cur.execute("SELECT method, title, description FROM methods ORDER BY method").fetchall()
+            for m, t, d in ((r.method, r.title, r.description) for r in read.methods(cur))
         ]
         return as_json({"count": len(found), "methods": found}, rel)
 
@@ -46,27 +47,28 @@ async def judgements(
     rel = get_release(request, release)
 
     def build(cur: duckdb.DuckDBPyConnection) -> Rendered:
-        params = {"i": indicator, "a": area, "latest": latest}
-        # "latest": the latest period that was judged, i.e. the latest with a value (as the area page shows it,
-        # labelled), not a later period whose value is missing or suppressed
-        latest_filter = (
-            "AND (NOT $latest OR period = (SELECT max_by(o.period, o.period_start) FROM observations o "
-            "WHERE o.indicator = c.indicator AND o.area_code = c.area_code AND o.period IN "
-            "(SELECT c2.period FROM comparisons c2 WHERE c2.indicator = c.indicator AND c2.area_code = c.area_code)))"
-        )
-        comparisons = cur.execute(
-            f"""SELECT indicator, area_code, period, period_label, benchmark_code, method, outcome, judgement, reason,
-                       sentence FROM comparisons c
-                WHERE ($i IS NULL OR indicator = $i) AND ($a IS NULL OR area_code = $a) {latest_filter}
-                ORDER BY indicator, area_code, period, benchmark_code""",  # noqa: S608 (constant fragment)
-            params,
-        ).fetchall()
-        trends = cur.execute(
-            """SELECT indicator, area_code, period, period_label, method, outcome, judgement, reason, sentence
-               FROM trends WHERE ($i IS NULL OR indicator = $i) AND ($a IS NULL OR area_code = $a)
-                 AND (NOT $latest OR latest) ORDER BY indicator, area_code, period""",
-            params,
-        ).fetchall()
+        comparisons = [
+            (
+                c.indicator,
+                c.area_code,
+                c.period,
+                c.period_label,
+                c.benchmark_code,
+                c.method,
+                c.outcome,
+                c.judgement,
+                c.reason,
+                c.sentence,
+            )
+            for c in read.latest_judged_comparisons(cur, indicator=indicator, area=area, latest=latest)
+        ]
+        trends = [
+            (t.indicator, t.area_code, t.period, t.period_label, t.method, t.outcome, t.judgement, t.reason,
+             t.sentence)
+            for t in read.trends(cur, indicators=None if indicator is None else [indicator],
+                                 areas=None if area is None else [area])
+            if t.latest or not latest
+        ]  # fmt: skip
         found = [
             {"indicator": r[0], "area_code": r[1], "period": r[2], "period_label": r[3], "kind": "comparison",
              "benchmark_code": r[4], "method": r[5], "outcome": r[6], "judgement": r[7], "reason": r[8],

@@ -10,6 +10,7 @@ from fastapi import Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from observatory.release import read, schema
 from observatory.release.read import EXPORT_COLUMNS
 from observatory.web.api.models import JsonStatDataset, ObservationPage
 from observatory.web.api.params import (
@@ -35,7 +36,6 @@ from observatory.web.api.serving import (
     serve,
 )
 from observatory.web.data import api_data as data
-from observatory.web.data.common import rows
 from observatory.web.errors import BadRequest
 from observatory.web.formats import (
     CSV_MEDIA_TYPE,
@@ -143,15 +143,7 @@ async def observations(
             )
         found = data.observation_rows(cur, query)
         slugs = sorted({str(r["indicator"]) for r in found})
-        meta = {
-            r["slug"]: r
-            for r in rows(
-                cur,
-                "SELECT slug, label, unit, decimals, prefix, suffix, source_org, source_url, source_date, licence "
-                "FROM indicators WHERE list_contains($s, slug) ORDER BY slug",
-                {"s": slugs},
-            )
-        }
+        meta = {i.slug: schema.INDICATORS.as_dict(i) for i in read.indicators(cur, slugs)}
         sources = sorted({str(m["source_org"]) for m in meta.values() if m["source_org"]}) or ["not stated"]
         label = meta[slugs[0]]["label"] if len(slugs) == 1 else "Observations"
         if format == "jsonstat":

@@ -12,7 +12,8 @@ from __future__ import annotations
 import duckdb
 
 from observatory.config import slugify
-from observatory.web.data.common import rows, suggest
+from observatory.release import read
+from observatory.web.data.common import suggest
 from observatory.web.errors import NotFound
 
 # Which kind of area a shared name means, most likely first (people type authority and place names).
@@ -30,14 +31,10 @@ def area_code_for_name(cur: duckdb.DuckDBPyConnection, slug: str) -> str | None:
         return None
     # Cheap pre-filter in SQL (names contain the slug's words), exact comparison in Python with the one slugify.
     first = wanted.split("-", 1)[0]
-    found = [
-        r
-        for r in rows(
-            cur,
-            "SELECT code, name, type, valid_to FROM areas WHERE lower(name) LIKE '%' || $w || '%'",
-            {"w": first},
-        )
-        if slugify(r["name"]) == wanted
+    found: list[dict[str, object]] = [
+        {"code": r.code, "name": r.name, "type": r.type, "valid_to": r.valid_to}
+        for r in read.areas_named_like(cur, first)
+        if slugify(r.name) == wanted
     ]
     if not found:
         return None
@@ -57,7 +54,11 @@ def name_suggestions(cur: duckdb.DuckDBPyConnection, slug: str) -> list[tuple[st
     areas first, then wards and named neighbourhoods (whose names often contain an authority's, "Little Thurrock
     North", and would otherwise crowd out the authority itself); LSOAs left out ("Thurrock 001A")."""
     text = slug.replace("-", " ")
-    current = rows(cur, "SELECT code, name, type FROM areas WHERE valid_to IS NULL AND type NOT IN ('lsoa', 'soa')")
+    current = [
+        {"code": r.code, "name": r.name, "type": r.type}
+        for r in read.current_areas(cur)
+        if r.type not in ("lsoa", "soa")
+    ]
     small = {"ward", "msoa", "msoa21", "lsoa21"}
     large = suggest(
         text, {r["code"]: f"{r['name']} ({r['code']})" for r in current if r["type"] not in small}, "/areas/"

@@ -19,7 +19,8 @@ from observatory.config import Config, Group
 from observatory.release import read
 from observatory.release.schema import AggregateRow, ComparisonRow, TrendRow
 from observatory.stats.derive import PEER_SET
-from observatory.web.data.common import SOUTH_ESSEX, Row, all_indicators, area, rows, unit_label, with_equivalents_many
+from observatory.web.data.common import SOUTH_ESSEX, Row, all_indicators, area, unit_label, with_equivalents_many
+from observatory.web.data.glance import with_glance
 from observatory.web.data.neighbourhoods import neighbourhoods, parse_domain, small_area
 
 ENGLAND = "E92000001"
@@ -125,7 +126,8 @@ def _section(a: Row, ours: set[str], groups: set[str]) -> str:
 
 def area_index(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]:
     """Every area in the release, grouped by type; South Essex (the group and its six) first."""
-    found = rows(cur, "SELECT code, name, type, types, valid_from, valid_to FROM areas ORDER BY name, code")
+    keys = ("code", "name", "type", "types", "valid_from", "valid_to")
+    found = [{k: getattr(a, k) for k in keys} for a in sorted(read.areas(cur), key=lambda a: (a.name, a.code))]
     ours = list(config.areas_of_interest)
     groups = {g.slug for g in config.groups}
     by_section: dict[str, list[Row]] = defaultdict(list)
@@ -156,33 +158,29 @@ def area_index(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]
 
 def _relations(cur: duckdb.DuckDBPyConnection, code: str) -> tuple[list[Row], list[Row], list[Row]]:
     """Parents (nearest first), children grouped by type, and same-as equivalents, as links."""
-    parents = rows(
-        cur,
-        "SELECT r.parent AS code, a.name, r.relation FROM area_relations r JOIN areas a ON a.code = r.parent "
-        "WHERE r.code = $c AND r.relation <> 'same-as'",
-        {"c": code},
-    )
+    ups = [r for r in read.area_relations(cur, [code]) if r.relation != "same-as"]
+    up_names = read.area_names(cur, [r.parent for r in ups])
+    parents = [
+        {"code": r.parent, "name": up_names[r.parent], "relation": r.relation} for r in ups if r.parent in up_names
+    ]
     rank = {k: i for i, k in enumerate(RELATION_LABELS)}
     parents.sort(key=lambda p: (rank.get(p["relation"], len(rank)), p["name"]))
     for p in parents:
         p["relation_label"] = RELATION_LABELS.get(p["relation"], p["relation"])
-    kids = rows(
-        cur,
-        "SELECT DISTINCT a.code, a.name, a.type, a.types, a.valid_to FROM area_relations r "
-        "JOIN areas a ON a.code = r.code WHERE r.parent = $c AND r.relation <> 'same-as' ORDER BY a.name, a.code",
-        {"c": code},
-    )
+    downs = {r.code for r in read.area_relations(cur, parents=[code]) if r.relation != "same-as"}
+    kids = [
+        {"code": a.code, "name": a.name, "type": a.type, "types": a.types, "valid_to": a.valid_to}
+        for a in sorted(read.areas(cur, downs), key=lambda a: (a.name, a.code))
+    ]
     grouped: dict[str, list[Row]] = defaultdict(list)
     for k in kids:
         label = type_label(k) if k["valid_to"] is None else f"Former {type_label(k).lower()}"
         grouped[label].append({"code": k["code"], "name": k["name"]})
     children = [{"type_label": label, "areas": grouped[label]} for label in sorted(grouped, key=_child_order)]
-    same_as = rows(
-        cur,
-        "SELECT a.code, a.name FROM area_relations r JOIN areas a ON a.code = CASE WHEN r.code = $c THEN r.parent "
-        "ELSE r.code END WHERE r.relation = 'same-as' AND (r.code = $c OR r.parent = $c)",
-        {"c": code},
-    )
+    same = [r.parent for r in read.area_relations(cur, [code], relations=["same-as"])]
+    same += [r.code for r in read.area_relations(cur, parents=[code], relations=["same-as"])]
+    same_names = read.area_names(cur, same)
+    same_as = [{"code": c, "name": same_names[c]} for c in same if c in same_names]
     return parents, children, same_as
 
 
@@ -235,33 +233,14 @@ def _ranges(cur: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]) -> dic
     """The spread of English authorities' values for each (indicator, period): the build's ``ranges`` table."""
     if not pairs:
         return {}
-    found = rows(
-        cur,
-        """
-        SELECT r.indicator, r.period, r.min, r.p25, r.p75, r.max, r.n, r.peer_set
-        FROM ranges r JOIN (SELECT unnest($i) AS i, unnest($p) AS p) k ON k.i = r.indicator AND k.p = r.period
-        """,
-        {"i": [p[0] for p in pairs], "p": [p[1] for p in pairs]},
-    )
-    return {(r["indicator"], r["period"]): r for r in found}
+    return {(r.indicator, r.period): read.plain(r) for r in read.ranges_at(cur, pairs)}
 
 
 def _values_at(
     cur: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]], codes: list[str]
 ) -> dict[tuple[str, str, str], Row]:
     """Observations of some areas at given (indicator, period) pairs, keyed (indicator, period, area)."""
-    if not pairs or not codes:
-        return {}
-    found = rows(
-        cur,
-        """
-        SELECT o.indicator, o.period, o.area_code, o.value, o.lci_95, o.uci_95, o.status
-        FROM observations o JOIN (SELECT unnest($i) AS i, unnest($p) AS p) k ON k.i = o.indicator AND k.p = o.period
-        WHERE o.area_code IN (SELECT unnest($c))
-        """,
-        {"i": [p[0] for p in pairs], "p": [p[1] for p in pairs], "c": codes},
-    )
-    return {(r["indicator"], r["period"], r["area_code"]): r for r in found}
+    return {(r.indicator, r.period, r.area_code): read.plain(r) for r in read.observations_at(cur, pairs, codes)}
 
 
 def _judgements(results: list[ComparisonRow] | list[TrendRow]) -> dict[str, list[Row]]:
@@ -329,10 +308,15 @@ def _themed(config: Config, indicators: dict[str, Row], shown: set[str]) -> list
 
 
 def area_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str, domain: str | None = None) -> dict[str, Any]:
-    """One area (or a group, see ``group_page``): every indicator with data, by theme, beside benchmarks.
+    """One area (or a group, see ``group_page``): every indicator with data, by theme, beside benchmarks, with
+    its ``glance`` (headline figures and one-word verdicts against England, ``web/data/glance.py``).
 
     ``domain`` picks the deprivation domain of the neighbourhood map (authorities and groups with LSOAs).
     """
+    return with_glance(cur, _area_payload(cur, config, code, domain), config)
+
+
+def _area_payload(cur: duckdb.DuckDBPyConnection, config: Config, code: str, domain: str | None) -> dict[str, Any]:
     chosen = parse_domain(domain)
     a = area(cur, code)
     group = config.group(code)
@@ -349,12 +333,7 @@ def area_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str, domain:
         children = [g for g in children if g["type_label"] not in (TYPE_LABELS["ward"], TYPE_LABELS["msoa"])]
     benchmarks = _benchmarks(cur, config, a, parents)
     indicators = {r["slug"]: r for r in all_indicators(cur)}
-    found = rows(
-        cur,
-        "SELECT indicator, period, period_label, period_start, period_duration, value, lci_95, uci_95, status "
-        "FROM observations WHERE area_code = $c",
-        {"c": code},
-    )
+    found = [read.plain(o) for o in read.observations_of(cur, areas=[code])]
     per = _latest_by_indicator([r for r in found if r["indicator"] in indicators])
     slugs = sorted(per)
     bench_codes = [b["code"] for b in benchmarks]
@@ -375,8 +354,9 @@ def area_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str, domain:
             is_total = slug in totals  # England's 2.5 million businesses is no benchmark for an authority's count
             cell = _cell(ind, None if is_total else values.get((slug, period, used_code)), b["code"], b["name"],
                          b["role"])  # fmt: skip
+            cell["not_comparable"] = is_total
             if is_total:
-                cell["display"] = "not compared (a total)"
+                cell["display"] = nf.NOT_COMPARABLE
             cell["source_code"] = used_code
             bench.append(cell)
         rng = ranges.get((slug, period))
@@ -444,12 +424,12 @@ def area_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str, domain:
 
 def _wards_and_neighbourhoods(cur: duckdb.DuckDBPyConnection, code: str) -> dict[str, list[Row]] | None:
     """An authority's wards (May 2025) and named neighbourhoods (MSOA 2021), each linking to its page."""
-    found = rows(
-        cur,
-        "SELECT a.code, a.name, a.type FROM areas a JOIN area_relations r ON r.code = a.code AND r.relation = 'ltla' "
-        "WHERE r.parent = $c AND a.type IN ('ward', 'msoa') ORDER BY a.name",
-        {"c": code},
-    )
+    within = {r.code for r in read.area_relations(cur, parents=[code], relations=["ltla"])}
+    found = [
+        {"code": a.code, "name": a.name, "type": a.type}
+        for a in sorted(read.areas(cur, within), key=lambda a: (a.name, a.code))
+        if a.type in ("ward", "msoa")
+    ]
     if not found:
         return None
     return {
@@ -550,28 +530,13 @@ def group_page(
     codes = [m["code"] for m in members]
     benchmarks = _benchmarks(cur, config, a, [])
     indicators = {r["slug"]: r for r in all_indicators(cur)}
-    latest = rows(
-        cur,
-        """
-        SELECT indicator, arg_max(period, period_start) AS period, max(period_start) AS period_start
-        FROM observations WHERE area_code IN (SELECT unnest($m)) AND value IS NOT NULL GROUP BY indicator
-        """,
-        {"m": codes},
-    )
-    latest_by = {r["indicator"]: r for r in latest if r["indicator"] in indicators}
+    latest = read.latest_periods(cur, list(indicators), codes)
+    latest_by = {s: read.plain(p) for s, p in latest.items()}
     slugs = sorted(latest_by)
     pairs = [(s, latest_by[s]["period"]) for s in slugs]
     used = with_equivalents_many(cur, slugs, [b["code"] for b in benchmarks])
     values = _values_at(cur, pairs, sorted({*codes, *(c for s in slugs for c in used[s])}))
-    labels = {
-        (r["indicator"], r["period"]): r["period_label"]
-        for r in rows(
-            cur,
-            "SELECT DISTINCT o.indicator, o.period, o.period_label FROM observations o "
-            "JOIN (SELECT unnest($i) AS i, unnest($p) AS p) k ON k.i = o.indicator AND k.p = o.period",
-            {"i": [p[0] for p in pairs], "p": [p[1] for p in pairs]},
-        )
-    }
+    labels = {(s, p.period): p.period_label for s, p in latest.items()}
     aggregates = _aggregates(cur, group.slug)
     totals = _totals(cur)
     by_slug: dict[str, Row] = {}
@@ -584,8 +549,9 @@ def group_page(
             is_total = slug in totals  # England's 2.5 million businesses is no benchmark for an authority's count
             cell = _cell(ind, None if is_total else values.get((slug, period, used_code)), b["code"], b["name"],
                          b["role"])  # fmt: skip
+            cell["not_comparable"] = is_total
             if is_total:
-                cell["display"] = "not compared (a total)"
+                cell["display"] = nf.NOT_COMPARABLE
             cell["source_code"] = used_code
             bench.append(cell)
         candidates = aggregates.get(slug, [])

@@ -15,6 +15,7 @@ import duckdb
 from observatory import format as nf
 from observatory.config import Config
 from observatory.sources.census_od import CATEGORY_LABELS, ORIGIN_LABELS
+from observatory.stats.business import EXCLUSION_RULE as LQ_EXCLUSION_RULE
 from observatory.stats.business import METHOD as LQ_METHOD
 from observatory.web.data.areas import ENGLAND
 from observatory.web.data.common import SOUTH_ESSEX, Row, one, rows
@@ -130,6 +131,7 @@ def business_page(cur: duckdb.DuckDBPyConnection, config: Config, code: str = SO
                 "lq": None if t.get("lq") is None else nf.number(t["lq"], 2),
                 "lq_value": t.get("lq"),
                 "representation": t.get("representation"),
+                "exclusion": t.get("exclusion"),
                 "change": _change(changes.get((ind_code, "total"))),
             }
         )
@@ -509,6 +511,7 @@ def business_base_summary(cur: duckdb.DuckDBPyConnection, config: Config) -> dic
     return {
         "year": latest["y"],
         "source": UBC_SOURCE,
+        "lq_rule": LQ_EXCLUSION_RULE,
         "sizes": sizes,
         "sectors": [
             {
@@ -517,6 +520,7 @@ def business_base_summary(cur: duckdb.DuckDBPyConnection, config: Config) -> dic
                 "share": _pct(r["share"]),
                 "england_share": _pct(r["england_share"]),
                 "lq": None if r["lq"] is None else nf.number(r["lq"], 2),
+                "exclusion": r["exclusion"],
             }
             for r in sectors
         ],

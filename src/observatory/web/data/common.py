@@ -95,7 +95,7 @@ def parse_codes(value: str | None, cur: duckdb.DuckDBPyConnection, param: str = 
     bad = [c for c in codes if not CODE.match(c)]
     if bad:
         raise BadRequest(param, f"{bad[0][:40]!r} is not an area code", "GSS codes such as E06000033, or south-essex")
-    known = {r["code"] for r in rows(cur, "SELECT code FROM areas WHERE code IN (SELECT unnest($c))", {"c": codes})}
+    known = set(read.area_names(cur, codes))
     unknown = [c for c in codes if c not in known]
     if unknown:
         raise BadRequest(param, f"unknown area code {unknown[0]}", "codes listed at /areas")
@@ -130,13 +130,8 @@ def with_equivalents_many(cur: duckdb.DuckDBPyConnection, slugs: list[str], code
     same = {r.parent: r.code for r in read.area_relations(cur, relations=["same-as"])}
     wanted = list({*codes, *(same[c] for c in codes if c in same)})
     have: dict[str, set[str]] = defaultdict(set)
-    for r in rows(
-        cur,
-        "SELECT DISTINCT indicator, area_code FROM observations "
-        "WHERE indicator IN (SELECT unnest($s)) AND area_code IN (SELECT unnest($c))",
-        {"s": slugs, "c": wanted},
-    ):
-        have[r["indicator"]].add(r["area_code"])
+    for indicator, area_code in read.series_present(cur, slugs, wanted):
+        have[indicator].add(area_code)
     return {
         slug: [c if c in have[slug] or same.get(c) not in have[slug] else str(same[c]) for c in codes] for slug in slugs
     }

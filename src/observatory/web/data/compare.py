@@ -20,7 +20,6 @@ from observatory.web.data.common import (
     Row,
     all_indicators,
     parse_codes,
-    rows,
     suggest,
     unit_label,
     with_equivalents_many,
@@ -67,14 +66,9 @@ def compare_page(
     names = read.area_names(cur, chosen_codes)
     used = with_equivalents_many(cur, chosen_slugs, chosen_codes)
     source_codes = sorted({c for s in chosen_slugs for c in used[s]})
-    found = rows(
-        cur,
-        """
-        SELECT indicator, area_code, period, period_label, period_start, value, lci_95, uci_95, status
-        FROM observations WHERE indicator IN (SELECT unnest($s)) AND area_code IN (SELECT unnest($c))
-        ORDER BY period_start
-        """,
-        {"s": chosen_slugs, "c": source_codes},
+    found = sorted(
+        (read.plain(o) for o in read.observations_of(cur, indicators=chosen_slugs, areas=source_codes)),
+        key=lambda r: r["period_start"],
     )
     series: dict[tuple[str, str], list[Row]] = {}
     for r in found:
@@ -176,11 +170,8 @@ MAX_AREAS = 40
 
 def area_names(cur: duckdb.DuckDBPyConnection) -> list[Row]:
     """Every current area people compare (authorities, counties, regions, nations), by name: the form's list."""
-    return rows(
-        cur,
-        "SELECT code, name, type FROM areas WHERE valid_to IS NULL AND type IN (SELECT unnest($k)) ORDER BY name, code",
-        {"k": list(NAME_KINDS)},
-    )
+    found = sorted((a for a in read.current_areas(cur) if a.type in NAME_KINDS), key=lambda a: (a.name, a.code))
+    return [{"code": a.code, "name": a.name, "type": a.type} for a in found]
 
 
 def resolve_names(cur: duckdb.DuckDBPyConnection, text: str) -> tuple[list[str], list[dict[str, Any]]]:
@@ -224,30 +215,14 @@ def group_members(cur: duckdb.DuckDBPyConnection, config: Config, key: str) -> l
     group = config.group(key)
     if group is not None:
         return list(group.members)
-    found = rows(
-        cur,
-        "SELECT a.code FROM area_relations r JOIN areas a ON a.code = r.code "
-        "WHERE r.parent = $p AND a.type = 'ltla' AND a.valid_to IS NULL ORDER BY a.name",
-        {"p": key},
-    )
-    return [r["code"] for r in found]
+    return [a.code for a in read.current_authorities_in(cur, key)]
 
 
 def group_choices(cur: duckdb.DuckDBPyConnection, config: Config) -> list[Row]:
     """Groups offered in one action: the configured groups, then the counties and regions of the authorities."""
     out = [{"key": g.slug, "name": f"{g.name} ({len(g.members)} authorities)"} for g in config.groups]
-    found = rows(
-        cur,
-        """
-        SELECT p.code, p.name, count(DISTINCT k.code) AS n FROM area_relations r JOIN areas p ON p.code = r.parent
-        JOIN area_relations k ON k.parent = p.code JOIN areas ka ON ka.code = k.code
-        WHERE r.code IN (SELECT unnest($c)) AND r.relation IN ('cty', 'utla', 'rgn') AND ka.type = 'ltla'
-          AND ka.valid_to IS NULL
-        GROUP BY p.code, p.name ORDER BY n, p.name
-        """,
-        {"c": list(config.areas_of_interest)},
-    )
-    out += [{"key": r["code"], "name": f"Every authority in {r['name']} ({r['n']})"} for r in found]
+    found = read.parents_of(cur, config.areas_of_interest)
+    out += [{"key": p.code, "name": f"Every authority in {p.name} ({p.n})"} for p in found]
     return out
 
 
@@ -292,6 +267,6 @@ def added_view(
         raise BadRequest("areas", "too many areas", f"at most {MAX_AREAS} areas")
     out_slugs = list(slugs)
     if theme:
-        known = {r["slug"] for r in rows(cur, "SELECT slug FROM indicators")}
+        known = {i.slug for i in read.indicators(cur)}
         out_slugs = list(dict.fromkeys([*out_slugs, *theme_indicators(config, theme, known)]))[:MAX_INDICATORS]
     return out_codes, out_slugs, problems

@@ -11,7 +11,7 @@ from observatory import format as nf
 from observatory.config import Config
 from observatory.release import read
 from observatory.release.schema import AggregateRow
-from observatory.web.data.common import Row, all_indicators, rows, with_equivalents_many
+from observatory.web.data.common import Row, all_indicators, with_equivalents_many
 
 HEADLINES_PER_PROGRAMME = 3
 ENGLAND = "E92000001"
@@ -22,21 +22,7 @@ def _headline(cur: duckdb.DuckDBPyConnection, ind: Row, codes: list[str]) -> dic
     ``trends.latest``) and its change from exactly 1 and 5 periods earlier (the build's ``changes``; none across
     a gap)."""
     england = with_equivalents_many(cur, [ind["slug"]], [ENGLAND])[ind["slug"]][0]  # e.g. TLB for GVA
-    found = rows(
-        cur,
-        """
-        SELECT l.area_code, a.name, l.period, l.period_label, l.last_value AS value,
-               c1.change AS change_1, c1.from_label AS change_1_from, c5.change AS change_5,
-               c5.from_label AS change_5_from
-        FROM trends l JOIN areas a ON a.code = l.area_code
-        LEFT JOIN changes c1 ON c1.indicator = l.indicator AND c1.area_code = l.area_code AND c1.period = l.period
-             AND c1.periods_back = 1
-        LEFT JOIN changes c5 ON c5.indicator = l.indicator AND c5.area_code = l.area_code AND c5.period = l.period
-             AND c5.periods_back = 5
-        WHERE l.indicator = $slug AND l.latest AND l.area_code IN (SELECT unnest($codes))
-        """,
-        {"slug": ind["slug"], "codes": [*codes, england]},
-    )
+    found = [read.plain(r) for r in read.headline_trends(cur, ind["slug"], [*codes, england])]
     if not found:
         return None
     by_area = {r["area_code"]: r for r in found}

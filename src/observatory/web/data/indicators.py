@@ -18,22 +18,26 @@ from observatory.web.data.common import (
     area_lists,
     indicator,
     parse_codes,
-    rows,
     unit_label,
     with_equivalents_many,
 )
 from observatory.web.data.freshness import freshness
 
-CURRENT_LTLA = "list_contains(a.types, 'ltla') AND a.valid_to IS NULL"
-
 
 def indicator_list(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]:
     """Every indicator, grouped by theme (an indicator can sit in several themes; unthemed ones last)."""
-    found = rows(
-        cur,
-        "SELECT slug, label, subtitle, unit, themes, experimental, first_period, last_period, observations "
-        "FROM indicators ORDER BY label",
+    keys = (
+        "slug",
+        "label",
+        "subtitle",
+        "unit",
+        "themes",
+        "experimental",
+        "first_period",
+        "last_period",
+        "observations",
     )
+    found = [{k: getattr(i, k) for k in keys} for i in read.indicators(cur)]
     by_slug = {r["slug"]: r for r in found}
     themes = []
     placed: set[str] = set()
@@ -53,19 +57,14 @@ def indicator_list(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, 
 
 
 def _series(cur: duckdb.DuckDBPyConnection, slug: str, codes: list[str], ind: Row) -> list[dict[str, Any]]:
-    found = rows(
-        cur,
-        """
-        SELECT o.area_code, a.name AS area_name, o.period, o.period_label, o.period_start, o.period_duration,
-               o.value, o.lci_95, o.uci_95, o.status, o.notes
-        FROM observations o JOIN areas a ON a.code = o.area_code
-        WHERE o.indicator = $slug AND o.area_code IN (SELECT unnest($codes))
-        ORDER BY o.period_start, o.period_duration
-        """,
-        {"slug": slug, "codes": codes},
-    )
-    by_area: dict[str, list[Row]] = {c: [] for c in codes}
     names = read.area_names(cur, codes)
+    keys = ("area_code", "period", "period_label", "period_start", "period_duration", "value", "lci_95", "uci_95",
+            "status", "notes")  # fmt: skip
+    found = [
+        {"area_name": names.get(o.area_code, o.area_code), **{k: getattr(o, k) for k in keys}}
+        for o in read.observations_of(cur, indicators=[slug], areas=codes)
+    ]
+    by_area: dict[str, list[Row]] = {c: [] for c in codes}
     for r in found:
         r["display"] = nf.value(r["value"], nf.unit_of(ind))
         by_area[r["area_code"]].append(r)
@@ -73,34 +72,14 @@ def _series(cur: duckdb.DuckDBPyConnection, slug: str, codes: list[str], ind: Ro
 
 
 def _latest_ltla_period(cur: duckdb.DuckDBPyConnection, slug: str) -> Row | None:
-    found = rows(
-        cur,
-        f"""
-        SELECT o.period, any_value(o.period_label) AS period_label, count(*) AS n
-        FROM observations o JOIN areas a ON a.code = o.area_code
-        WHERE o.indicator = $slug AND o.value IS NOT NULL AND {CURRENT_LTLA}
-        GROUP BY o.period, o.period_start ORDER BY o.period_start DESC, n DESC LIMIT 1
-        """,  # noqa: S608 (constant fragment)
-        {"slug": slug},
-    )
-    return found[0] if found else None
+    found = read.latest_authority_period(cur, slug)
+    return None if found is None else read.plain(found)
 
 
 def _ranking(cur: duckdb.DuckDBPyConnection, slug: str, period: str, config: Config, ind: Row) -> list[Row]:
     """Every authority with a value at the period: English lower-tier ones with their rank from the build's
     ``ranks`` table (the peer set every rank sentence uses), then the rest of the UK, unranked."""
-    found = rows(
-        cur,
-        f"""
-        SELECT a.code, a.name, o.value, o.lci_95, o.uci_95, o.status, r.rank, r.peers
-        FROM observations o JOIN areas a ON a.code = o.area_code
-        LEFT JOIN ranks r ON r.indicator = o.indicator AND r.period = o.period AND r.area_code = o.area_code
-        WHERE o.indicator = $slug AND o.period = $period AND o.value IS NOT NULL
-          AND ({CURRENT_LTLA} OR r.rank IS NOT NULL)
-        ORDER BY r.rank NULLS LAST, o.value DESC, a.name
-        """,  # noqa: S608 (constant fragment)
-        {"slug": slug, "period": period},
-    )
+    found = [read.plain(r) for r in read.ranking(cur, slug, period)]
     ours = set(config.areas_of_interest)
     for r in found:
         r["south_essex"] = r["code"] in ours

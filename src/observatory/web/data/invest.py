@@ -16,9 +16,9 @@ import duckdb
 from observatory import format as nf
 from observatory.config import Config
 from observatory.release import read, schema
-from observatory.stats.productivity import EXCLUSION_RULE
+from observatory.stats.productivity import EXCLUSION_RULE, STRENGTH_RULE, TOP_STRENGTHS, is_strength
 from observatory.web.data.areas import ENGLAND
-from observatory.web.data.common import SOUTH_ESSEX, Row, rows, unit_label, with_equivalents_many
+from observatory.web.data.common import SOUTH_ESSEX, Row, unit_label, with_equivalents_many
 
 GVA = "gross-value-added-per-hour-worked"
 SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -33,10 +33,9 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
       "residents-within-a-30-minute-walk-of-their-nearest-railway-station")),
     ("housing", "Housing affordability", ("housing-affordability-ratio-residence-based",)),
 )  # fmt: skip
-TOP_SECTORS = 5
 
 
-TOTAL_NOTE = "not compared (a total)"
+TOTAL_NOTE = nf.NOT_COMPARABLE
 
 
 def _indicators(cur: duckdb.DuckDBPyConnection, slugs: list[str]) -> dict[str, Row]:
@@ -53,54 +52,31 @@ def _neighbours(cur: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, l
 
 
 def _latest_period(cur: duckdb.DuckDBPyConnection, slug: str, codes: list[str]) -> Row | None:
-    found = rows(
-        cur,
-        "SELECT period, period_label, period_start FROM observations WHERE indicator = $s "
-        "AND area_code IN (SELECT unnest($c)) AND value IS NOT NULL ORDER BY period_start DESC, period DESC LIMIT 1",
-        {"s": slug, "c": codes},
-    )
-    return found[0] if found else None
+    found = read.latest_periods(cur, [slug], codes).get(slug)
+    return None if found is None else read.plain(found)
 
 
 def _values(cur: duckdb.DuckDBPyConnection, slug: str, period: str, codes: list[str]) -> dict[str, float]:
-    found = rows(
-        cur,
-        "SELECT area_code, value FROM observations WHERE indicator = $s AND period = $p "
-        "AND area_code IN (SELECT unnest($c)) AND value IS NOT NULL",
-        {"s": slug, "p": period, "c": codes},
-    )
-    return {r["area_code"]: float(r["value"]) for r in found}
+    return {o.area_code: o.value for o in read.observations_at(cur, [(slug, period)], codes) if o.value is not None}
 
 
 def _group_value(cur: duckdb.DuckDBPyConnection, slug: str, period: str) -> Row | None:
     """South Essex only where the release holds a complete aggregate at the same period."""
-    found = rows(
-        cur,
-        'SELECT value, method, sentence FROM aggregates WHERE "group" = $g AND indicator = $s AND period = $p '
-        "AND complete AND value IS NOT NULL",
-        {"g": SOUTH_ESSEX, "s": slug, "p": period},
-    )
-    return found[0] if found else None
+    found = [
+        a
+        for a in read.aggregates(cur, [SOUTH_ESSEX], indicators=[slug])
+        if a.period == period and a.complete and a.value is not None
+    ]
+    return {"value": found[0].value, "method": found[0].method, "sentence": found[0].sentence} if found else None
 
 
 def _trend(cur: duckdb.DuckDBPyConnection, slug: str, codes: list[str]) -> dict[str, str]:
-    found = rows(
-        cur,
-        "SELECT area_code, sentence FROM trends WHERE indicator = $s AND latest AND area_code IN (SELECT unnest($c))",
-        {"s": slug, "c": codes},
-    )
-    return {r["area_code"]: r["sentence"] for r in found}
+    return {t.area_code: t.sentence for t in read.trends(cur, indicators=[slug], areas=codes) if t.latest}
 
 
 def _neighbour_medians(cur: duckdb.DuckDBPyConnection, slug: str, period: str, codes: list[str]) -> dict[str, Row]:
     """Median of each authority's statistical neighbours at the period (the build's ``neighbour_medians``)."""
-    found = rows(
-        cur,
-        "SELECT area_code, median, neighbours FROM neighbour_medians WHERE indicator = $s AND period = $p "
-        "AND area_code IN (SELECT unnest($c))",
-        {"s": slug, "p": period, "c": codes},
-    )
-    return {r["area_code"]: r for r in found}
+    return {code: read.plain(m) for code, m in read.neighbour_medians(cur, slug, period, codes).items()}
 
 
 def _figure(
@@ -158,12 +134,7 @@ def _figure(
 
 def _productivity_index(cur: duckdb.DuckDBPyConnection, members: list[Row]) -> Row | None:
     codes = [m["code"] for m in members]
-    found = rows(
-        cur,
-        'SELECT area_code, period, period_label, value, england_code, england_value, "index", reason '
-        'FROM productivity_index WHERE area_code IN (SELECT unnest($c)) AND "index" IS NOT NULL',
-        {"c": codes},
-    )
+    found = [read.plain(p) for p in read.productivity_index(cur, codes) if p.index is not None]
     if not found:
         return None
     periods = sorted({r["period"] for r in found})
@@ -192,36 +163,41 @@ def _productivity_index(cur: duckdb.DuckDBPyConnection, members: list[Row]) -> R
 
 
 def _sectors(cur: duckdb.DuckDBPyConnection) -> list[Row]:
-    """The five highest location quotients per ITL3 area in the release's latest year (current prices)."""
-    found = rows(
-        cur,
-        """
-        WITH latest AS (SELECT itl3_code, max(year) AS year FROM location_quotients WHERE lq IS NOT NULL
-                        GROUP BY itl3_code)
-        SELECT q.itl3_code, coalesce(a.name, q.itl3_code) AS itl3_name, q.sic_code, q.sic_description, q.year,
-               q.lq, q.area_share, q.uk_share, q.area_value, q.prices, q.method, q.exclusion
-        FROM location_quotients q JOIN latest l USING (itl3_code, year)
-        LEFT JOIN areas a ON a.code = q.itl3_code
-        WHERE q.lq IS NOT NULL AND q.prices = 'current'
-        ORDER BY q.itl3_code, q.lq DESC, q.sic_code
-        """,
-    )
+    """Sector strengths per ITL3 area in its latest year (current prices): industries with a location quotient
+    above 1 that the exclusion rule does not exclude, highest first, at most ``TOP_STRENGTHS``
+    (:data:`~observatory.stats.productivity.STRENGTH_RULE`); ``excluded`` lists the industries the exclusion rule
+    leaves out, with the reason; ``fewer`` is a sentence when fewer than
+    ``TOP_STRENGTHS`` industries qualify, else None."""
+    names = read.area_names(cur, sorted({q.itl3_code for q in read.latest_location_quotients(cur)}))
     areas: dict[str, Row] = {}
-    for r in found:
+    for q in read.latest_location_quotients(cur):
         entry = areas.setdefault(
-            r["itl3_code"],
-            {"code": r["itl3_code"], "name": r["itl3_name"], "year": r["year"], "sectors": [], "excluded": []},
-        )
-        if r["exclusion"] is not None:
-            entry["excluded"].append({"sic_code": r["sic_code"], "description": r["sic_description"],
-                                      "lq_display": nf.number(r["lq"], 2), "reason": r["exclusion"]})  # fmt: skip
-        elif len(entry["sectors"]) < TOP_SECTORS:
+            q.itl3_code,
+            {"code": q.itl3_code, "name": names.get(q.itl3_code, q.itl3_code), "year": q.year, "sectors": [],
+             "excluded": [], "fewer": None},
+        )  # fmt: skip
+        if q.exclusion is not None:
+            entry["excluded"].append({"sic_code": q.sic_code, "description": q.sic_description,
+                                      "lq_display": nf.number(q.lq, 2), "reason": q.exclusion})  # fmt: skip
+        elif is_strength(q.lq, q.exclusion) and len(entry["sectors"]) < TOP_STRENGTHS:
             entry["sectors"].append(
-                {"sic_code": r["sic_code"], "description": r["sic_description"], "lq": r["lq"],
-                 "lq_display": nf.number(r["lq"], 2), "area_share_pct": r["area_share"] * 100,
-                 "uk_share_pct": r["uk_share"] * 100, "gva_million": r["area_value"]}
+                {"sic_code": q.sic_code, "description": q.sic_description, "lq": q.lq,
+                 "lq_display": nf.number(q.lq, 2), "area_share_pct": q.area_share * 100,
+                 "uk_share_pct": q.uk_share * 100, "gva_million": q.area_value}
             )  # fmt: skip
+    for entry in areas.values():
+        n = len(entry["sectors"])
+        if n < TOP_STRENGTHS:
+            entry["fewer"] = (
+                f"Only {_count_words(n)} industr{'y has' if n == 1 else 'ies have'} a location quotient above 1 in "
+                f"{entry['name']} in {entry['year']} (after the exclusions), so "
+                f"{'no industry is' if n == 0 else 'only ' + ('that one is' if n == 1 else 'those are')} listed."
+            )
     return list(areas.values())
+
+
+def _count_words(n: int) -> str:
+    return ("no", "one", "two", "three", "four")[n] if n < 5 else str(n)
 
 
 def invest_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]:
@@ -277,6 +253,7 @@ def invest_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any
         "sections": sections,
         "sectors": _sectors(cur),
         "sector_rule": EXCLUSION_RULE,
+        "strength_rule": STRENGTH_RULE,
         "sources": list(sources.values()),
         "table": table,
     }

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import duckdb
 
+from observatory.release import read
 from observatory.sources.imd import DOMAINS, LSOA_COUNT, POPULATION_SLUG, decile_slug, rank_slug, share_slug
-from observatory.web.data.common import Row, rows
+from observatory.web.data.common import Row
 from observatory.web.errors import BadRequest, NotFound
 
 DOMAIN_LABELS = {d.key: d.label for d in DOMAINS}
@@ -46,21 +47,10 @@ def domain_name(domain: str) -> str:
 
 def lsoa_rows(cur: duckdb.DuckDBPyConnection, authorities: list[str], domain: str) -> list[Row]:
     """The LSOAs of some authorities with rank, decile (on ``domain``) and population, most deprived first."""
-    return rows(
-        cur,
-        """
-        SELECT a.code, a.name, r.parent AS authority_code, p.name AS authority_name,
-               max(CASE WHEN o.indicator = $rank THEN o.value END)::INTEGER AS rank,
-               max(CASE WHEN o.indicator = $decile THEN o.value END)::INTEGER AS decile,
-               max(CASE WHEN o.indicator = $pop THEN o.value END)::INTEGER AS population
-        FROM areas a JOIN area_relations r ON r.code = a.code AND r.relation = 'ltla'
-        JOIN areas p ON p.code = r.parent
-        LEFT JOIN observations o ON o.area_code = a.code AND o.indicator IN ($rank, $decile, $pop)
-        WHERE a.type = 'lsoa' AND r.parent IN (SELECT unnest($lads))
-        GROUP BY ALL ORDER BY rank NULLS LAST, a.code
-        """,
-        {"rank": rank_slug(domain), "decile": decile_slug(domain), "pop": POPULATION_SLUG, "lads": authorities},
+    found = read.lsoa_deprivation(
+        cur, authorities, rank=rank_slug(domain), decile=decile_slug(domain), population=POPULATION_SLUG
     )
+    return [read.plain(r) for r in found]
 
 
 def map_title(r: Row, domain: str) -> str:
@@ -72,12 +62,12 @@ def map_title(r: Row, domain: str) -> str:
 
 def _shares(cur: duckdb.DuckDBPyConnection, authorities: list[Row], domain: str) -> list[Row]:
     """Per authority: LSOAs in England's most deprived 10% and 20% on ``domain``, with the counts."""
-    found = rows(
-        cur,
-        "SELECT indicator, area_code, value, numerator, denominator FROM observations "
-        "WHERE indicator IN ($s10, $s20) AND area_code IN (SELECT unnest($c))",
-        {"s10": share_slug(domain, 10), "s20": share_slug(domain, 20), "c": [a["code"] for a in authorities]},
-    )
+    found = [
+        read.plain(o)
+        for o in read.observations_of(
+            cur, indicators=[share_slug(domain, 10), share_slug(domain, 20)], areas=[a["code"] for a in authorities]
+        )
+    ]
     by = {(r["area_code"], r["indicator"]): r for r in found}
     out = []
     for a in authorities:
@@ -94,12 +84,11 @@ def _shares(cur: duckdb.DuckDBPyConnection, authorities: list[Row], domain: str)
 def _group_shares(cur: duckdb.DuckDBPyConnection, name: str, code: str, domain: str) -> Row | None:
     """A group's shares from the build's ``aggregates`` (ratio of its members' summed counts); None unless both
     are complete."""
-    found = rows(
-        cur,
-        'SELECT indicator, value, numerator, denominator FROM aggregates WHERE "group" = $g AND indicator IN ($a, $b)'
-        " AND complete AND value IS NOT NULL AND numerator IS NOT NULL AND denominator IS NOT NULL",
-        {"g": code, "a": share_slug(domain, 10), "b": share_slug(domain, 20)},
-    )
+    found = [
+        read.plain(g)
+        for g in read.aggregates(cur, [code], indicators=[share_slug(domain, 10), share_slug(domain, 20)])
+        if g.complete and g.value is not None and g.numerator is not None and g.denominator is not None
+    ]
     by = {r["indicator"]: r for r in found}
     s10, s20 = by.get(share_slug(domain, 10)), by.get(share_slug(domain, 20))
     if s10 is None or s20 is None:
@@ -110,12 +99,13 @@ def _group_shares(cur: duckdb.DuckDBPyConnection, name: str, code: str, domain: 
 
 def _change(cur: duckdb.DuckDBPyConnection, authorities: list[Row], domain: str) -> list[Row]:
     """Per authority: its share in the most deprived 10% in IoD2019 and IoD2025 (MHCLG's summaries)."""
-    found = rows(
-        cur,
-        "SELECT area_code, period_label, value FROM observations WHERE indicator = $s "
-        "AND area_code IN (SELECT unnest($c)) AND period_label IN ('2019', '2025')",
-        {"s": f"iod-{domain}-proportion-most-deprived-10pc", "c": [a["code"] for a in authorities]},
-    )
+    found = [
+        read.plain(o)
+        for o in read.observations_of(
+            cur, indicators=[f"iod-{domain}-proportion-most-deprived-10pc"], areas=[a["code"] for a in authorities]
+        )
+        if o.period_label in ("2019", "2025")
+    ]
     by = {(r["area_code"], r["period_label"]): r["value"] for r in found}
     out = []
     for a in authorities:
@@ -157,23 +147,20 @@ def neighbourhoods(
 
 def small_area(cur: duckdb.DuckDBPyConnection, a: Row) -> Row:
     """One LSOA: rank and decile on the IMD and each domain, its authority and ward, its population."""
-    found = rows(
-        cur,
-        "SELECT indicator, value FROM observations WHERE area_code = $c AND indicator LIKE 'imd2019-%'",
-        {"c": a["code"]},
-    )
+    found = [read.plain(o) for o in read.observations_of(cur, areas=[a["code"]]) if o.indicator.startswith("imd2019-")]
     values = {r["indicator"]: r["value"] for r in found}
     domains = []
     for key, label in DOMAIN_LABELS.items():
         rank, decile = values.get(rank_slug(key)), values.get(decile_slug(key))
         domains.append({"key": key, "label": label, "rank": None if rank is None else int(rank),
                         "decile": None if decile is None else int(decile)})  # fmt: skip
-    parents = rows(
-        cur,
-        "SELECT r.parent AS code, p.name, r.relation FROM area_relations r JOIN areas p ON p.code = r.parent "
-        "WHERE r.code = $c AND r.relation IN ('ltla', 'ward') ORDER BY r.relation",
-        {"c": a["code"]},
-    )
+    relations = sorted(read.area_relations(cur, [a["code"]], relations=["ltla", "ward"]), key=lambda r: r.relation)
+    parent_names = read.area_names(cur, [r.parent for r in relations])
+    parents = [
+        {"code": r.parent, "name": parent_names[r.parent], "relation": r.relation}
+        for r in relations
+        if r.parent in parent_names
+    ]
     authority = next((p for p in parents if p["relation"] == "ltla"), None)
     ward = next((p for p in parents if p["relation"] == "ward"), None)
     pop = values.get(POPULATION_SLUG)

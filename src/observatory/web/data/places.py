@@ -17,9 +17,10 @@ from typing import Any
 import duckdb
 
 from observatory.pipeline.places import KIND_LABELS, custom_url, normalise
+from observatory.release import read
 from observatory.sources.imd import DOMAINS, LSOA_COUNT, POPULATION_SLUG, decile_slug, rank_slug
 from observatory.sources.postcodes import normalise_postcode, postcode_prefix
-from observatory.web.data.common import Row, one, rows
+from observatory.web.data.common import Row
 from observatory.web.errors import BadRequest, NotFound
 
 WARD = re.compile(r"^E05\d{6}$")
@@ -50,14 +51,7 @@ def _codes(value: str | None, pattern: re.Pattern[str], param: str) -> list[str]
 
 
 def _members(cur: duckdb.DuckDBPyConnection, codes: list[str]) -> list[Row]:
-    found = rows(
-        cur,
-        "SELECT a.code, a.name, a.type, r.parent AS authority_code, p.name AS authority_name "
-        "FROM areas a JOIN area_relations r ON r.code = a.code AND r.relation = 'ltla' "
-        "JOIN areas p ON p.code = r.parent "
-        "WHERE a.code IN (SELECT unnest($c)) AND a.type IN ('ward', 'msoa')",
-        {"c": codes},
-    )
+    found = [read.plain(p) for p in read.wards_and_msoas(cur, codes)]
     by = {r["code"]: r for r in found}
     missing = [c for c in codes if c not in by]
     if missing:
@@ -69,18 +63,7 @@ def _members(cur: duckdb.DuckDBPyConnection, codes: list[str]) -> list[Row]:
 
 def _lsoas(cur: duckdb.DuckDBPyConnection, wards: list[str], msoas: list[str]) -> list[Row]:
     """The 2021 LSOAs of the place, each with the 2011 LSOAs carried to it and their IMD decile."""
-    found = rows(
-        cur,
-        """
-        SELECT l.code, l.name, l.ward, w.name AS ward_name, l.msoa21, m.name AS msoa_name, l.ward_share,
-               b.lsoa11, a11.name AS lsoa11_name
-        FROM lsoa21 l LEFT JOIN areas w ON w.code = l.ward LEFT JOIN areas m ON m.code = l.msoa21
-        LEFT JOIN lsoa11_to_lsoa21 b ON b.lsoa21 = l.code LEFT JOIN areas a11 ON a11.code = b.lsoa11
-        WHERE l.ward IN (SELECT unnest($w)) OR l.msoa21 IN (SELECT unnest($m))
-        ORDER BY l.code, b.lsoa11
-        """,
-        {"w": wards, "m": msoas},
-    )
+    found = [read.plain(r) for r in read.lsoa21_links(cur, wards, msoas)]
     lsoa11 = sorted({r["lsoa11"] for r in found if r["lsoa11"]})
     values = _iod(cur, lsoa11)
     out: dict[str, Row] = {}
@@ -100,15 +83,10 @@ def _iod(cur: duckdb.DuckDBPyConnection, lsoa11: list[str]) -> dict[str, dict[tu
         rank_slug(d.key): (d.key, "rank") for d in DOMAINS
     }
     slugs[POPULATION_SLUG] = ("pop", "")
-    found = rows(
-        cur,
-        "SELECT area_code, indicator, value FROM observations WHERE indicator IN (SELECT unnest($s)) "
-        "AND area_code IN (SELECT unnest($c)) AND value IS NOT NULL",
-        {"s": sorted(slugs), "c": lsoa11},
-    )
     out: dict[str, dict[tuple[str, str], int]] = {}
-    for r in found:
-        out.setdefault(r["area_code"], {})[slugs[r["indicator"]]] = int(r["value"])
+    for o in read.observations_of(cur, indicators=sorted(slugs), areas=lsoa11):
+        if o.value is not None:
+            out.setdefault(o.area_code, {})[slugs[o.indicator]] = int(o.value)
     return out
 
 
@@ -164,21 +142,11 @@ def place_page(
         lead = f"{'Named area' if name else 'Custom area'}: {' and '.join(parts)} in {places}"
     extra: dict[str, Any] = {}
     if single is not None and kind == "ward":
-        extra["ward_neighbourhoods"] = rows(
-            cur,
-            "SELECT DISTINCT m.code, m.name FROM lsoa21 l JOIN areas m ON m.code = l.msoa21 WHERE l.ward = $w "
-            "ORDER BY m.name",
-            {"w": single["code"]},
-        )
+        extra["ward_neighbourhoods"] = [read.plain(m) for m in read.msoas_of_ward(cur, single["code"])]
     if single is not None and kind == "neighbourhood":
-        extra["neighbourhood_wards"] = rows(
-            cur,
-            "SELECT DISTINCT w.code, w.name FROM lsoa21 l JOIN areas w ON w.code = l.ward WHERE l.msoa21 = $m "
-            "ORDER BY w.name",
-            {"m": single["code"]},
-        )
-        extra["ons_name"] = (one(cur, "SELECT name FROM lsoa21 WHERE msoa21 = $m LIMIT 1", {"m": single["code"]})
-                             or {}).get("name", "")[:-1] or None  # fmt: skip
+        extra["neighbourhood_wards"] = [read.plain(w) for w in read.wards_of_msoa(cur, single["code"])]
+        first = next(iter(read.lsoa21s(cur, msoa=single["code"])), None)
+        extra["ons_name"] = (first.name if first else "")[:-1] or None
     located = postcode_lookup(cur, postcode) if postcode else None
     return {
         "title": title,
@@ -227,20 +195,17 @@ def custom_page(
     w = _codes(wards, WARD, "wards")
     m = _codes(neighbourhoods, MSOA, "neighbourhoods")
     label = " ".join((name or "").split())[:80] or None
-    choices = rows(
-        cur,
-        "SELECT a.code, a.name, a.type, r.parent AS authority_code, p.name AS authority_name FROM areas a "
-        "JOIN area_relations r ON r.code = a.code AND r.relation = 'ltla' JOIN areas p ON p.code = r.parent "
-        "WHERE a.type IN ('ward', 'msoa') ORDER BY p.name, a.type DESC, a.name",
-    )
+    choices = [read.plain(p) for p in read.wards_and_msoas(cur)]
     picker: dict[str, dict[str, Any]] = {}
     for c in choices:
         group = picker.setdefault(c["authority_code"], {"code": c["authority_code"], "name": c["authority_name"],
                                                          "wards": [], "neighbourhoods": []})  # fmt: skip
         chosen = c["code"] in w or c["code"] in m
         group["wards" if c["type"] == "ward" else "neighbourhoods"].append({**c, "checked": chosen})
-    named = rows(cur, "SELECT slug, name, wards, neighbourhoods, note FROM named_places WHERE origin = 'config' "
-                      "ORDER BY name")  # fmt: skip
+    named: list[dict[str, Any]] = [
+        {"slug": n.slug, "name": n.name, "wards": n.wards, "neighbourhoods": n.neighbourhoods, "note": n.note}
+        for n in read.named_places(cur, "config")
+    ]
     for n in named:
         n["url"] = custom_url(n["name"], list(n["wards"]), list(n["neighbourhoods"]))
     if not w and not m:
@@ -258,17 +223,10 @@ def postcode_lookup(cur: duckdb.DuckDBPyConnection, text: str) -> Row | None:
     pc = normalise_postcode(text)
     if pc is None:
         return None
-    found = one(
-        cur,
-        "SELECT p.postcode, p.lat, p.long, p.lsoa21, p.msoa21, p.ward, p.authority, p.in_scope, "
-        "w.name AS ward_name, m.name AS msoa_name, a.name AS authority_name, l.name AS lsoa21_name "
-        "FROM postcodes p LEFT JOIN areas w ON w.code = p.ward LEFT JOIN areas m ON m.code = p.msoa21 "
-        "LEFT JOIN areas a ON a.code = p.authority LEFT JOIN lsoa21 l ON l.code = p.lsoa21 WHERE p.postcode = $p",
-        {"p": pc},
-    )
+    found = read.postcode(cur, pc)
     if found is None:
         return {"postcode": pc, "found": False}
-    return {**found, "found": True}
+    return {**read.plain(found), "found": True}
 
 
 def postcode_area(cur: duckdb.DuckDBPyConnection, text: str) -> Row | None:
@@ -301,14 +259,7 @@ def postcode_area(cur: duckdb.DuckDBPyConnection, text: str) -> Row | None:
 
 
 def _spread(cur: duckdb.DuckDBPyConnection, kind: str, value: str) -> list[Row]:
-    column = "district" if kind == "district" else "sector"
-    return rows(
-        cur,
-        f"SELECT p.ward, w.name AS ward_name, p.authority, a.name AS authority_name, p.in_scope, count(*) AS n "  # noqa: S608
-        f"FROM postcodes p LEFT JOIN areas w ON w.code = p.ward LEFT JOIN areas a ON a.code = p.authority "
-        f"WHERE p.{column} = $v GROUP BY ALL",
-        {"v": value},
-    )
+    return [read.plain(r) for r in read.postcode_spread(cur, kind, value)]
 
 
 PLACE_COLUMNS = "key, name, kind, code, url, authority, authority_name, south_essex, detail"
@@ -317,7 +268,8 @@ KIND_ORDER = {"authority": 0, "town": 1, "named": 1, "ward": 2, "neighbourhood":
 
 def load_places(cur: duckdb.DuckDBPyConnection) -> list[Row]:
     """The release's place search index (built at build time; every release has the table, maybe empty)."""
-    return rows(cur, f"SELECT {PLACE_COLUMNS} FROM place_search ORDER BY key, kind, url")  # noqa: S608
+    keys = PLACE_COLUMNS.split(", ")
+    return [{k: getattr(p, k) for k in keys} for p in read.place_search(cur)]
 
 
 def place_results(index: list[Row], text: str, limit: int = 10) -> list[Row]:

@@ -19,7 +19,6 @@ from rapidfuzz import fuzz, process, utils
 
 from observatory.release import read
 from observatory.web.data.areas import type_label
-from observatory.web.data.common import rows
 from observatory.web.data.places import POSTCODE_NOTE, load_places, place_results, postcode_area, postcode_lookup
 from observatory.web.errors import BadRequest
 
@@ -86,8 +85,14 @@ _LOCK = threading.Lock()
 
 
 def _build(cur: duckdb.DuckDBPyConnection) -> _Index:
-    inds = rows(cur, "SELECT slug, label, subtitle, experimental FROM indicators ORDER BY label")
-    areas = rows(cur, "SELECT code, name, type, valid_to FROM areas ORDER BY name")
+    inds: list[dict[str, Any]] = [
+        {"slug": i.slug, "label": i.label, "subtitle": i.subtitle, "experimental": i.experimental}
+        for i in sorted(read.indicators(cur), key=lambda i: i.label)
+    ]
+    areas: list[dict[str, Any]] = [
+        {"code": a.code, "name": a.name, "type": a.type, "valid_to": a.valid_to}
+        for a in sorted(read.areas(cur), key=lambda a: a.name)
+    ]
     texts: list[str] = []
     owner: list[int] = []
     for i, ind in enumerate(inds):

@@ -18,7 +18,7 @@ import duckdb
 
 from observatory.config import Config
 from observatory.release import read, schema
-from observatory.web.data.common import LICENCE_URL, rows
+from observatory.web.data.common import LICENCE_URL
 
 OGL = (
     "Contains public sector information licensed under the Open Government Licence v3.0. Source: Office for "
@@ -60,12 +60,7 @@ def about_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any]
              "licence_url": None, "attribution": "", "files": files, "file_count": len(files),
              "bytes": sum(int(f["size"] or 0) for f in files)}
         )  # fmt: skip
-    producers = rows(
-        cur,
-        "SELECT trim(p) AS producer, count(*) AS indicators "
-        "FROM indicators, unnest(string_split(source_org, '|')) t(p) "
-        "WHERE source_org IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1",
-    )
+    producers = [{"producer": p, "indicators": n} for p, n in read.producer_counts(cur)]
     counted = read.finding_counts(cur)
     findings = [{"severity": f.severity, "rule": f.rule, "n": f.count, "example": f.example} for f in counted]
     table = [

@@ -18,7 +18,7 @@ from observatory import format as nf
 from observatory.config import Config
 from observatory.release import read
 from observatory.strategy import PRODUCTIVITY_INDEX, ActionPlan
-from observatory.web.data.common import SOUTH_ESSEX, Row, all_indicators, rows, unit_label
+from observatory.web.data.common import SOUTH_ESSEX, Row, all_indicators, unit_label
 
 GVA = "gross-value-added-per-hour-worked"
 FORMAT_COLUMNS = "slug, label, unit, measure, prefix, suffix, decimals"
@@ -161,28 +161,14 @@ def _indicator_outcome(
     methods: dict[str, str],
 ) -> Row:  # fmt: skip
     slug = ind["slug"]
-    obs = rows(
-        cur,
-        """
-        SELECT area_code, period, period_label, period_duration, value FROM observations
-        WHERE indicator = $s AND area_code IN (SELECT unnest($c)) AND value IS NOT NULL ORDER BY period_start
-        """,
-        {"s": slug, "c": codes},
+    obs = sorted(
+        (read.plain(o) for o in read.observations_of(cur, indicators=[slug], areas=codes) if o.value is not None),
+        key=lambda o: o["period_start"],
     )
     durations = {o["period_duration"] for o in obs}
     main = obs[-1]["period_duration"] if obs else None  # the latest period's duration: one series per area
-    aggs = rows(
-        cur,
-        """SELECT period, period_label, value, complete, reason, method FROM aggregates
-           WHERE "group" = $g AND indicator = $s ORDER BY period NULLS FIRST""",
-        {"g": SOUTH_ESSEX, "s": slug},
-    )
-    trends = {
-        r["area_code"]: r
-        for r in rows(cur, "SELECT area_code, judgement, outcome, reason, method, n_points, first_label, period_label"
-                      " FROM trends WHERE indicator = $s AND latest AND area_code IN (SELECT unnest($c))",
-                      {"s": slug, "c": codes})
-    }  # fmt: skip
+    aggs = [read.plain(a) for a in read.aggregates(cur, [SOUTH_ESSEX], indicators=[slug])]
+    trends = {t.area_code: read.plain(t) for t in read.trends(cur, indicators=[slug], areas=codes) if t.latest}
     out = []
     for code in codes:
         row = _row(code, names)
@@ -224,12 +210,7 @@ def _index_outcome(
     cur: duckdb.DuckDBPyConnection, codes: list[str], names: dict[str, str], pol: str, year: int,
     methods: dict[str, str],
 ) -> Row:  # fmt: skip
-    found = rows(
-        cur,
-        """SELECT area_code, period, period_label, "index", method, reason FROM productivity_index
-           WHERE area_code IN (SELECT unnest($c)) ORDER BY period""",
-        {"c": codes},
-    )
+    found = [read.plain(p) for p in read.productivity_index(cur, codes)]
     out = []
     for code in codes:
         row = _row(code, names)

@@ -15,7 +15,7 @@ from observatory import format as nf
 from observatory.config import Config, Theme
 from observatory.release import read
 from observatory.web.data.areas import ENGLAND
-from observatory.web.data.common import Row, all_indicators, rows, suggest, unit_label, with_equivalents_many
+from observatory.web.data.common import Row, all_indicators, suggest, unit_label, with_equivalents_many
 from observatory.web.errors import NotFound
 
 OTHER = "other"
@@ -44,29 +44,13 @@ def theme_page(cur: duckdb.DuckDBPyConnection, config: Config, slug: str) -> dic
     england_src = {s: used[s][0] for s in slugs}
     names = read.area_names(cur, [*ours, ENGLAND])
     latest = {
-        r["indicator"]: r
-        for r in rows(
-            cur,
-            """
-            SELECT indicator, arg_max(period, period_start) AS period, arg_max(period_label, period_start) AS label
-            FROM observations WHERE indicator IN (SELECT unnest($s)) AND area_code IN (SELECT unnest($c))
-              AND value IS NOT NULL
-            GROUP BY indicator
-            """,
-            {"s": slugs, "c": ours},
-        )
+        slug: {"indicator": slug, "period": p.period, "label": p.period_label}
+        for slug, p in read.latest_periods(cur, slugs, ours).items()
     }
+    pairs = [(slug, r["period"]) for slug, r in latest.items()]
     values = {
-        (r["indicator"], r["area_code"]): r
-        for r in rows(
-            cur,
-            """
-            SELECT o.indicator, o.area_code, o.value, o.lci_95, o.uci_95, o.status
-            FROM observations o JOIN (SELECT unnest($i) AS i, unnest($p) AS p) k ON k.i = o.indicator AND k.p = o.period
-            WHERE o.area_code IN (SELECT unnest($c))
-            """,
-            {"i": list(latest), "p": [r["period"] for r in latest.values()], "c": [*ours, *set(england_src.values())]},
-        )
+        (r.indicator, r.area_code): read.plain(r)
+        for r in read.observations_at(cur, pairs, [*ours, *set(england_src.values())])
     }
     items = []
     table: list[Row] = []
