@@ -231,6 +231,7 @@ def test_indicator_page_has_its_chart_map_and_judgements(client: TestClient) -> 
     assert len(data["ranking"]) > 300 and response.text.count("<path d=") >= len(data["ranking"])
     if data["judgements"]:  # the release carries the statistics: each authority's result and its method link
         # the answer first (a short verdict per authority), each judgement in full one click away
+        assert (2, f"South Essex, {data['latest']['period_label']}") in page.headings
         assert (3, "South Essex compared with England: each judgement in full") in page.headings
         thurrock = next(j for j in data["judgements"] if j["code"] == "E06000034")
         assert thurrock["comparison"]["sentence"] in page.text
