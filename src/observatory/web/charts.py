@@ -632,9 +632,7 @@ def spine_chart(rows: Sequence[SpineRow], *, title: str, chart_id: str | None = 
         eng_lines = _wrap(row.england_note, 14) if row.england_note else [eng_txt]
         for j, line in enumerate(eng_lines):
             ey = cy + 4 + (j - (len(eng_lines) - 1) / 2) * 15
-            body.append(
-                f'<text x="{label_w + 2 * value_w - 6}" y="{ey:.1f}" text-anchor="end">{escape(line)}</text>'
-            )
+            body.append(f'<text x="{label_w + 2 * value_w - 6}" y="{ey:.1f}" text-anchor="end">{escape(line)}</text>')
 
         def px(v: float | None, row: SpineRow = row) -> float | None:
             pos = spine_position(row, v) if v is not None else None
