@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from observatory import format as nf
 from observatory.stats.sentences import IndicatorFormat
 from observatory.stats.trend import (
     METHOD_DESCRIPTION,
@@ -161,3 +163,33 @@ def test_monthly_series_also_compare_a_year_earlier_and_get_no_annual_rate() -> 
 def test_a_gap_gives_no_change_rather_than_a_wrong_one() -> None:
     points = _annual([(2016, 1.0, None, None), (2019, 2.0, None, None), (2020, 3.0, None, None)])
     assert {c.periods_back for c in changes_at(points, 2, PCT)} == {1}  # 2017 (3 back) is missing
+
+
+def _iod_share(shared: Path, year: int, code: str, domain: str) -> float:
+    """MHCLG IoD LAD summaries: the share of an authority's LSOAs in England's most deprived 10% (percent)."""
+
+    with open(shared / "iod-lad-summaries" / f"IoD{year}_lad_summaries_long.csv", encoding="utf-8-sig") as fh:
+        for r in csv.DictReader(fh):
+            if (r.get("lad19cd") or r.get("area_code")) == code and r["index_domain"].startswith(domain):
+                # a fraction with float noise ("7.1400000000000005E-2"); MHCLG publishes four decimals
+                return float(Decimal(r["proportion_bottom_decile"]).quantize(Decimal("0.0001")) * 100)
+    raise AssertionError(f"{code} {domain} not in IoD{year}")
+
+
+def test_a_change_of_a_percentage_is_said_in_percentage_points(shared: Path) -> None:
+    """Thurrock's share of neighbourhoods in the most deprived 10% (MHCLG LAD summaries): a change of a
+    percentage is said in percentage points, not as a relative "(+40.1%)"; equal values at the shown precision
+    get no change in brackets (never "was 2.0% both in 2019 and in 2025 (-2.0%)")."""
+    rows = []
+    for domain in ("Barriers to Housing", "Employment"):
+        v19, v25 = _iod_share(shared, 2019, "E06000034", domain), _iod_share(shared, 2025, "E06000034", domain)
+        points = _annual([(2019, v19, None, None), (2025, v25, None, None)])  # two editions, six years apart
+        rows.append((points[0].value, points[1].value, changes_at(points, 1, PCT, backs=[1])))
+    (b19, b25, barriers), (e19, e25, employment) = rows
+    pp = float(Decimal(repr(b25)) - Decimal(repr(b19)))
+    assert barriers[0].reason == (
+        f"It rose from {nf.value(b19, PCT.style)} in 2019 to {nf.value(b25, PCT.style)} in 2025 "
+        f"({nf.number(pp, 1, signed=True)} percentage points)."
+    )
+    assert nf.value(e19, PCT.style) == nf.value(e25, PCT.style)  # 2.04 and 2.0 both show as 2.0%
+    assert employment[0].reason == f"It was {nf.value(e25, PCT.style)} both in 2019 and in 2025."

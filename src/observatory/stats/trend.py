@@ -115,9 +115,15 @@ def changes_at(
         if step == 12 and first.value > 0 and last.value > 0:
             annual = 100 * ((last.value / first.value) ** (1 / k) - 1)
         reason = f"It {change_phrase(fmt, first.label, first.value, last.label, last.value)}"
-        if percent is not None:
-            reason += f" ({percent:+.1f}%"
-            reason += f", {annual:+.1f}% a year compounded)" if annual is not None and k > 1 else ")"
+        unchanged = nf.value(first.value, fmt.style) == nf.value(last.value, fmt.style)
+        if fmt.style.suffix.strip() == "%" and not unchanged:
+            # a change of a percentage is in percentage points; "(+40.1%)" would read as points too
+            reason += f" ({nf.change(absolute, fmt.style)})"
+        elif percent is not None and not unchanged:  # "was 2.0% both in 2019 and 2025" takes no "(-2.0%)"
+            reason += f" ({nf.number(percent, 1, signed=True)}%"
+            reason += (
+                f", {nf.number(annual, 1, signed=True)}% a year compounded)" if annual is not None and k > 1 else ")"
+            )
         out.append(
             Change(
                 k,
