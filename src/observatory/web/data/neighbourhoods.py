@@ -98,20 +98,24 @@ def _group_shares(cur: duckdb.DuckDBPyConnection, name: str, code: str, domain: 
 
 
 def _change(cur: duckdb.DuckDBPyConnection, authorities: list[Row], domain: str) -> list[Row]:
-    """Per authority: its share in the most deprived 10% in IoD2019 and IoD2025 (MHCLG's summaries)."""
-    found = [
-        read.plain(o)
-        for o in read.observations_of(
-            cur, indicators=[f"iod-{domain}-proportion-most-deprived-10pc"], areas=[a["code"] for a in authorities]
-        )
-        if o.period_label in ("2019", "2025")
-    ]
-    by = {(r["area_code"], r["period_label"]): r["value"] for r in found}
+    """Per authority: its share in the most deprived 10% in IoD2019 and IoD2025 (MHCLG's summaries) and the
+    change between them in percentage points, as the build worked it (``changes``: the published decimals,
+    one period back from IoD2025 to IoD2019)."""
+    slug = f"iod-{domain}-proportion-most-deprived-10pc"
+    codes = [a["code"] for a in authorities]
+    found = [o for o in read.observations_of(cur, indicators=[slug], areas=codes) if o.period_label in ("2019", "2025")]
+    by = {(o.area_code, o.period_label): o.value for o in found}
+    moved = {
+        c.area_code: c.change
+        for c in read.changes(cur, indicators=[slug], areas=codes)
+        if c.periods_back == 1 and (c.from_label, c.to_label) == ("2019", "2025")
+    }
     out = []
     for a in authorities:
         v19, v25 = by.get((a["code"], "2019")), by.get((a["code"], "2025"))
-        change = None if v19 is None or v25 is None else round(v25 - v19, 2)
-        out.append({"code": a["code"], "name": a["name"], "share_2019": v19, "share_2025": v25, "change": change})
+        out.append(
+            {"code": a["code"], "name": a["name"], "share_2019": v19, "share_2025": v25, "change": moved.get(a["code"])}
+        )
     return [r for r in out if r["share_2019"] is not None or r["share_2025"] is not None]
 
 

@@ -20,6 +20,7 @@ from observatory.pipeline.places import KIND_LABELS, custom_url, normalise
 from observatory.release import read
 from observatory.sources.imd import DOMAINS, LSOA_COUNT, POPULATION_SLUG, decile_slug, rank_slug
 from observatory.sources.postcodes import normalise_postcode, postcode_prefix
+from observatory.stats import deprivation as stats_deprivation
 from observatory.web.data.common import Row
 from observatory.web.errors import BadRequest, NotFound
 
@@ -91,25 +92,9 @@ def _iod(cur: duckdb.DuckDBPyConnection, lsoa11: list[str]) -> dict[str, dict[tu
 
 
 def deprivation_profile(cur: duckdb.DuckDBPyConnection, lsoa11: list[str]) -> dict[str, Any]:
-    """Per domain: population of the 2011 LSOAs in England's most deprived 10% and 20%, over all of them."""
-    values = _iod(cur, lsoa11)
-    covered = [c for c in lsoa11 if ("pop", "") in values.get(c, {})]
-    population = sum(values[c][("pop", "")] for c in covered)
-    domains = []
-    for d in DOMAINS:
-        with_decile = [c for c in covered if (d.key, "decile") in values[c]]
-        total = sum(values[c][("pop", "")] for c in with_decile)
-        in10 = sum(values[c][("pop", "")] for c in with_decile if values[c][(d.key, "decile")] == 1)
-        in20 = sum(values[c][("pop", "")] for c in with_decile if values[c][(d.key, "decile")] <= 2)
-        n10 = sum(1 for c in with_decile if values[c][(d.key, "decile")] == 1)
-        n20 = sum(1 for c in with_decile if values[c][(d.key, "decile")] <= 2)
-        domains.append({
-            "key": d.key, "label": d.label, "population": total, "lsoas": len(with_decile),
-            "pop10": in10, "pop20": in20, "lsoas10": n10, "lsoas20": n20,
-            "share10": round(100.0 * in10 / total, 1) if total else None,
-            "share20": round(100.0 * in20 / total, 1) if total else None,
-        })  # fmt: skip
-    return {"population": population, "lsoa11_count": len(covered), "domains": domains}
+    """Per domain: population of the 2011 LSOAs in England's most deprived 10% and 20%, over all of them
+    (:func:`observatory.stats.deprivation.deprivation_profile` on the release's IoD2019 observations)."""
+    return stats_deprivation.deprivation_profile(_iod(cur, lsoa11), lsoa11)
 
 
 def place_page(
