@@ -21,6 +21,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from observatory import format as nf
 from observatory.web import figures, httpcache
 from observatory.web.data.api_data import licence_of
 from observatory.web.data.indicators import indicator_page
@@ -68,7 +69,7 @@ def _payload(request: Request, release: Release, slug: str) -> tuple[dict[str, A
 def caption(payload: dict[str, Any], release: Release, title: str) -> figures.Caption:
     """What a downloaded figure says about itself, from the indicator's metadata (ONS ELS metadata JSON)."""
     ind = payload["indicator"]
-    source = ind.get("source_org") or "not stated by the publisher"
+    source = nf.organisations(ind.get("source_org"), "not stated by the publisher")
     if ind.get("source_date"):
         source += f", published {ind['source_date']:%-d %B %Y}"
     licence = licence_of(ind.get("licence"))
