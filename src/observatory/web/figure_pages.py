@@ -30,6 +30,7 @@ from observatory.web.pages import (
     CACHE,
     _joined,
     cache_scope,
+    chart_missing,
     chart_spec,
     config_of,
     indicator_charts,
@@ -66,7 +67,7 @@ def _payload(request: Request, release: Release, slug: str) -> tuple[dict[str, A
     return payload, areas
 
 
-def caption(payload: dict[str, Any], release: Release, title: str) -> figures.Caption:
+def caption(payload: dict[str, Any], release: Release, title: str, note: str = "") -> figures.Caption:
     """What a downloaded figure says about itself, from the indicator's metadata (ONS ELS metadata JSON)."""
     ind = payload["indicator"]
     source = nf.organisations(ind.get("source_org"), "not stated by the publisher")
@@ -80,6 +81,7 @@ def caption(payload: dict[str, Any], release: Release, title: str) -> figures.Ca
         source=source,
         licence=licence["name"] or licence["id"],
         release=release.id,
+        note=note,
     )
 
 
@@ -107,7 +109,10 @@ def chart_file(request: Request, slug: str, fmt: str) -> Response:
     if fmt == "csv":
         return _file(request, release, csv_text(payload["table"]), fmt, f"{slug}-chart")
     cfg = config_of(request)
-    cap = caption(payload, release, f"{payload['indicator']['label']} over time")
+    missing = chart_missing(payload)
+    they = "it is" if len(missing) == 1 else "they are"
+    note = f"No data for {', '.join(missing)} in this release, so {they} not drawn."
+    cap = caption(payload, release, f"{payload['indicator']['label']} over time", note if missing else "")
     spec = chart_spec(payload, cfg)
 
     def make() -> bytes:
