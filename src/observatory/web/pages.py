@@ -696,7 +696,7 @@ def report_response(request: Request, target: str) -> Response:
     """A page of the current (or ``?release=``) release as a typeset PDF, made once per release."""
     from fastapi.responses import FileResponse
 
-    from observatory.reports import ReportError, layout_version, report_pdf
+    from observatory.reports import NoSuchReport, layout_version, report_pdf, report_targets
     from observatory.web.errors import NotFound
 
     release = release_for(request)
@@ -706,10 +706,12 @@ def report_response(request: Request, target: str) -> Response:
         return Response(status_code=304, headers=headers)
     try:
         path = report_pdf(request.app, request.app.state.pool.store, release.id, target)
-    except ReportError as exc:
-        if "there is no page" in str(exc) or "is not an area code" in str(exc):
-            raise NotFound(str(exc), []) from exc
-        raise
+    except NoSuchReport as exc:
+        made = [
+            (t, "/invest.pdf" if t == "invest" else f"/areas/{t}/report.pdf")
+            for t in report_targets(config_of(request))
+        ]
+        raise NotFound(f"{str(exc)[0].upper()}{str(exc)[1:]}.", made) from exc
     name = "invest-south-essex" if target == "invest" else target
     return FileResponse(path, media_type="application/pdf", filename=f"{name}-{release.id}.pdf", headers=headers)
 
