@@ -44,9 +44,39 @@ def test_name_addresses_keep_the_format_and_query(client: TestClient) -> None:
     assert r.headers["location"] == f"/areas/{THURROCK}.json?release=current"
 
 
+@pytest.mark.parametrize(
+    ("address", "location"),
+    [
+        ("/areas/thurrock/report.pdf", f"/areas/{THURROCK}/report.pdf"),
+        ("/areas/thurrock/all", f"/areas/{THURROCK}/all"),
+        ("/areas/Thurrock/all?domain=income", f"/areas/{THURROCK}/all?domain=income"),
+        ("/areas/castle-point/enterprise-growth.json", f"/areas/{CASTLE_POINT}/enterprise-growth.json"),
+        ("/areas/southend-on-sea/neighbourhoods.csv", f"/areas/{SOUTHEND}/neighbourhoods.csv"),
+        ("/areas/e06000034", f"/areas/{THURROCK}"),
+        ("/areas/e06000034.json?release=current", f"/areas/{THURROCK}.json?release=current"),
+        ("/areas/e06000034/all", f"/areas/{THURROCK}/all"),
+    ],
+)
+def test_name_and_lower_case_code_addresses_of_area_subpages_redirect(
+    client: TestClient, address: str, location: str
+) -> None:
+    r = client.get(address, follow_redirects=False)
+    assert r.status_code == 308, r.text[:200]
+    assert r.headers["location"] == location
+
+
+def test_name_address_of_a_subpage_reaches_the_code_page(client: TestClient) -> None:
+    followed = client.get("/areas/thurrock/enterprise-growth")
+    assert followed.status_code == 200 and followed.url.path == f"/areas/{THURROCK}/enterprise-growth"
+    assert client.get("/areas/thurock/all", follow_redirects=False).status_code == 404  # unknown name: no redirect
+    assert client.get(f"/areas/{'a' * 5000}/all", follow_redirects=False).status_code == 404
+
+
 def test_group_and_code_addresses_are_not_redirected(client: TestClient) -> None:
     assert client.get("/areas/south-essex", follow_redirects=False).status_code == 200
     assert client.get(f"/areas/{THURROCK}", follow_redirects=False).status_code == 200
+    assert client.get("/areas/south-essex/all", follow_redirects=False).status_code == 200
+    assert client.get(f"/areas/{THURROCK}/enterprise-growth", follow_redirects=False).status_code == 200
 
 
 def test_unknown_name_is_a_404_with_suggestions(client: TestClient) -> None:
