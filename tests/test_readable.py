@@ -338,6 +338,23 @@ def test_compare_by_typed_names_gives_a_shareable_address(client: TestClient) ->
     assert 'list="area-name-list"' in page.text and '<option value="Castle Point">' in page.text
 
 
+def test_compare_takes_each_typed_name_once(client: TestClient) -> None:
+    # 1,000 copies of one name (any case) are one name: one look-up, not a thousand (was 21 s for one request)
+    names = ",".join(["Thurrock", "THURROCK", " thurrock "] * 334)
+    assert _compare(client, f"names={names}&indicator={GVA}") == f"/compare?areas={THURROCK}&indicators={GVA}"
+
+
+def test_compare_refuses_more_than_twenty_names_before_matching_them(client: TestClient) -> None:
+    names = ",".join(f"Nowhere {i}" for i in range(21))  # 21 different names that match nothing
+    page = client.get(f"/compare?names={names}", follow_redirects=False)
+    assert page.status_code == 400
+    assert "21 different names in one request" in page.text and "at most 20 names" in page.text
+    problem = client.get(f"/compare.json?names={names}", follow_redirects=False)
+    assert problem.status_code == 400 and "at most 20 names" in problem.text
+    twenty = ",".join(f"Nowhere {i}" for i in range(20))
+    assert client.get(f"/compare?names={twenty}", follow_redirects=False).status_code == 200  # shown with problems
+
+
 def test_compare_reports_a_name_it_cannot_find_with_suggestions(client: TestClient) -> None:
     r = client.get("/compare?names=Thurock")
     assert r.status_code == 200 and "No area is called “Thurock”" in r.text
