@@ -44,9 +44,39 @@ def test_name_addresses_keep_the_format_and_query(client: TestClient) -> None:
     assert r.headers["location"] == f"/areas/{THURROCK}.json?release=current"
 
 
+@pytest.mark.parametrize(
+    ("address", "location"),
+    [
+        ("/areas/thurrock/report.pdf", f"/areas/{THURROCK}/report.pdf"),
+        ("/areas/thurrock/all", f"/areas/{THURROCK}/all"),
+        ("/areas/Thurrock/all?domain=income", f"/areas/{THURROCK}/all?domain=income"),
+        ("/areas/castle-point/enterprise-growth.json", f"/areas/{CASTLE_POINT}/enterprise-growth.json"),
+        ("/areas/southend-on-sea/neighbourhoods.csv", f"/areas/{SOUTHEND}/neighbourhoods.csv"),
+        ("/areas/e06000034", f"/areas/{THURROCK}"),
+        ("/areas/e06000034.json?release=current", f"/areas/{THURROCK}.json?release=current"),
+        ("/areas/e06000034/all", f"/areas/{THURROCK}/all"),
+    ],
+)
+def test_name_and_lower_case_code_addresses_of_area_subpages_redirect(
+    client: TestClient, address: str, location: str
+) -> None:
+    r = client.get(address, follow_redirects=False)
+    assert r.status_code == 308, r.text[:200]
+    assert r.headers["location"] == location
+
+
+def test_name_address_of_a_subpage_reaches_the_code_page(client: TestClient) -> None:
+    followed = client.get("/areas/thurrock/enterprise-growth")
+    assert followed.status_code == 200 and followed.url.path == f"/areas/{THURROCK}/enterprise-growth"
+    assert client.get("/areas/thurock/all", follow_redirects=False).status_code == 404  # unknown name: no redirect
+    assert client.get(f"/areas/{'a' * 5000}/all", follow_redirects=False).status_code == 404
+
+
 def test_group_and_code_addresses_are_not_redirected(client: TestClient) -> None:
     assert client.get("/areas/south-essex", follow_redirects=False).status_code == 200
     assert client.get(f"/areas/{THURROCK}", follow_redirects=False).status_code == 200
+    assert client.get("/areas/south-essex/all", follow_redirects=False).status_code == 200
+    assert client.get(f"/areas/{THURROCK}/enterprise-growth", follow_redirects=False).status_code == 200
 
 
 def test_unknown_name_is_a_404_with_suggestions(client: TestClient) -> None:
@@ -309,6 +339,23 @@ def test_compare_by_typed_names_gives_a_shareable_address(client: TestClient) ->
     head = page.text[page.text.index("<thead>") : page.text.index("</thead>")]
     assert all(f"/areas/{c}" in head for c in (SOUTHEND, THURROCK, CASTLE_POINT))
     assert 'list="area-name-list"' in page.text and '<option value="Castle Point">' in page.text
+
+
+def test_compare_takes_each_typed_name_once(client: TestClient) -> None:
+    # 1,000 copies of one name (any case) are one name: one look-up, not a thousand (was 21 s for one request)
+    names = ",".join(["Thurrock", "THURROCK", " thurrock "] * 334)
+    assert _compare(client, f"names={names}&indicator={GVA}") == f"/compare?areas={THURROCK}&indicators={GVA}"
+
+
+def test_compare_refuses_more_than_twenty_names_before_matching_them(client: TestClient) -> None:
+    names = ",".join(f"Nowhere {i}" for i in range(21))  # 21 different names that match nothing
+    page = client.get(f"/compare?names={names}", follow_redirects=False)
+    assert page.status_code == 400
+    assert "21 different names in one request" in page.text and "at most 20 names" in page.text
+    problem = client.get(f"/compare.json?names={names}", follow_redirects=False)
+    assert problem.status_code == 400 and "at most 20 names" in problem.text
+    twenty = ",".join(f"Nowhere {i}" for i in range(20))
+    assert client.get(f"/compare?names={twenty}", follow_redirects=False).status_code == 200  # shown with problems
 
 
 def test_compare_reports_a_name_it_cannot_find_with_suggestions(client: TestClient) -> None:

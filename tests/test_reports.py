@@ -68,6 +68,37 @@ def test_report_of_unknown_area_is_404(client: TestClient) -> None:
     assert client.get("/areas/E99999999/report.pdf").status_code == 404
 
 
+@pytest.mark.parametrize("length", [41, 250, 5000])
+def test_report_address_too_long_for_a_file_name_is_404_not_500(client: TestClient, store: Store, length: int) -> None:
+    # 250+ characters used to reach the cache file name before any check (OSError: file name too long → 500)
+    response = client.get(f"/areas/{'A' * length}/report.pdf")
+    assert response.status_code == 404
+    assert "A" * 41 not in response.text  # the address is not echoed in full
+
+
+@pytest.mark.parametrize("code", ["S12000033", "TLH", "E10000012", "E92000001", "E05002204"])
+def test_reports_are_made_only_for_south_essex_its_groups_and_invest(
+    client: TestClient, store: Store, config: Config, code: str
+) -> None:
+    # Aberdeen City, ITL1 East of England, Essex county, England, a ward: none has a report (each was ~12 s of
+    # Chromium); the 404 says which reports exist, and nothing is typeset or cached.
+    response = client.get(f"/areas/{code}/report.pdf")
+    assert response.status_code == 404
+    for made in [*config.areas_of_interest, "south-essex"]:
+        assert f'href="/areas/{made}/report.pdf"' in response.text
+    assert 'href="/invest.pdf"' in response.text
+    release = client.get("/about.json").json()["release"]
+    folder = store.root / "cache" / release / "reports"
+    assert not folder.exists() or not [p for p in folder.iterdir() if p.name.startswith(code)]
+
+
+def test_cli_report_of_an_area_outside_south_essex_is_refused(store: Store, tmp_path: Path) -> None:
+    out = tmp_path / "x.pdf"
+    done = observatory("report", "E10000012", "--out", str(out), "--store", str(store.root))
+    assert done.returncode == 1 and not out.exists()
+    assert "E06000034" in done.stderr and "south-essex" in done.stderr and "invest" in done.stderr
+
+
 def pdf_text(path: Path) -> str:
     from pypdf import PdfReader
 

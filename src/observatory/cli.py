@@ -386,7 +386,9 @@ def serve(
 
 @app.command()
 def report(
-    area: Annotated[str, typer.Argument(help="An area code, south-essex, or invest (the investor evidence pack)")],
+    area: Annotated[
+        str, typer.Argument(help="A South Essex authority's code, south-essex, or invest (the investor evidence pack)")
+    ],
     out_file: Annotated[Path, typer.Option("--out", help="The PDF file to write")],
     release: Annotated[str | None, typer.Option("--release", help="Release id [default: current]")] = None,
     config: ConfigOpt = None,
@@ -395,15 +397,16 @@ def report(
     """A page of the site as a typeset A4 PDF: an area's page, South Essex's, or the investor evidence pack."""
     import shutil
 
-    from observatory.reports import ReportError, page_path, report_pdf
+    from observatory.reports import ReportError, check_target, report_pdf
     from observatory.web.app import create_app
 
     with reasons():
         try:
-            page_path(area)
+            cfg = load_config(config)
+            check_target(cfg, area)  # the six authorities, the groups and invest: no 12 s typesetting of any area
             target = _store(store)
             release_id = target.resolve(release)
-            app_ = create_app(target, load_config(config))
+            app_ = create_app(target, cfg)
             made = report_pdf(app_, target, release_id, area)
             out_file.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(made, out_file)

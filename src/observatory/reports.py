@@ -49,6 +49,26 @@ class ReportError(Exception):
     """A report could not be made (unknown area, no browser); the message is one line for the user."""
 
 
+class NoSuchReport(ReportError):
+    """The target names no report the observatory makes (the site answers 404)."""
+
+
+def report_targets(config: Any) -> list[str]:
+    """Every report the observatory makes: each area of interest (the six South Essex authorities, by GSS code),
+    each configured group (``south-essex``) and ``invest`` (the investor evidence pack)."""
+    return [*config.areas_of_interest, *(g.slug for g in config.groups), "invest"]
+
+
+def check_target(config: Any, target: str) -> str:
+    """``target`` itself if it is one of :func:`report_targets`, else :class:`NoSuchReport` naming those that
+    exist. Called before any file name or page address is made from ``target`` (a report takes ~12 s of
+    Chromium, so none is typeset for an arbitrary area)."""
+    allowed = report_targets(config)
+    if target not in allowed:
+        raise NoSuchReport(f"there is no report for {target[:40]!r}: reports exist for {', '.join(allowed)}")
+    return target
+
+
 def render_pdf(url_or_html: str, out_path: Path, *, title: str = "", footer: str = "") -> Path:
     """Print a URL (``http(s)://…``) or an HTML document to an A4 PDF at ``out_path`` (written atomically)."""
     from playwright.sync_api import Error as PlaywrightError
@@ -94,7 +114,7 @@ def page_path(target: str) -> str:
     """The site page a report prints: ``invest`` → /invest, an area code or ``south-essex`` → /areas/{code}/all
     (every theme in full: the area page itself is a short summary with the detail one step away)."""
     if not NAME.match(target):
-        raise ReportError(f"{target[:40]!r} is not an area code, south-essex or invest")
+        raise NoSuchReport(f"{target[:40]!r} is not an area code, south-essex or invest")
     return "/invest" if target == "invest" else f"/areas/{target}/all"
 
 
@@ -112,7 +132,9 @@ def layout_version() -> str:
 
 
 def report_file(store: Store, release_id: str, target: str) -> Path:
-    """Where the PDF of ``target`` for this release and the current layout is cached."""
+    """Where the PDF of ``target`` for this release and the current layout is cached (``target`` must have passed
+    :func:`check_target`; a malformed one is :class:`NoSuchReport`, never part of a path)."""
+    page_path(target)
     return report_folder(store, release_id) / f"{target}-{layout_version()}.pdf"
 
 
@@ -150,8 +172,7 @@ def _index_chart(data: dict[str, Any]) -> str | None:
 def report_document(app: Any, release_id: str, target: str) -> tuple[str, str]:
     """The report's title and its HTML (one self-contained document: stylesheet inline, no scripts, no images).
 
-    ``target`` is ``invest`` or an area code or group slug. Raises ``ReportError`` for a name that is neither,
-    ``observatory.web.errors.NotFound`` for an unknown area.
+    ``target`` is one of :func:`report_targets`; any other is :class:`NoSuchReport`.
     """
     from observatory.web.data.areas import area_page
     from observatory.web.data.home import HEADLINES_PER_PROGRAMME
@@ -159,8 +180,8 @@ def report_document(app: Any, release_id: str, target: str) -> tuple[str, str]:
     from observatory.web.errors import NotFound
     from observatory.web.pages import spine_charts
 
-    page_path(target)
     config = app.state.config
+    check_target(config, target)
     release = app.state.pool.get(release_id)
     programmes = {t.slug for t in config.themes if t.programme}
     cur = release.cursor()
@@ -173,7 +194,7 @@ def report_document(app: Any, release_id: str, target: str) -> tuple[str, str]:
             try:
                 data = area_page(cur, config, target, None)
             except NotFound as exc:
-                raise ReportError(f"there is no page /areas/{target} in release {release_id}") from exc
+                raise NoSuchReport(f"there is no page /areas/{target} in release {release_id}") from exc
             title = f"{data['area']['name']}: area report"
             extra = {"spines": spine_charts(data, programmes, width=700), "programmes": programmes,
                      "headlines": HEADLINES_PER_PROGRAMME, "sources": _source_counts(data["themes"])}  # fmt: skip
@@ -192,7 +213,9 @@ def report_document(app: Any, release_id: str, target: str) -> tuple[str, str]:
 def report_pdf(app: Any, store: Store, release_id: str, target: str) -> Path:
     """The cached PDF report of ``target`` (an area code, a group slug or ``invest``) for this release, typeset on
     first request from the report templates and the site's data functions (``app`` is the site's FastAPI app,
-    whose release pool, config and templates are used)."""
+    whose release pool, config and templates are used). Raises :class:`NoSuchReport` for any other target,
+    before a file name is made from it."""
+    check_target(app.state.config, target)
     out = report_file(store, release_id, target)
     if out.exists():
         return out

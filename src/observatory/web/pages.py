@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import duckdb
 import shapely
@@ -35,12 +36,13 @@ from observatory.web.data.search import search_page
 from observatory.web.data.static_pages import about_page, accessibility_page, methodology_page
 from observatory.web.data.strategy import actions_page, strategy_page
 from observatory.web.data.themes import theme_page
-from observatory.web.errors import BadRequest
+from observatory.web.errors import BadRequest, NotFound
 from observatory.web.httpcache import CACHE_CONTROL, GZIP_MIN, RESPONSES, Entry
 from observatory.web.releases import Release
 from observatory.web.render import etag, not_modified, respond, split_format
 
 router = APIRouter(include_in_schema=False)
+GSS_CODE = re.compile(r"^[A-Za-z]\d{8}$")  # a GSS code in any case (E06000034, e06000034)
 DataFn = Callable[[duckdb.DuckDBPyConnection], dict[str, Any]]
 ExtraFn = Callable[[Release, dict[str, Any]], dict[str, Any]]
 
@@ -225,13 +227,25 @@ def area(request: Request, name: str) -> Response:
         wards, hoods = ([code], []) if WARD.match(code) else ([], [code])
         return page(request, name, "place.html", lambda cur: place_page(cur, wards, hoods, postcode=pc), code,
                     extra=place_maps, cache_key=f"place:{code}:{pc or ''}")  # fmt: skip
-    if code != code.upper() and cfg.group(code) is None:  # a name (/areas/thurrock), not a code: redirect
-        query = f"?{request.url.query}" if request.url.query else ""
-        suffix = "" if fmt == "html" else f".{fmt}"
-        return RedirectResponse(f"/areas/{by_name(request, code)}{suffix}{query}", status_code=308)
+    moved = code_redirect(request, code, "" if fmt == "html" else f".{fmt}")
+    if moved is not None:
+        return moved
     domain = request.query_params.get("domain")
     return page(request, name, "area.html", lambda cur: area_page(cur, cfg, code, domain), code,
                 extra=area_overview_maps, cache_key=f"area:{code}:{domain or ''}")  # fmt: skip
+
+
+def code_redirect(request: Request, code: str, rest: str = "") -> Response | None:
+    """A permanent redirect (308) from a name address (``/areas/thurrock``, ``/areas/Thurrock/all``) or a
+    lower-case code (``/areas/e06000034/report.pdf``) to the code address, keeping ``rest`` (the rest of the path,
+    percent-encoded here) and the query; None for a code or group slug, which is served where it is."""
+    if code == code.upper() or config_of(request).group(code) is not None:
+        return None
+    if len(code) > 100:
+        raise NotFound("There is no area with so long a name.", [])
+    target = code.upper() if GSS_CODE.match(code) else by_name(request, code)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"/areas/{target}{quote(rest)}{query}", status_code=308)
 
 
 def by_name(request: Request, slug: str) -> str:
@@ -247,6 +261,9 @@ def by_name(request: Request, slug: str) -> str:
 def area_neighbourhoods(request: Request, code: str, fmt: str) -> Response:
     """Every neighbourhood (LSOA) of an authority or group with its rank and decile: the map's full table."""
     cfg = config_of(request)
+    moved = code_redirect(request, code, f"/neighbourhoods.{fmt}")
+    if moved is not None:
+        return moved
     if fmt not in ("csv", "json"):
         raise BadRequest("format", f"unknown format .{fmt[:10]}", "csv or json")
     domain = request.query_params.get("domain")
@@ -683,13 +700,16 @@ def invest(request: Request, fmt: str = "html") -> Response:
 
 @router.get("/areas/{code}/report.pdf")
 def area_report(request: Request, code: str) -> Response:
-    return report_response(request, code)
+    return code_redirect(request, code, "/report.pdf") or report_response(request, code)
 
 
 @router.get("/areas/{code}/{section}")
 def area_section(request: Request, code: str, section: str) -> Response:
     """One step away from an area's short page: one theme in full (trend sentences, ranks, region and county,
     sparklines, spine chart), ``all`` of them, or the neighbourhoods (``web/data/glance.py``)."""
+    moved = code_redirect(request, code, f"/{section}")
+    if moved is not None:
+        return moved
     cfg = config_of(request)
     name, _ = split_format(section)
     domain = request.query_params.get("domain")
@@ -702,8 +722,7 @@ def report_response(request: Request, target: str) -> Response:
     """A page of the current (or ``?release=``) release as a typeset PDF, made once per release."""
     from fastapi.responses import FileResponse
 
-    from observatory.reports import ReportError, layout_version, report_pdf
-    from observatory.web.errors import NotFound
+    from observatory.reports import NoSuchReport, layout_version, report_pdf, report_targets
 
     release = release_for(request)
     tag = etag(release, request, "pdf", layout_version())  # a new layout is a new document for the same release
@@ -712,10 +731,12 @@ def report_response(request: Request, target: str) -> Response:
         return Response(status_code=304, headers=headers)
     try:
         path = report_pdf(request.app, request.app.state.pool.store, release.id, target)
-    except ReportError as exc:
-        if "there is no page" in str(exc) or "is not an area code" in str(exc):
-            raise NotFound(str(exc), []) from exc
-        raise
+    except NoSuchReport as exc:
+        made = [
+            (t, "/invest.pdf" if t == "invest" else f"/areas/{t}/report.pdf")
+            for t in report_targets(config_of(request))
+        ]
+        raise NotFound(f"{str(exc)[0].upper()}{str(exc)[1:]}.", made) from exc
     name = "invest-south-essex" if target == "invest" else target
     return FileResponse(path, media_type="application/pdf", filename=f"{name}-{release.id}.pdf", headers=headers)
 

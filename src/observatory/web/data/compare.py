@@ -166,6 +166,7 @@ def _theme_choice(slug: str, name: str, members: list[str], inds: dict[str, Row]
 
 NAME_KINDS = ("ltla", "utla", "rgn", "ctry", "uk", "cauth")  # what people compare (not neighbourhoods)
 MAX_AREAS = 40
+MAX_NAMES = 20  # names typed in one request (/compare?names=…): each is matched against every area's name
 
 
 def area_names(cur: duckdb.DuckDBPyConnection) -> list[Row]:
@@ -177,19 +178,21 @@ def area_names(cur: duckdb.DuckDBPyConnection) -> list[Row]:
 def resolve_names(cur: duckdb.DuckDBPyConnection, text: str) -> tuple[list[str], list[dict[str, Any]]]:
     """Area names typed by a person, separated by commas, semicolons or new lines → (codes, problems).
 
-    A name matches exactly (case and punctuation aside, through the one name slug of ``area_names.py``); the
+    Names are taken once each (case aside) and at most ``MAX_NAMES`` of them (else BadRequest, before any
+    matching). A name matches exactly (case and punctuation aside, through the one name slug of ``area_names.py``); the
     form's list shows each name with its code in brackets, "Thurrock (E06000034)", which is read too. A name that
     matches nothing is a problem with up to five suggestions (label, code).
     """
     from observatory.web.data.area_names import area_code_for_name
 
+    typed = {n.casefold(): n for n in (" ".join(raw.split())[:100] for raw in re.split(r"[,;\n]+", text)) if n}
+    if len(typed) > MAX_NAMES:  # before any matching: each name is a look-up, and one request must stay short
+        raise BadRequest("names", f"{len(typed)} different names in one request",
+                         f"at most {MAX_NAMES} names, separated by commas")  # fmt: skip
     known = {r["code"]: r["name"] for r in area_names(cur)}
     codes: list[str] = []
     problems: list[dict[str, Any]] = []
-    for raw in re.split(r"[,;\n]+", text):
-        name = " ".join(raw.split())[:100]
-        if not name:
-            continue
+    for name in typed.values():  # each name once, in the order first typed
         bracketed = re.fullmatch(r"(.*)\(([A-Za-z0-9-]{2,40})\)", name)
         if bracketed and bracketed.group(2) in known:
             codes.append(bracketed.group(2))
