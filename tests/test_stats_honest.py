@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import itertools
 import json
 import re
@@ -241,6 +242,37 @@ def test_suppressed_latest_value_shows_the_latest_value_with_its_own_judgement(c
         assert f"Latest with a value: <strong>{earlier['display']}</strong>" in html
         glance = client.get(f"/areas/{code}").text  # the short page's at-a-glance row says the same
         assert f"Latest with a value: {earlier['display']} in {earlier['period_label']}" in glance
+
+
+def test_england_beside_an_earlier_judged_value_is_englands_value_for_that_period(client: TestClient) -> None:
+    """Southend's cancer diagnosis at stage 1 and 2: 2022 suppressed, so the row shows 2021's value and its 2021
+    verdict — and England's 2021 value (54.42142 in ONS's file), labelled "in 2021", not England's 2022 (56.8%).
+    The CSV carries Southend's 2021 value beside England's 2021 value, both at ``benchmark_period``."""
+    slug, code = "cancer-diagnosis-at-stage-1-and-2", "E06000033"
+    rows = _els(slug)
+    mine = sorted((r for r in rows if r["areacd"] == code), key=lambda r: r["period"])
+    assert mine[-1]["period"].startswith("2022") and not mine[-1]["observation"], "the case: a suppressed 2022"
+    judged = next(r for r in reversed(mine) if r["observation"])
+    england = {r["period"]: float(r["observation"]) for r in rows if r["areacd"] == "E92000001"}
+    assert england[judged["period"]] == pytest.approx(54.42142)  # read from the file, stated here by hand
+    page = client.get(f"/areas/{code}.json").json()
+    row = next(r for t in page["themes"] for r in t["indicators"] if r["slug"] == slug)
+    eng = next(b for b in row["benchmarks"] if b["role"] == "england")
+    assert eng["period"] == judged["period"] == row["comparison"]["period"] == row["judgement_period"]
+    assert eng["value"] == pytest.approx(england[judged["period"]])
+    assert row["comparison"]["benchmark_value"] == pytest.approx(england[judged["period"]])  # the verdict's England
+    assert eng["other_period"] and eng["display"] == "54.4%"
+    assert all(b["period"] == judged["period"] for b in row["benchmarks"])  # region and county too
+    label = f'{eng["display"]} <span class="hint benchmark-period">in {row["judgement_period_label"]}</span>'
+    for path in (f"/areas/{code}", f"/areas/{code}/all"):
+        html = client.get(path).text
+        assert label in html, path
+        assert "56.8%" not in re.sub(r"(?s).*?data-indicator=\"" + slug, "", html, count=1).split("</tr>")[0], path
+    found = csv.DictReader(io.StringIO(client.get(f"/areas/{code}.csv").text))
+    line = next(r for r in found if r["indicator"] == slug)
+    assert line["value"] == "" and line["benchmark_period"] == judged["period"] == line["judgement_period"]
+    assert float(line["benchmark_period_value"]) == pytest.approx(float(judged["observation"]))
+    assert float(line["england_value"]) == pytest.approx(england[judged["period"]])
 
 
 @pytest.mark.parametrize("code", [*SOUTH_ESSEX_LTLAS, "south-essex"])
