@@ -33,7 +33,7 @@ GROUP = "south-essex"
 AREAS = (*AUTHORITIES, GROUP)
 VERDICTS = {
     "no-test": "No significance test",
-    "not-comparable": "Not compared (a total)",
+    "not-comparable": "Not compared",  # a total, or a figure with no benchmark (the reason says which)
     "single value": "One value only",
 }
 RANK = re.compile(r"ranks (\d+)(?:st|nd|rd|th) of (\d+)")

@@ -11,6 +11,7 @@ import io
 import itertools
 import json
 import re
+import tomllib
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -595,3 +596,84 @@ def test_mixed_period_corpus_is_flagged_at_build_time(tmp_path: Path) -> None:
     # the main type is calendar years (3 values): neither the later 3-year period nor the financial year 2024/25
     # stands in for the latest calendar year
     assert con.execute("SELECT period FROM latest_observations").fetchall() == [("2023-01-01/P1Y",)]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# England figures that are no benchmark: one reviewed rule (metadata ``no_benchmark``) for the build and every page
+
+
+def test_england_figures_that_measure_something_else_are_never_benchmarks(client: TestClient) -> None:
+    """England's share of employed residents working in London (mostly Londoners) or in South Essex (almost all
+    South Essex's own residents) is no benchmark for Thurrock's 79.0% working in South Essex: the build makes no
+    comparison, and the area pages, group page, CSV and commuting page say "not comparable" instead of a figure."""
+    with open(Path(__file__).resolve().parents[1] / "src/observatory/metadata/indicators.toml", "rb") as fh:
+        meta = tomllib.load(fh)["indicators"]
+    flagged = {slug for slug, m in meta.items() if m.get("no_benchmark")}
+    assert {"work-in-south-essex", "work-in-london"} <= flagged
+    for slug in sorted(flagged):
+        found = client.get(f"/api/v1/observations?indicator={slug}&area=E92000001&format=csv").text
+        england = [o for o in csv.DictReader(io.StringIO(found)) if o["value"]]
+        assert england, f"{slug}: England's figure exists (it is just no benchmark)"
+        judged = client.get(f"/api/v1/judgements?indicator={slug}&latest=false&limit=10000").json()["judgements"]
+        comparisons = [j for j in judged if j["kind"] == "comparison"]
+        assert comparisons and all(j["outcome"] == "not-comparable" for j in comparisons), slug
+        assert all(j["judgement"] not in ("better", "similar", "worse", "higher", "lower") for j in comparisons)
+        assert all(meta[slug]["no_benchmark"] in (j["reason"] or "") for j in comparisons), slug
+    for code in ("E06000034", "south-essex"):
+        page = client.get(f"/areas/{code}.json").json()
+        rows = {r["slug"]: r for t in page["themes"] for r in t["indicators"]}
+        for slug in flagged & set(rows):
+            for b in rows[slug]["benchmarks"]:
+                assert b["value"] is None and b["display"] == "not comparable", (code, slug, b)
+        html = client.get(f"/areas/{code}").text
+        for slug in flagged & set(rows):
+            row = re.search(rf'<tr data-indicator="{slug}"[^>]*>(.*?)</tr>', html, re.S)
+            assert row is not None, (code, slug)
+            cell = re.search(r'data-area="E92000001" data-value="">(.*?)</td>', row.group(1), re.S)
+            assert cell is not None and "not comparable" in cell.group(1), (code, slug)
+    lines = list(csv.DictReader(io.StringIO(client.get("/areas/E06000034.csv").text)))
+    for line in (r for r in lines if r["indicator"] in flagged):
+        assert line["england_value"] == "" and line["comparison"] not in ("better", "similar", "worse")
+    commuting = client.get("/commuting/E06000034").text
+    assert "not comparable" in commuting
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# IoD2019 and IoD2025 ranks: no change and no trend between editions the publisher says are not comparable
+
+
+def test_iod_ranks_of_two_editions_are_never_compared(release: Any, client: TestClient) -> None:
+    """IoD2019 ranks 317 authorities on 2011 neighbourhoods, IoD2025 296 on 2021 ones (MHCLG File 10, as stored
+    in iod-lad-summaries; its PROVENANCE.md: "ranks are not directly comparable across releases"). So no rank,
+    average-rank or rank-of-score indicator has a change or trend between the two: no "fell from 128 in 2019 to
+    122 in 2025" for Thurrock's rank of average score; the reason says why, with the counts read from the files."""
+    folder = SHARED / "iod-lad-summaries"
+    assert "ranks are not directly comparable across releases" in (folder / "PROVENANCE.md").read_text("utf-8")
+    lads19 = {r["lad19cd"] for r in _csv(folder / "IoD2019_lad_summaries_long.csv")}
+    lads25 = {r["area_code"] for r in _csv(folder / "IoD2025_lad_summaries_long.csv")}
+    assert (len(lads19), len(lads25)) == (317, 296)
+    with open(Path(__file__).resolve().parents[1] / "src/observatory/metadata/indicators.toml", "rb") as fh:
+        meta = tomllib.load(fh)["indicators"]
+    flagged = {slug for slug, m in meta.items() if m.get("not_comparable_over_time")}
+    ranks = {s for s in meta if s.startswith("iod-") and ("-rank" in s or "average-rank" in s)}
+    assert ranks and ranks <= flagged, ranks - flagged  # every rank / average-rank / rank-of-score indicator
+    for slug in sorted(flagged):
+        reason = meta[slug]["not_comparable_over_time"]
+        assert f"({len(lads19)} authorities" in reason and f"({len(lads25)}," in reason, reason
+        periods = release.execute("SELECT count(DISTINCT period) FROM observations WHERE indicator = ?", [slug])
+        assert periods.fetchone()[0] == 2, slug  # both editions are in the release, each standing alone
+        changes = release.execute("SELECT count(*) FROM changes WHERE indicator = ?", [slug]).fetchone()[0]
+        assert changes == 0, slug
+        trends = release.execute("SELECT outcome, judgement, reason FROM trends WHERE indicator = ?", [slug]).fetchall()
+        assert trends and all(t[0] == "not comparable" and t[1] == "not-judged" and t[2] == reason for t in trends)
+    # Thurrock's rank of average score, as the files have it, is shown for 2025 but never set against 2019's
+    imd = "Index of Multiple Deprivation"
+    rank19 = next(r for r in _csv(folder / "IoD2019_lad_summaries_long.csv")
+                  if r["lad19cd"] == "E06000034" and r["index_domain"] == imd)  # fmt: skip
+    rank25 = next(r for r in _csv(folder / "IoD2025_lad_summaries_long.csv")
+                  if r["area_code"] == "E06000034" and r["index_domain"] == imd)  # fmt: skip
+    a, b = rank19["rank_average_score"], rank25["rank_average_score"]
+    assert a != b
+    for path in ("/areas/E06000034/all", "/areas/E06000034.csv", "/areas/E06000034.json"):
+        text = client.get(path).text
+        assert f"from {a} in 2019 to {b} in 2025" not in text, path

@@ -16,8 +16,9 @@ import duckdb
 
 from observatory import format as nf
 from observatory.config import Config, Group
-from observatory.release import read
+from observatory.release import read, schema
 from observatory.release.schema import AggregateRow, ComparisonRow, TrendRow
+from observatory.stats.compare import METHOD_NO_BENCHMARK
 from observatory.stats.derive import PEER_SET
 from observatory.web.data.common import SOUTH_ESSEX, Row, all_indicators, area, unit_label, with_equivalents_many
 from observatory.web.data.glance import with_glance
@@ -271,9 +272,15 @@ def _judgements(results: list[ComparisonRow] | list[TrendRow]) -> dict[str, list
     return out
 
 
-def _totals(cur: duckdb.DuckDBPyConnection) -> set[str]:
-    """Indicators that are totals (reviewed aggregation ``sum``): their benchmarks' totals are not shown beside them."""
-    return {slug for slug, j in read.judgements(cur).items() if j.aggregation == "sum"}
+def not_benchmarked(cur: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Indicators whose benchmarks' figures are not shown beside an area's, with what is shown instead: totals
+    (reviewed aggregation ``sum``: England's 2.5 million businesses is no benchmark for an authority's count) and
+    indicators with a reviewed ``no_benchmark`` reason (England's share working in London). The one rule for the
+    area, group, theme and business pages; the build makes no comparison for them either."""
+    out = {slug: nf.NOT_COMPARABLE for slug, j in read.judgements(cur).items() if j.aggregation == "sum"}
+    for r in read.select(cur, schema.COMPARISONS, {"method": METHOD_NO_BENCHMARK}):  # the build's one decision
+        out.setdefault(r.indicator, nf.NOT_BENCHMARKED)
+    return out
 
 
 def _comparison_for(results: list[Row], period: str | None, benchmark: str | None) -> Row | None:
@@ -352,7 +359,7 @@ def _area_payload(cur: duckdb.DuckDBPyConnection, config: Config, code: str, dom
     ranges = _ranges(cur, pairs)
     comparisons = _judgements(read.comparisons(cur, areas=[code]))
     trends = _judgements(read.trends(cur, areas=[code]))
-    totals = _totals(cur)
+    totals = not_benchmarked(cur)
     rows_by_slug: dict[str, Row] = {}
     for slug in slugs:
         ind = indicators[slug]
@@ -362,7 +369,7 @@ def _area_payload(cur: duckdb.DuckDBPyConnection, config: Config, code: str, dom
         at = shown_at[slug]  # the latest period, or the earlier one judged when the latest has no value
         bench = []
         for b, used_code in zip(benchmarks, used[slug], strict=True):
-            is_total = slug in totals  # England's 2.5 million businesses is no benchmark for an authority's count
+            is_total = slug in totals  # no benchmark: a total, or a figure that measures something else
             cell = _cell(ind, None if is_total else values.get((slug, at, used_code)), b["code"], b["name"],
                          b["role"])  # fmt: skip
             cell["period"] = at
@@ -370,7 +377,7 @@ def _area_payload(cur: duckdb.DuckDBPyConnection, config: Config, code: str, dom
             cell["other_period"] = at != period  # said beside the value: "56.8% in 2022" is no benchmark for 2021
             cell["not_comparable"] = is_total
             if is_total:
-                cell["display"] = nf.NOT_COMPARABLE
+                cell["display"] = totals[slug]
             cell["source_code"] = used_code
             bench.append(cell)
         rng = ranges.get((slug, period))
@@ -555,7 +562,7 @@ def group_page(
     values = _values_at(cur, pairs, sorted({*codes, *(c for s in slugs for c in used[s])}))
     labels = {(s, p.period): p.period_label for s, p in latest.items()}
     aggregates = _aggregates(cur, group.slug)
-    totals = _totals(cur)
+    totals = not_benchmarked(cur)
     by_slug: dict[str, Row] = {}
     table: list[Row] = []
     for slug, period in pairs:
@@ -563,12 +570,12 @@ def group_page(
         cells = [_cell(ind, values.get((slug, period, m["code"])), m["code"], m["name"], "member") for m in members]
         bench = []
         for b, used_code in zip(benchmarks, used[slug], strict=True):
-            is_total = slug in totals  # England's 2.5 million businesses is no benchmark for an authority's count
+            is_total = slug in totals  # no benchmark: a total, or a figure that measures something else
             cell = _cell(ind, None if is_total else values.get((slug, period, used_code)), b["code"], b["name"],
                          b["role"])  # fmt: skip
             cell["not_comparable"] = is_total
             if is_total:
-                cell["display"] = nf.NOT_COMPARABLE
+                cell["display"] = totals[slug]
             cell["source_code"] = used_code
             bench.append(cell)
         candidates = aggregates.get(slug, [])
