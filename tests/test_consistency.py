@@ -33,7 +33,7 @@ GROUP = "south-essex"
 AREAS = (*AUTHORITIES, GROUP)
 VERDICTS = {
     "no-test": "No significance test",
-    "not-comparable": "Not compared (a total)",
+    "not-comparable": "Not compared",  # a total, or a figure with no benchmark (the reason says which)
     "single value": "One value only",
 }
 RANK = re.compile(r"ranks (\d+)(?:st|nd|rd|th) of (\d+)")
@@ -53,6 +53,7 @@ class Cell:
     reason: list[str] = field(default_factory=list)
     note: list[str] = field(default_factory=list)  # "No value for …; latest with a value: …" (not the value)
     chip: list[str] = field(default_factory=list)  # the one-word verdict of an at-a-glance cell
+    period: list[str] = field(default_factory=list)  # "in 2021": a benchmark of the earlier period judged
 
     def shown(self, part: str = "text") -> str:
         return " ".join("".join(getattr(self, part)).split())
@@ -105,6 +106,9 @@ class Cells(HTMLParser):
             return
         if "chip" in classes:
             self._cell.chip.append(data)
+            return
+        if "benchmark-period" in classes:
+            self._cell.period.append(data)
             return
         self._cell.text.append(data)
         if "verdict" in classes:
@@ -329,16 +333,18 @@ def check_detail_row(r: dict[str, Any], row: list[Cell], where: str, code: str, 
             continue
         problems.check(cell.shown() == value_text(v), f"{where} {v['code']}",
                        f"HTML {cell.shown()!r} != JSON {value_text(v)!r}")  # fmt: skip
+        check_benchmark_period(cell, v, r, f"{where} {v['code']}", problems)
         earlier = v.get("latest_with_value")
         if earlier:  # the latest value is missing: the cell names the latest one with a value, and its period
             note = cell.shown("note")
             shows = earlier["display"] in note and earlier["period_label"] in note
             problems.check(shows, f"{where} {v['code']}", f"the note {note!r} lacks {earlier['display']}")
         if v.get("value") is not None:
-            key = (slug, v.get("source_code") or v["code"], r["period"])
+            at = v.get("period") or r["period"]  # a benchmark beside an earlier judged value is of that period
+            key = (slug, v.get("source_code") or v["code"], at)
             got = api.get(key)
             problems.check(got is not None and same_number(got, v["value"]), f"{where} {v['code']}",
-                           f"API {got!r} != page {v['value']!r} for {r['period']}")  # fmt: skip
+                           f"API {got!r} != page {v['value']!r} for {at}")  # fmt: skip
     if group and r.get("group_value"):
         gv, cell = r["group_value"], shown.get(code)
         problems.check(cell is not None and same_number(cell.attrs["value"], gv["value"]), where, "group value")
@@ -383,6 +389,7 @@ def check_short_page(client: TestClient, page: dict[str, Any], code: str, proble
                 total = england["value"] is None and (england.get("not_comparable") or "total" in england["display"])
                 shown = england["display"] if total else value_text(england)  # a total: "not comparable", no value
                 problems.check(c.shown() == shown, where, f"England {c.shown()!r} != {shown!r}")
+                check_benchmark_period(c, england, r, where, problems)
             elif not group and area == code:
                 problems.check(c.shown() == value_text(r), where, f"value {c.shown()!r} != {value_text(r)!r}")
                 earlier = r.get("latest_with_value")
@@ -404,6 +411,18 @@ def check_short_page(client: TestClient, page: dict[str, Any], code: str, proble
                 j = member_j.get((r["slug"], area, r["period"], england_code)) if member["value"] is not None else None
                 word = glance_word(j) if member["value"] is not None else ""
                 problems.check(c.shown("chip") == word, where, f"{area} verdict {c.shown('chip')!r} != {word!r}")
+
+
+def check_benchmark_period(cell: Cell, v: dict[str, Any], r: dict[str, Any], where: str, problems: Problems) -> None:
+    """A benchmark of another period than its row's (the latest has no value; the row shows the earlier value
+    judged, and the benchmark of that period) says its period in the cell; one of the row's period says none."""
+    if v.get("role") not in ("england", "region", "county"):
+        return
+    other = r.get("latest_with_value")
+    want = f"in {other['period_label']}" if other and v.get("other_period") else ""
+    problems.check(cell.shown("period") == want, where, f"benchmark period {cell.shown('period')!r} != {want!r}")
+    if other:  # the benchmark beside an earlier judged value is of that period, never of the row's latest
+        problems.check(v.get("period") == r["judgement_period"], where, f"benchmark of {v.get('period')}")
 
 
 CARD = re.compile(r'<li class="card" data-indicator="([^"]+)" data-period="([^"]*)">(.*?)</li>', re.S)
@@ -433,9 +452,11 @@ def check_headline_cards(html: str, page: dict[str, Any], problems: Problems) ->
             problems.check(f"{glance_word(r.get('comparison'))} against England" in text, where, f"verdict in {text!r}")
         problems.check(want in text, where, f"{want!r} not in {text!r}")
         england = next((b for b in r["benchmarks"] if b["role"] == "england"), None)
-        earlier_judged = r.get("value") is None and r.get("comparison")  # England's of the judged period instead
-        if england is not None and england["value"] is not None and not earlier_judged:
+        if england is not None and england["value"] is not None:  # of the judged period, labelled when earlier
             problems.check(f"England: {england['display']}" in text, where, f"England {england['display']!r}")
+            if england.get("other_period"):
+                label = f"England: {england['display']} in {england['period_label']}"
+                problems.check(label in text, where, f"{label!r} not in {text!r}")
 
 
 # --- PDF text -----------------------------------------------------------------------------------------------

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import itertools
 import json
 import re
+import tomllib
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -241,6 +243,37 @@ def test_suppressed_latest_value_shows_the_latest_value_with_its_own_judgement(c
         assert f"Latest with a value: <strong>{earlier['display']}</strong>" in html
         glance = client.get(f"/areas/{code}").text  # the short page's at-a-glance row says the same
         assert f"Latest with a value: {earlier['display']} in {earlier['period_label']}" in glance
+
+
+def test_england_beside_an_earlier_judged_value_is_englands_value_for_that_period(client: TestClient) -> None:
+    """Southend's cancer diagnosis at stage 1 and 2: 2022 suppressed, so the row shows 2021's value and its 2021
+    verdict — and England's 2021 value (54.42142 in ONS's file), labelled "in 2021", not England's 2022 (56.8%).
+    The CSV carries Southend's 2021 value beside England's 2021 value, both at ``benchmark_period``."""
+    slug, code = "cancer-diagnosis-at-stage-1-and-2", "E06000033"
+    rows = _els(slug)
+    mine = sorted((r for r in rows if r["areacd"] == code), key=lambda r: r["period"])
+    assert mine[-1]["period"].startswith("2022") and not mine[-1]["observation"], "the case: a suppressed 2022"
+    judged = next(r for r in reversed(mine) if r["observation"])
+    england = {r["period"]: float(r["observation"]) for r in rows if r["areacd"] == "E92000001"}
+    assert england[judged["period"]] == pytest.approx(54.42142)  # read from the file, stated here by hand
+    page = client.get(f"/areas/{code}.json").json()
+    row = next(r for t in page["themes"] for r in t["indicators"] if r["slug"] == slug)
+    eng = next(b for b in row["benchmarks"] if b["role"] == "england")
+    assert eng["period"] == judged["period"] == row["comparison"]["period"] == row["judgement_period"]
+    assert eng["value"] == pytest.approx(england[judged["period"]])
+    assert row["comparison"]["benchmark_value"] == pytest.approx(england[judged["period"]])  # the verdict's England
+    assert eng["other_period"] and eng["display"] == "54.4%"
+    assert all(b["period"] == judged["period"] for b in row["benchmarks"])  # region and county too
+    label = f'{eng["display"]} <span class="hint benchmark-period">in {row["judgement_period_label"]}</span>'
+    for path in (f"/areas/{code}", f"/areas/{code}/all"):
+        html = client.get(path).text
+        assert label in html, path
+        assert "56.8%" not in re.sub(r"(?s).*?data-indicator=\"" + slug, "", html, count=1).split("</tr>")[0], path
+    found = csv.DictReader(io.StringIO(client.get(f"/areas/{code}.csv").text))
+    line = next(r for r in found if r["indicator"] == slug)
+    assert line["value"] == "" and line["benchmark_period"] == judged["period"] == line["judgement_period"]
+    assert float(line["benchmark_period_value"]) == pytest.approx(float(judged["observation"]))
+    assert float(line["england_value"]) == pytest.approx(england[judged["period"]])
 
 
 @pytest.mark.parametrize("code", [*SOUTH_ESSEX_LTLAS, "south-essex"])
@@ -563,3 +596,84 @@ def test_mixed_period_corpus_is_flagged_at_build_time(tmp_path: Path) -> None:
     # the main type is calendar years (3 values): neither the later 3-year period nor the financial year 2024/25
     # stands in for the latest calendar year
     assert con.execute("SELECT period FROM latest_observations").fetchall() == [("2023-01-01/P1Y",)]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# England figures that are no benchmark: one reviewed rule (metadata ``no_benchmark``) for the build and every page
+
+
+def test_england_figures_that_measure_something_else_are_never_benchmarks(client: TestClient) -> None:
+    """England's share of employed residents working in London (mostly Londoners) or in South Essex (almost all
+    South Essex's own residents) is no benchmark for Thurrock's 79.0% working in South Essex: the build makes no
+    comparison, and the area pages, group page, CSV and commuting page say "not comparable" instead of a figure."""
+    with open(Path(__file__).resolve().parents[1] / "src/observatory/metadata/indicators.toml", "rb") as fh:
+        meta = tomllib.load(fh)["indicators"]
+    flagged = {slug for slug, m in meta.items() if m.get("no_benchmark")}
+    assert {"work-in-south-essex", "work-in-london"} <= flagged
+    for slug in sorted(flagged):
+        found = client.get(f"/api/v1/observations?indicator={slug}&area=E92000001&format=csv").text
+        england = [o for o in csv.DictReader(io.StringIO(found)) if o["value"]]
+        assert england, f"{slug}: England's figure exists (it is just no benchmark)"
+        judged = client.get(f"/api/v1/judgements?indicator={slug}&latest=false&limit=10000").json()["judgements"]
+        comparisons = [j for j in judged if j["kind"] == "comparison"]
+        assert comparisons and all(j["outcome"] == "not-comparable" for j in comparisons), slug
+        assert all(j["judgement"] not in ("better", "similar", "worse", "higher", "lower") for j in comparisons)
+        assert all(meta[slug]["no_benchmark"] in (j["reason"] or "") for j in comparisons), slug
+    for code in ("E06000034", "south-essex"):
+        page = client.get(f"/areas/{code}.json").json()
+        rows = {r["slug"]: r for t in page["themes"] for r in t["indicators"]}
+        for slug in flagged & set(rows):
+            for b in rows[slug]["benchmarks"]:
+                assert b["value"] is None and b["display"] == "not comparable", (code, slug, b)
+        html = client.get(f"/areas/{code}").text
+        for slug in flagged & set(rows):
+            row = re.search(rf'<tr data-indicator="{slug}"[^>]*>(.*?)</tr>', html, re.S)
+            assert row is not None, (code, slug)
+            cell = re.search(r'data-area="E92000001" data-value="">(.*?)</td>', row.group(1), re.S)
+            assert cell is not None and "not comparable" in cell.group(1), (code, slug)
+    lines = list(csv.DictReader(io.StringIO(client.get("/areas/E06000034.csv").text)))
+    for line in (r for r in lines if r["indicator"] in flagged):
+        assert line["england_value"] == "" and line["comparison"] not in ("better", "similar", "worse")
+    commuting = client.get("/commuting/E06000034").text
+    assert "not comparable" in commuting
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# IoD2019 and IoD2025 ranks: no change and no trend between editions the publisher says are not comparable
+
+
+def test_iod_ranks_of_two_editions_are_never_compared(release: Any, client: TestClient) -> None:
+    """IoD2019 ranks 317 authorities on 2011 neighbourhoods, IoD2025 296 on 2021 ones (MHCLG File 10, as stored
+    in iod-lad-summaries; its PROVENANCE.md: "ranks are not directly comparable across releases"). So no rank,
+    average-rank or rank-of-score indicator has a change or trend between the two: no "fell from 128 in 2019 to
+    122 in 2025" for Thurrock's rank of average score; the reason says why, with the counts read from the files."""
+    folder = SHARED / "iod-lad-summaries"
+    assert "ranks are not directly comparable across releases" in (folder / "PROVENANCE.md").read_text("utf-8")
+    lads19 = {r["lad19cd"] for r in _csv(folder / "IoD2019_lad_summaries_long.csv")}
+    lads25 = {r["area_code"] for r in _csv(folder / "IoD2025_lad_summaries_long.csv")}
+    assert (len(lads19), len(lads25)) == (317, 296)
+    with open(Path(__file__).resolve().parents[1] / "src/observatory/metadata/indicators.toml", "rb") as fh:
+        meta = tomllib.load(fh)["indicators"]
+    flagged = {slug for slug, m in meta.items() if m.get("not_comparable_over_time")}
+    ranks = {s for s in meta if s.startswith("iod-") and ("-rank" in s or "average-rank" in s)}
+    assert ranks and ranks <= flagged, ranks - flagged  # every rank / average-rank / rank-of-score indicator
+    for slug in sorted(flagged):
+        reason = meta[slug]["not_comparable_over_time"]
+        assert f"({len(lads19)} authorities" in reason and f"({len(lads25)}," in reason, reason
+        periods = release.execute("SELECT count(DISTINCT period) FROM observations WHERE indicator = ?", [slug])
+        assert periods.fetchone()[0] == 2, slug  # both editions are in the release, each standing alone
+        changes = release.execute("SELECT count(*) FROM changes WHERE indicator = ?", [slug]).fetchone()[0]
+        assert changes == 0, slug
+        trends = release.execute("SELECT outcome, judgement, reason FROM trends WHERE indicator = ?", [slug]).fetchall()
+        assert trends and all(t[0] == "not comparable" and t[1] == "not-judged" and t[2] == reason for t in trends)
+    # Thurrock's rank of average score, as the files have it, is shown for 2025 but never set against 2019's
+    imd = "Index of Multiple Deprivation"
+    rank19 = next(r for r in _csv(folder / "IoD2019_lad_summaries_long.csv")
+                  if r["lad19cd"] == "E06000034" and r["index_domain"] == imd)  # fmt: skip
+    rank25 = next(r for r in _csv(folder / "IoD2025_lad_summaries_long.csv")
+                  if r["area_code"] == "E06000034" and r["index_domain"] == imd)  # fmt: skip
+    a, b = rank19["rank_average_score"], rank25["rank_average_score"]
+    assert a != b
+    for path in ("/areas/E06000034/all", "/areas/E06000034.csv", "/areas/E06000034.json"):
+        text = client.get(path).text
+        assert f"from {a} in 2019 to {b} in 2025" not in text, path

@@ -29,6 +29,7 @@ from typing import Any
 
 NO_DATA = "no data"
 NOT_COMPARABLE = "not comparable (a total)"  # a benchmark's total beside an area's count: no benchmark at all
+NOT_BENCHMARKED = "not comparable"  # a benchmark's figure that measures something else (metadata ``no_benchmark``)
 DEFAULT_DECIMALS = 1
 MOST_DECIMALS = 6  # decimals_to_separate never goes beyond this
 _CONTEXT = Context(prec=400)  # room for every finite float (up to ~1.8e308) with its decimals

@@ -20,6 +20,7 @@ from observatory.stats.sentences import (
     IndicatorFormat,
     ci_decimals,
     ci_sentence,
+    indicator_phrase,
     no_test_sentence,
     ordinal,
     possessive,
@@ -30,6 +31,7 @@ from observatory.stats.sentences import (
 METHOD_CI = "ci-overlap-95"
 METHOD_NO_TEST = "rank-quintile-no-test"
 METHOD_TOTAL = "total-not-compared"
+METHOD_NO_BENCHMARK = "no-benchmark"
 PEER_GROUP = "English lower-tier local authorities (current codes E06/E07/E08/E09 with a value for the period)"
 
 Outcome = Literal["similar", "higher", "lower", "no-test", "not-comparable"]
@@ -165,6 +167,13 @@ def compare(
         )
         sentence = total_sentence(area_name, benchmark_name, fmt, period_label, value)
         return result(METHOD_TOTAL, "not-comparable", "not-judged", reason, sentence)
+    if judgement.no_benchmark:
+        reason = f"Not comparable: {judgement.no_benchmark} {_rank_clause(area_name, rank)}."  # ends "… share."
+        sentence = (
+            f"{possessive(area_name)} {indicator_phrase(fmt.label)} ({nf.value(value, fmt.style)}, {period_label}) is "
+            f"not compared with {possessive(benchmark_name)} figure. {judgement.no_benchmark}"
+        )
+        return result(METHOD_NO_BENCHMARK, "not-comparable", "not-judged", reason, sentence)
     unusable = interval_problem(value, lci, uci)
     if judgement.comparison == "ci-overlap" and unusable is None and lci is not None and uci is not None:
         outcome = ci_outcome(benchmark_value, lci, uci)
@@ -208,6 +217,13 @@ METHODS = {
         "highest value, ties sharing the better rank, and its quintile: floor(5 × (rank − 1) / number of "
         "authorities) + 1, 1 = the highest fifth of values. Whether high is good is stated from the polarity, not "
         "inferred.",
+    ),
+    METHOD_NO_BENCHMARK: (
+        "Figures with no benchmark",
+        "For a few shares England's figure measures something else: the share of England's employed residents "
+        "working in London is mostly Londoners working in their own city, and the share working in South Essex is "
+        "almost all South Essex's own residents. Such an indicator (marked in the reviewed metadata with the "
+        "reason) is not compared with England or the region; pages say 'not comparable' and give its rank.",
     ),
     METHOD_TOTAL: (
         "Totals are not compared with a benchmark",

@@ -509,11 +509,15 @@ def _write_trends(
         latest_kind = main.get(slug) if main.get(slug) in by_kind else max(by_kind, key=lambda k: len(by_kind[k]))
         for kind, points in sorted(by_kind.items()):
             series_ = tr.Series(points)
+            apart = js[slug].not_comparable_over_time  # e.g. IoD2019 and IoD2025 ranks: no change, no trend
             for end in range(len(points)):
-                t = tr.assess_trend(series_, end, js[slug].polarity, fmt, name, cash=js[slug].prices == "current")
+                if apart:
+                    t = tr.not_comparable_trend(points[end], fmt, name, apart)
+                else:
+                    t = tr.assess_trend(series_, end, js[slug].polarity, fmt, name, cash=js[slug].prices == "current")
                 latest = kind == latest_kind and end == len(points) - 1
                 trend_rows.append((slug, area, *_pick(t, TREND_FIELDS), latest))
-                for c in tr.changes_at(series_, end, fmt):
+                for c in tr.changes_at(series_, end, fmt) if not apart else ():
                     change_rows.append(
                         (slug, area, c.to_period, *_pick(c, CHANGE_FIELDS), METHOD_CHANGE, c.reason)
                     )  # fmt: skip

@@ -50,6 +50,8 @@ class Judgement:
     measure: str | None = None
     period_label: PeriodLabel | None = None  # how the publisher names its periods, where the ISO form misleads
     prices: str | None = None  # "current": money in cash terms, never judged on its cash values over time
+    no_benchmark: str | None = None  # why England's figure is no benchmark for an authority's: not compared
+    not_comparable_over_time: str | None = None  # why periods (editions) are not comparable: no change, no trend
     reviewed: bool = True  # False: no entry in the metadata file, so the safe default applies
 
     @property
@@ -155,6 +157,8 @@ def parse_judgements(
             measure=entry.get("measure"),
             period_label=entry.get("period_label"),
             prices=entry.get("prices"),
+            no_benchmark=entry.get("no_benchmark"),
+            not_comparable_over_time=entry.get("not_comparable_over_time"),
         )
     return out
 

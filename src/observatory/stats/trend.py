@@ -22,10 +22,18 @@ from decimal import Decimal
 from observatory import format as nf
 from observatory.periods import duration_months
 from observatory.stats.judgements import Polarity
-from observatory.stats.sentences import IndicatorFormat, change_phrase, indicator_phrase, trend_sentence
+from observatory.stats.sentences import (
+    IndicatorFormat,
+    change_phrase,
+    indicator_phrase,
+    possessive,
+    trend_sentence,
+    when,
+)
 
 METHOD_TREND = "weighted-linear-trend-95"
 METHOD_DESCRIPTION = "description-no-test"
+METHOD_NOT_COMPARABLE = "not-comparable-over-time"
 Z_95 = 1.959963984540054
 SE_FROM_CI = 2 * Z_95  # width of a 95% interval in standard errors (3.92)
 WINDOW = 5  # most recent points tested, as the public health profiles' "recent trend"
@@ -360,7 +368,39 @@ def assess_trend(
     )
 
 
+def not_comparable_trend(last: Point, fmt: IndicatorFormat, area_name: str, why: str) -> Trend:
+    """No trend and no change for a point whose series' periods are not comparable (``why``, from the reviewed
+    metadata ``not_comparable_over_time``: e.g. IoD2019 ranks among 317 authorities, IoD2025 among 296): the
+    outcome is "not comparable", never judged, and the reason says why instead of "rose from … to …"."""
+    shown = nf.value(last.value, fmt.style)
+    return Trend(
+        last.period,
+        last.label,
+        METHOD_NOT_COMPARABLE,
+        "not comparable",
+        "not-judged",
+        1,
+        last.period,
+        last.label,
+        last.value,
+        last.value,
+        None,
+        None,
+        None,
+        why,
+        f"{possessive(area_name)} {indicator_phrase(fmt.label)} was {shown} {when(last.label)}; "
+        f"{why[0].lower()}{why[1:]}",
+    )
+
+
 METHODS = {
+    METHOD_NOT_COMPARABLE: (
+        "Periods that are not comparable",
+        "Where the publisher says values of different editions are not comparable — the Indices of Deprivation "
+        "ranks authorities among 317 on 2011 neighbourhoods (IoD2019) and among 296 on 2021 neighbourhoods "
+        "(IoD2025) — no change and no trend is worked out between them; each edition's value stands alone, "
+        "with the reason.",
+    ),
     METHOD_TREND: (
         "Weighted linear trend test (95%)",
         "Used only when the five most recent consecutive, non-overlapping periods all have published 95% "

@@ -670,7 +670,7 @@ def spine_charts(payload: dict[str, Any], themes: set[str] | None = None, width:
                 polarity="higher-better" if polarity == "higher-better" else
                 "lower-better" if polarity == "lower-better" else "no-judgement",
                 unit=nf.unit_of(fmt),
-                england_note=nf.NOT_COMPARABLE if england and england.get("not_comparable") and not earlier else None,
+                england_note=england["display"] if england and england.get("not_comparable") and not earlier else None,
             ))  # fmt: skip
         if spine_rows:
             spines[theme["slug"]] = charts.spine_chart(

@@ -16,8 +16,9 @@ import duckdb
 
 from observatory import format as nf
 from observatory.config import Config, Group
-from observatory.release import read
+from observatory.release import read, schema
 from observatory.release.schema import AggregateRow, ComparisonRow, TrendRow
+from observatory.stats.compare import METHOD_NO_BENCHMARK
 from observatory.stats.derive import PEER_SET
 from observatory.web.data.common import SOUTH_ESSEX, Row, all_indicators, area, unit_label, with_equivalents_many
 from observatory.web.data.glance import with_glance
@@ -229,6 +230,14 @@ def _latest_by_indicator(found: list[Row]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _benchmark_period(series: dict[str, Any]) -> str:
+    """The period whose benchmark values stand beside an indicator's row: the latest, or — when the latest has no
+    value and the row shows the latest with one and its judgements — that earlier period (England 2021 beside a
+    2021 value and a 2021 verdict, never England 2022)."""
+    valued = series["valued"]
+    return str(valued["period"] if valued is not None else series["latest"]["period"])
+
+
 def _ranges(cur: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Row]:
     """The spread of English authorities' values for each (indicator, period): the build's ``ranges`` table."""
     if not pairs:
@@ -263,9 +272,15 @@ def _judgements(results: list[ComparisonRow] | list[TrendRow]) -> dict[str, list
     return out
 
 
-def _totals(cur: duckdb.DuckDBPyConnection) -> set[str]:
-    """Indicators that are totals (reviewed aggregation ``sum``): their benchmarks' totals are not shown beside them."""
-    return {slug for slug, j in read.judgements(cur).items() if j.aggregation == "sum"}
+def not_benchmarked(cur: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Indicators whose benchmarks' figures are not shown beside an area's, with what is shown instead: totals
+    (reviewed aggregation ``sum``: England's 2.5 million businesses is no benchmark for an authority's count) and
+    indicators with a reviewed ``no_benchmark`` reason (England's share working in London). The one rule for the
+    area, group, theme and business pages; the build makes no comparison for them either."""
+    out = {slug: nf.NOT_COMPARABLE for slug, j in read.judgements(cur).items() if j.aggregation == "sum"}
+    for r in read.select(cur, schema.COMPARISONS, {"method": METHOD_NO_BENCHMARK}):  # the build's one decision
+        out.setdefault(r.indicator, nf.NOT_BENCHMARKED)
+    return out
 
 
 def _comparison_for(results: list[Row], period: str | None, benchmark: str | None) -> Row | None:
@@ -339,28 +354,33 @@ def _area_payload(cur: duckdb.DuckDBPyConnection, config: Config, code: str, dom
     bench_codes = [b["code"] for b in benchmarks]
     used = with_equivalents_many(cur, slugs, bench_codes)
     pairs = [(s, per[s]["latest"]["period"]) for s in slugs]
-    values = _values_at(cur, pairs, sorted({c for s in slugs for c in used[s]}))
+    shown_at = {s: _benchmark_period(per[s]) for s in slugs}  # the period the benchmarks beside the row are of
+    values = _values_at(cur, sorted({*pairs, *shown_at.items()}), sorted({c for s in slugs for c in used[s]}))
     ranges = _ranges(cur, pairs)
     comparisons = _judgements(read.comparisons(cur, areas=[code]))
     trends = _judgements(read.trends(cur, areas=[code]))
-    totals = _totals(cur)
+    totals = not_benchmarked(cur)
     rows_by_slug: dict[str, Row] = {}
     for slug in slugs:
         ind = indicators[slug]
         latest = per[slug]["latest"]
         period = latest["period"]
+        valued = per[slug]["valued"]
+        at = shown_at[slug]  # the latest period, or the earlier one judged when the latest has no value
         bench = []
         for b, used_code in zip(benchmarks, used[slug], strict=True):
-            is_total = slug in totals  # England's 2.5 million businesses is no benchmark for an authority's count
-            cell = _cell(ind, None if is_total else values.get((slug, period, used_code)), b["code"], b["name"],
+            is_total = slug in totals  # no benchmark: a total, or a figure that measures something else
+            cell = _cell(ind, None if is_total else values.get((slug, at, used_code)), b["code"], b["name"],
                          b["role"])  # fmt: skip
+            cell["period"] = at
+            cell["period_label"] = valued["period_label"] if valued and at != period else latest["period_label"]
+            cell["other_period"] = at != period  # said beside the value: "56.8% in 2022" is no benchmark for 2021
             cell["not_comparable"] = is_total
             if is_total:
-                cell["display"] = nf.NOT_COMPARABLE
+                cell["display"] = totals[slug]
             cell["source_code"] = used_code
             bench.append(cell)
         rng = ranges.get((slug, period))
-        valued = per[slug]["valued"]
         judged = valued["period"] if valued else None
         comparison = _comparison_for(comparisons.get(slug, []), judged, ENGLAND)
         trend = _comparison_for(trends.get(slug, []), judged, None)
@@ -469,7 +489,8 @@ def _format_of(ind: Row) -> Row:
 
 
 def _table_row(a: Row, r: Row) -> Row:
-    """One flat CSV row per indicator: the area's latest value, then each benchmark's at the same period."""
+    """One flat CSV row per indicator: the area's latest value, then each benchmark's at ``benchmark_period`` (the
+    same period, or the earlier one judged when the latest has no value, beside the area's value for it)."""
     out: Row = {
         "area_code": a["code"],
         "area_name": a["name"],
@@ -482,6 +503,9 @@ def _table_row(a: Row, r: Row) -> Row:
         "uci_95": r["uci_95"],
         "status": r["status"],
     }
+    earlier = r["latest_with_value"]  # the latest has no value: the benchmarks are of the period judged
+    out["benchmark_period"] = r["judgement_period"] if earlier else r["period"]
+    out["benchmark_period_value"] = earlier["value"] if earlier else r["value"]  # the area's, beside them
     for role in ("england", "region", "county"):
         cell = next((b for b in r["benchmarks"] if b["role"] == role), None)
         out[f"{role}_code"] = cell["code"] if cell else None
@@ -538,7 +562,7 @@ def group_page(
     values = _values_at(cur, pairs, sorted({*codes, *(c for s in slugs for c in used[s])}))
     labels = {(s, p.period): p.period_label for s, p in latest.items()}
     aggregates = _aggregates(cur, group.slug)
-    totals = _totals(cur)
+    totals = not_benchmarked(cur)
     by_slug: dict[str, Row] = {}
     table: list[Row] = []
     for slug, period in pairs:
@@ -546,12 +570,12 @@ def group_page(
         cells = [_cell(ind, values.get((slug, period, m["code"])), m["code"], m["name"], "member") for m in members]
         bench = []
         for b, used_code in zip(benchmarks, used[slug], strict=True):
-            is_total = slug in totals  # England's 2.5 million businesses is no benchmark for an authority's count
+            is_total = slug in totals  # no benchmark: a total, or a figure that measures something else
             cell = _cell(ind, None if is_total else values.get((slug, period, used_code)), b["code"], b["name"],
                          b["role"])  # fmt: skip
             cell["not_comparable"] = is_total
             if is_total:
-                cell["display"] = nf.NOT_COMPARABLE
+                cell["display"] = totals[slug]
             cell["source_code"] = used_code
             bench.append(cell)
         candidates = aggregates.get(slug, [])

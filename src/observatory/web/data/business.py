@@ -18,7 +18,7 @@ from observatory.release import read, schema
 from observatory.sources.census_od import CATEGORY_LABELS, ORIGIN_LABELS
 from observatory.stats.business import EXCLUSION_RULE as LQ_EXCLUSION_RULE
 from observatory.stats.business import METHOD as LQ_METHOD
-from observatory.web.data.areas import ENGLAND
+from observatory.web.data.areas import ENGLAND, not_benchmarked
 from observatory.web.data.common import SOUTH_ESSEX, Row
 from observatory.web.errors import NotFound
 
@@ -164,15 +164,10 @@ def _itl3_context(cur: duckdb.DuckDBPyConnection, config: Config, code: str) -> 
     return [{"code": p, "name": names.get(p, p)} for p in parents]
 
 
-# Shares whose England figure is no benchmark for one authority: England's "working in London" is mostly
-# Londoners working in their own city, and its "working in South Essex" is South Essex's own residents.
-NOT_BENCHMARKED = frozenset({"work-in-south-essex", "work-in-london"})
-NOT_BENCHMARKED_TEXT = "not comparable"
-
-
 def _indicator_values(cur: duckdb.DuckDBPyConnection, slugs: list[str], code: str, comparators: list[str]) -> list[Row]:
     """Latest value of each indicator for the area (a group: its complete aggregate) and the comparators
-    (:data:`NOT_BENCHMARKED_TEXT` for the slugs in :data:`NOT_BENCHMARKED`)."""
+    ("not comparable" where the reviewed metadata says they are no benchmark: ``areas.not_benchmarked``)."""
+    no_benchmark = not_benchmarked(cur)
     out = []
     for slug in slugs:
         ind = _indicator(cur, slug)
@@ -194,11 +189,11 @@ def _indicator_values(cur: duckdb.DuckDBPyConnection, slugs: list[str], code: st
             own = read.plain(latest[0]) if latest else None
         period = own["period"] if own else None
         bench = {}
-        for comp in comparators if slug not in NOT_BENCHMARKED else ():
+        for comp in comparators if slug not in no_benchmark else ():
             found = read.observations_at(cur, [(slug, period)], [comp]) if period else []
             bench[comp] = nf.value(found[0].value if found else None, nf.unit_of(ind))
-        if slug in NOT_BENCHMARKED:
-            bench = dict.fromkeys(comparators, NOT_BENCHMARKED_TEXT)
+        if slug in no_benchmark:
+            bench = dict.fromkeys(comparators, no_benchmark[slug])
         out.append(
             {"slug": slug, "label": ind["label"], "value": own["value"] if own else None,
              "display": nf.value(own["value"] if own else None, nf.unit_of(ind)),

@@ -48,7 +48,7 @@ VERDICT_MEANINGS: dict[str, str] = {
     "higher": "higher than England (tested), for a measure where neither direction is better",
     "lower": "lower than England (tested), for a measure where neither direction is better",
     "not-tested": "no 95% confidence interval is published, so no significance test is made",
-    "not-compared": "a count or total: England's total is no benchmark for it",
+    "not-compared": "a count or total, or a share whose England figure measures something else: no benchmark",
     "none": "England has no figure for this period",
 }
 
