@@ -31,9 +31,9 @@ pytestmark = pytest.mark.slow
 AUTHORITIES = ("E07000066", "E07000068", "E07000069", "E07000075", "E06000033", "E06000034")
 GROUP = "south-essex"
 AREAS = (*AUTHORITIES, GROUP)
-VERDICTS = {
-    "no-test": "No significance test",
-    "not-comparable": "Not compared (a total)",
+VERDICTS = {  # the same words as the short page's (GLANCE_WORDS below): one wording on every page and report
+    "no-test": "Not tested",
+    "not-comparable": "Not compared",
     "single value": "One value only",
 }
 RANK = re.compile(r"ranks (\d+)(?:st|nd|rd|th) of (\d+)")
