@@ -528,7 +528,7 @@ JUDGEMENT_TEXT = {
     "better": "better than England",
     "similar": "similar to England",
     "worse": "worse than England",
-    "not-tested": "not compared",
+    "not-tested": "not tested",  # the same word as the page's verdicts (glance.VERDICT_WORDS)
 }
 
 
