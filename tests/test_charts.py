@@ -184,7 +184,11 @@ def test_spine_orientation_puts_better_to_the_right() -> None:
 
 
 def test_spine_chart_structure() -> None:
-    root = parse(spine_chart(spine_rows(), title="Southend-on-Sea against England", chart_id="spine"))
+    root = parse(
+        spine_chart(
+            spine_rows(), title="Southend-on-Sea against England", area_name="Southend-on-Sea", chart_id="spine"
+        )
+    )
     assert_accessible(root)
     marks = [g for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "spine-mark"]
     assert [m.get("data-judgement") for m in marks] == ["better", "worse", "not-tested"]  # no marker without data
@@ -195,6 +199,8 @@ def test_spine_chart_structure() -> None:
     assert float(better.get("data-pos", 0)) > 0.5 > float(worse.get("data-pos", 1))
     # Judgements are told apart by shape too, not colour alone.
     assert len({m.get("data-shape") for m in marks}) == 3
+    heads = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.get("font-weight") == "bold"]
+    assert heads[:3] == ["Indicator", "Southend-on-Sea", "England"]  # the value column is headed by the area's name
 
 
 class TestChartCache:
@@ -225,7 +231,7 @@ def test_spine_note_for_a_total_stays_inside_the_england_column() -> None:
                  nf.Unit("", "", 0), england_note=nf.NOT_COMPARABLE),
         SpineRow("Claimant count", 3.0, 4.0, 1.0, 3.0, 5.0, 9.0, "better", "lower-better", nf.Unit("", "%", 1)),
     ]  # fmt: skip
-    root = parse(spine_chart(rows, title="Thurrock against England", chart_id="spine"))
+    root = parse(spine_chart(rows, title="Thurrock against England", area_name="Thurrock", chart_id="spine"))
     texts = [(float(t.get("x", 0)), float(t.get("y", 0)), t.get("text-anchor"), t.text or "")
              for t in root.iter("{http://www.w3.org/2000/svg}text")]  # fmt: skip
     area = next(t for t in texts if t[3] == "4,515")

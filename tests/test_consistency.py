@@ -31,8 +31,8 @@ pytestmark = pytest.mark.slow
 AUTHORITIES = ("E07000066", "E07000068", "E07000069", "E07000075", "E06000033", "E06000034")
 GROUP = "south-essex"
 AREAS = (*AUTHORITIES, GROUP)
-VERDICTS = {
-    "no-test": "No significance test",
+VERDICTS = {  # the same words as the short page's (GLANCE_WORDS below): one wording on every page and report
+    "no-test": "Not tested",
     "not-comparable": "Not compared",  # a total, or a figure with no benchmark (the reason says which)
     "single value": "One value only",
 }

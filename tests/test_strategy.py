@@ -121,7 +121,8 @@ def test_strategy_page_shows_programmes_with_baseline_and_latest_values(client: 
             [THURROCK],
         ).fetchone()
         base = con.execute(
-            "SELECT \"index\" FROM productivity_index WHERE area_code = ? AND period LIKE '2019-%'", [THURROCK]
+            "SELECT \"index\", period_label FROM productivity_index WHERE area_code = ? AND period LIKE '2019-%'",
+            [THURROCK],
         ).fetchone()
         emp = con.execute(
             "SELECT period_label, value FROM observations WHERE indicator = 'employment-rate' AND area_code = ? "
@@ -132,15 +133,23 @@ def test_strategy_page_shows_programmes_with_baseline_and_latest_values(client: 
         cols = [d[0] for d in emp_ind.description or []]
         fmt = dict(zip(cols, emp_ind.fetchone() or (), strict=True))
     assert latest is not None and base is not None and emp is not None
+    base_label = base[1]
     row = next(r for r in table_for(page, "Productivity gap with England") if r[0] == "Thurrock")
     assert nf.value(latest[1], nf.unit_of(INDEX_FORMAT)) in row[2] and latest[0] in row[2]
-    assert nf.value(base[0], nf.unit_of(INDEX_FORMAT)) in row[1] and "the period starting in 2019" in row[1]
+    # the baseline cell: its value and the period's own label, which starts in 2019 (no note, none needed)
+    assert row[1] == nf.value(base[0], nf.unit_of(INDEX_FORMAT)) + base_label  # value, then its period's label
+    assert "starting in" not in page.text and "nearest" not in row[1]
     assert "/methodology#index-england-100" in page.links
     row = next(r for r in table_for(page, "Employment rate") if r[0] == "Thurrock")
     assert nf.value(emp[1], nf.unit_of(fmt)) in row[1] and "2019" in row[1]
     assert any(w in row[3] for w in ("Improving", "Worsening", "No significant change", "Not tested"))
     se = next(r for r in table_for(page, "Productivity gap with England") if r[0] == "South Essex")
-    assert se[1].startswith("Not computable") and "total" in se[1]  # the aggregates' reason, never an average
+    assert se[1].startswith("No South Essex figure:") and "total" in se[1]  # the build's reason, never an average
+    # a measure that cannot be added up says so in plain words, not the metadata's note for the methodology
+    se = next(r for r in table_for(page, "Housing affordability ratio") if r[0] == "South Essex")
+    assert se[1].startswith("No South Essex figure: a ratio cannot be added up"), se[1]
+    assert "Not aggregable" not in page.text and "Not computable" not in page.text
+    assert f"from {data['plan']['start_text']}" in page.text and data["plan"]["start"] not in page.text
     future = next(p for p in data["programmes"] if p["name"] == "Future Work")
     assert future["aim"] and future["aim"] in page.text
     slugs = [o["slug"] for p in data["programmes"] for o in p["outcomes"]]

@@ -1,4 +1,5 @@
-"""Pages that lead with the answer (issue 14, items 1 and 2) for the home page, indicator pages and /invest.
+"""Pages that lead with the answer (issue 14, items 1 and 2) for the home page, indicator pages, /invest and
+/strategy.
 
 At 1280 × 800 each page reaches its last section heading (the last visible ``main h2``) within 4 viewport heights
 (3,200 px) and shows its answer on the first screen: the home page's headline table, an indicator's South Essex
@@ -43,11 +44,13 @@ INDICATORS = (
     "modelled-unemployment-rate",  # the tallest of all 190 indicator pages when this test was written
 )
 # page -> the element that answers the question the page is visited for (it starts on the first screen)
-ANSWER = {"/": "table.headlines", "/invest": "table.key-figures"} | {
-    f"/indicators/{slug}": "table.glance" for slug in INDICATORS
-}
+ANSWER = (
+    {"/": "table.headlines", "/invest": "table.key-figures"}
+    | {f"/indicators/{slug}": "table.glance" for slug in INDICATORS}
+    | {"/strategy": "section.programme"}
+)  # /strategy: the first programme's outcomes, each authority's one step away
 PAGES = list(ANSWER)
-PHONE_PAGES = [*PAGES, "/strategy"]
+PHONE_PAGES = PAGES
 
 LAYOUT = """() => {
   const headings = [...document.querySelectorAll('main h2')].filter(h => h.checkVisibility());

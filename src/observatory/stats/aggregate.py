@@ -176,7 +176,7 @@ METHODS = {
         "Only where a real weight is in the data: the sum of weight × value over the sum of weights.",
     ),
     METHOD_NONE: (
-        "Not aggregable",
+        "Why some measures have no group figure",
         "Medians, ratios of medians, indices, per-head figures and rates without published numerators and "
         "denominators cannot be combined into a group value. The page says so instead of showing a wrong number.",
     ),

@@ -528,7 +528,7 @@ JUDGEMENT_TEXT = {
     "better": "better than England",
     "similar": "similar to England",
     "worse": "worse than England",
-    "not-tested": "not compared",
+    "not-tested": "not tested",  # the same word as the page's verdicts (glance.VERDICT_WORDS)
 }
 
 
@@ -597,8 +597,12 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-def spine_chart(rows: Sequence[SpineRow], *, title: str, chart_id: str | None = None, width: int = 720) -> str:
+def spine_chart(
+    rows: Sequence[SpineRow], *, title: str, area_name: str, chart_id: str | None = None, width: int = 720
+) -> str:
     """A public-health style spine chart: each indicator against England and the range of English authorities.
+
+    ``area_name`` heads the area's value column (e.g. "Thurrock").
 
     Per row: the grey bar is the range of lower-tier authorities (light: min–max, dark: 25th–75th percentile),
     the vertical line is England, the marker is the area, coloured *and* shaped by its judgement.
@@ -608,7 +612,9 @@ def spine_chart(rows: Sequence[SpineRow], *, title: str, chart_id: str | None = 
     # a note said instead of England's value ("not comparable (a total)") is drawn on up to two lines
     shown += [line for r in rows if r.england_note for line in _wrap(r.england_note, 14)]
     # the value columns fit the longest figure ("£2,488.9 million"): about 7.5 px a character at 13 px Arial
-    label_w, value_w, gap = 250, max(80, round(7.5 * max(map(len, shown), default=0)) + 12), 12
+    # and the area's name above its column, in bold (about 8 px a character)
+    widest = max(round(7.5 * max(map(len, shown), default=0)), round(8 * len(area_name)))
+    label_w, value_w, gap = 250, max(80, widest + 12), 12
     spine_x = label_w + 2 * value_w + gap
     spine_w = width - spine_x - 10
     row_h, top = 40, 46
@@ -672,7 +678,7 @@ def spine_chart(rows: Sequence[SpineRow], *, title: str, chart_id: str | None = 
 
     header = (
         f'<text x="4" y="30" font-weight="bold">Indicator</text>'
-        f'<text x="{label_w + value_w - 6}" y="30" text-anchor="end" font-weight="bold">Area</text>'
+        f'<text x="{label_w + value_w - 6}" y="30" text-anchor="end" font-weight="bold">{escape(area_name)}</text>'
         f'<text x="{label_w + 2 * value_w - 6}" y="30" text-anchor="end" font-weight="bold">England</text>'
         f'<text x="{spine_x}" y="30">\u2190 Worse</text>'
         f'<text x="{spine_x + spine_w / 2:.1f}" y="30" text-anchor="middle">England</text>'

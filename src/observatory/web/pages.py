@@ -676,6 +676,7 @@ def spine_charts(payload: dict[str, Any], themes: set[str] | None = None, width:
             spines[theme["slug"]] = charts.spine_chart(
                 spine_rows,
                 title=f"{theme['name']}: {name} compared with England",
+                area_name=name,
                 chart_id=f"spine-{theme['slug']}",
                 width=width,
             )

@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from observatory import format as nf
 from observatory.web import httpcache
 from observatory.web.data.common import jsonable
+from observatory.web.data.glance import judgement_word
 from observatory.web.errors import BadRequest
 from observatory.web.formats import CSV_MEDIA_TYPE, table_csv
 from observatory.web.httpcache import CACHE_CONTROL
@@ -76,6 +77,7 @@ def make_templates() -> Jinja2Templates:
     env.filters["organisations"] = nf.organisations
     env.filters["thousands"] = lambda n: nf.number(n, 0) if nf.is_number(n) else n
     env.filters["datefmt"] = _datefmt
+    env.filters["judgement_word"] = judgement_word
     return templates
 
 

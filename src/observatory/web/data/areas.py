@@ -168,6 +168,10 @@ def _relations(cur: duckdb.DuckDBPyConnection, code: str) -> tuple[list[Row], li
     parents.sort(key=lambda p: (rank.get(p["relation"], len(rank)), p["name"]))
     for p in parents:
         p["relation_label"] = RELATION_LABELS.get(p["relation"], p["relation"])
+        label = p["relation_label"]  # within a sentence: "region", but "ITL3 area" keeps its capitals
+        p["relation_phrase"] = (
+            "" if label == p["name"] else label if label[:2].isupper() else label[:1].lower() + label[1:]
+        )  # "United Kingdom" needs no "(United Kingdom)"
     downs = {r.code for r in read.area_relations(cur, parents=[code]) if r.relation != "same-as"}
     kids = [
         {"code": a.code, "name": a.name, "type": a.type, "types": a.types, "valid_to": a.valid_to}
@@ -183,6 +187,20 @@ def _relations(cur: duckdb.DuckDBPyConnection, code: str) -> tuple[list[Row], li
     same_names = read.area_names(cur, same)
     same_as = [{"code": c, "name": same_names[c]} for c in same if c in same_names]
     return parents, children, same_as
+
+
+def part_of(parents: list[Row]) -> list[Row]:
+    """The short "Part of" line: each name once (East of England is both a region and an ITL1 region: one link,
+    to the nearest in ``RELATION_LABELS`` order, with both relations, e.g. "region; ITL1 region")."""
+    out: dict[str, Row] = {}
+    for p in parents:
+        if p["name"] in out:
+            out[p["name"]]["relation_phrase"] = "; ".join(
+                x for x in (out[p["name"]]["relation_phrase"], p["relation_phrase"]) if x
+            )
+        else:
+            out[p["name"]] = {"code": p["code"], "name": p["name"], "relation_phrase": p["relation_phrase"]}
+    return list(out.values())
 
 
 def _child_order(label: str) -> tuple[int, str]:
@@ -425,6 +443,7 @@ def _area_payload(cur: duckdb.DuckDBPyConnection, config: Config, code: str, dom
         "title": a["name"],
         "area": {**a, "type_label": type_label(a), "is_group": False},
         "parents": parents,
+        "part_of": part_of(parents),
         "children": children,
         "same_as": same_as,
         "neighbours": _neighbours(cur, code),
@@ -461,12 +480,14 @@ def _wards_and_neighbourhoods(cur: duckdb.DuckDBPyConnection, code: str) -> dict
 def lsoa_page(cur: duckdb.DuckDBPyConnection, a: Row) -> dict[str, Any]:
     """A neighbourhood (LSOA 2011): its deprivation on every domain, authority, ward and population."""
     small = small_area(cur, a)
-    parents = [{**p, "relation_label": "Local authority" if p["relation"] == "ltla" else "Ward"}
+    parents = [{**p, "relation_label": "Local authority" if p["relation"] == "ltla" else "Ward",
+                "relation_phrase": "local authority" if p["relation"] == "ltla" else "ward"}
                for p in (small["authority"], small["ward"]) if p is not None]  # fmt: skip
     return {
         "title": a["name"],
         "area": {**a, "type_label": type_label(a), "is_group": False},
         "parents": parents,
+        "part_of": part_of(parents),
         "children": [],
         "same_as": [],
         "neighbours": [],

@@ -40,6 +40,13 @@ VERDICT_WORDS: dict[str, str] = {
     "not-compared": "Not compared",
     "none": "No comparison",
 }
+# The word for a judgement's outcome where no verdict was reached, on every page and report (detail pages, PDFs):
+# the same words as the short page's verdicts, so one figure never carries two wordings.
+JUDGEMENT_WORDS: dict[str, str] = {
+    "no-test": VERDICT_WORDS["not-tested"],
+    "not-comparable": VERDICT_WORDS["not-compared"],
+    "single value": "One value only",
+}
 TESTED = ("better", "worse", "higher", "lower")  # a 95% confidence interval test found a difference from England
 VERDICT_MEANINGS: dict[str, str] = {
     "better": "better than England: England's value lies outside the area's 95% confidence interval",
@@ -64,6 +71,17 @@ def verdict(j: dict[str, Any] | None) -> dict[str, str]:
     else:
         key = "not-tested"
     return {"key": key, "word": VERDICT_WORDS[key]}
+
+
+def judgement_word(j: Any) -> str:
+    """The word shown for a judgement (a ``judgements`` or ``comparisons`` row as pages carry it, a mapping): its
+    verdict ("Better", "Similar", "Improving" …) or, where none was reached, why not ("Not tested", "Not
+    compared"). The template filter ``judgement_word``; one wording for web pages and print reports."""
+    if not j:
+        return ""
+    judged = j.get("judgement")
+    word = judged if judged and judged != "not-judged" else j.get("outcome")
+    return JUDGEMENT_WORDS.get(word or "", str(word or "not judged").capitalize())
 
 
 def _tally(verdicts: list[str]) -> list[dict[str, Any]]:
@@ -150,7 +168,7 @@ def _sections(payload: dict[str, Any]) -> list[dict[str, Any]]:
     """The page's detail pages, one per theme (then neighbourhoods), each with its number of indicators."""
     out = [{"slug": t["slug"], "name": t["name"], "count": len(t["indicators"])} for t in payload["themes"]]
     if payload.get("neighbourhoods"):
-        out.append({"slug": "neighbourhoods", "name": "Neighbourhoods and deprivation", "count": None})
+        out.append({"slug": "neighbourhoods", "name": "Deprivation neighbourhood by neighbourhood", "count": None})
     return out
 
 

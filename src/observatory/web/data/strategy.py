@@ -10,6 +10,7 @@ The productivity gap with England comes from the derived ``productivity_index`` 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from typing import Any
 
 import duckdb
@@ -17,6 +18,7 @@ import duckdb
 from observatory import format as nf
 from observatory.config import Config
 from observatory.release import read
+from observatory.stats.aggregate import METHOD_NONE
 from observatory.strategy import PRODUCTIVITY_INDEX, ActionPlan
 from observatory.web.data.common import SOUTH_ESSEX, Row, all_indicators, unit_label
 
@@ -52,11 +54,7 @@ def _baseline(points: list[tuple[str, str, float]], year: int) -> tuple[Row | No
     if not earlier:
         return None, f"No value for {year} or earlier in this release."
     period, label, value = max(earlier, key=lambda p: _start(p[0]))
-    note = (
-        f"{label} (the period starting in {year})"
-        if _start(period).year == year
-        else f"{label} (nearest period before {year}; none starts in {year})"
-    )
+    note = label if _start(period).year == year else f"{label} (the latest before {year}; none starts in {year})"
     return {"period": period, "period_label": label, "value": value}, note
 
 
@@ -116,6 +114,7 @@ def strategy_page(cur: duckdb.DuckDBPyConnection, config: Config, plan: ActionPl
             else:
                 warnings.append(f"Programme {prog.name}: outcome indicator “{slug}” is not in this release.")
                 continue
+            outcome["tally"] = _tally(outcome["rows"])
             outcomes.append(outcome)
             table += [
                 {"programme": prog.id, "programme_name": prog.name, "indicator": outcome["slug"],
@@ -137,12 +136,49 @@ def strategy_page(cur: duckdb.DuckDBPyConnection, config: Config, plan: ActionPl
         })  # fmt: skip
     return {
         "title": "The South Essex productivity strategy",
-        "plan": {"title": plan.title, "start": plan.start.isoformat(), "baseline_year": year},
+        "plan": {
+            "title": plan.title,
+            "start": plan.start.isoformat(),
+            "start_text": _day(plan.start),
+            "baseline_year": year,
+        },
         "areas": [{"code": c, "name": names.get(c, c)} for c in codes],
         "programmes": programmes,
         "warnings": warnings,
         "table": table,
     }
+
+
+def _tally(rows: list[Row]) -> list[Row]:
+    """How many authorities are moving each way (the closed table's summary): [{"label", "count"}] in the order of
+    ``JUDGEMENT_LABELS``, authorities only (the group row is said on its own)."""
+    counts = Counter(r["judgement_label"] or "No trend assessment" for r in rows if not r["is_group"])
+    order = [*JUDGEMENT_LABELS.values(), "No trend assessment"]
+    return [{"label": k, "count": counts[k]} for k in order if counts[k]]
+
+
+def _day(d: dt.date) -> str:
+    """A date in words, as the public reads it: "1 April 2026"."""
+    return f"{d.day} {d:%B %Y}"
+
+
+def _no_group_figure(agg: Row | None, ind: Row) -> str:
+    """Why South Essex has no figure, in plain words: the aggregate's own reason unless the rule is that the
+    measure cannot be combined, when the reason names the kind of measure (the indicators' metadata note is
+    written for the methodology, not for this table)."""
+    if agg is None:
+        return "No South Essex figure: there is no group figure for this indicator in this release."
+    if agg["method"] != METHOD_NONE:
+        return f"No South Essex figure: {agg['reason']}"
+    unit = str(ind.get("unit") or "").lower()
+    measure = str(ind.get("measure") or "").lower()
+    kind = next(
+        (k for word, k in (("ratio", "a ratio"), ("rate", "a rate"), ("median", "a median"), ("mean", "an average"),
+                           ("score", "a score"), ("head", "a per-head figure"), ("percent", "a percentage"),
+                           ("%", "a percentage")) if word in measure or word in unit),
+        "this measure",
+    )  # fmt: skip
+    return f"No South Essex figure: {kind} cannot be added up from the authorities' figures."
 
 
 def _row(code: str, names: dict[str, str]) -> Row:
@@ -177,7 +213,7 @@ def _indicator_outcome(
             if not points:
                 last = aggs[-1] if aggs else None
                 row["computable"] = False
-                row["reason"] = last["reason"] if last else "There is no South Essex aggregate of this indicator."
+                row["reason"] = _no_group_figure(last, ind)
                 _with_method(row, last["method"] if last else None, methods)
                 out.append(row)
                 continue
@@ -219,7 +255,12 @@ def _index_outcome(
         if not points:
             last = mine[-1] if mine else None
             row["computable"] = False
-            row["reason"] = last["reason"] if last else "No productivity index for this area in this release."
+            why = str(last["reason"]).removeprefix("Not computable: ") if last else ""
+            row["reason"] = (
+                f"No {'South Essex figure' if code == SOUTH_ESSEX else 'figure'}: {why}"
+                if why
+                else "No productivity index for this area in this release."
+            )
             _with_method(row, last["method"] if last else "index-england-100", methods)
             out.append(row)
             continue
