@@ -73,3 +73,34 @@ def test_castle_point_inactivity_2023_is_flagged_wherever_it_is_shown(shared: Pa
     data = client.get(f"/areas/{CASTLE_POINT}.json").json()
     (cell,) = [c for c in data["table"] if c["indicator"] == "economically-inactive"]
     assert cell["status"] == "u"
+
+
+def test_aps_unemployment_points_to_the_model_based_rate_on_the_area_page(client: TestClient) -> None:
+    """Thurrock's APS unemployment rate (a direct survey estimate) is listed where Thurrock differs from
+    England; beside it a hint says ONS recommends the model-based rate, with a link, and the figure stays."""
+    page = client.get("/areas/E06000034").text
+    differs = page[page.index('id="differs"') : page.index('id="glance"')]
+    row = differs[differs.index('data-indicator="aps-unemployment-rate"') :]
+    row = row[: row.index("</tr>")]
+    assert 'data-role="survey-hint"' in row
+    assert "ONS recommends the" in row
+    assert '<a href="/indicators/modelled-unemployment-rate">' in row
+    assert re.search(r'data-area="E06000034" data-value="[0-9.]+">[0-9.]+%', row)  # the figure is not hidden
+    data = client.get("/indicators/aps-unemployment-rate.json").json()
+    assert "ONS recommends its model-based estimate" in data["indicator"]["caveats"]
+    assert "/indicators/modelled-unemployment-rate" in data["indicator"]["caveats"]
+
+
+def test_no_value_of_low_reliability_is_called_significantly_different(store: Store) -> None:
+    """The build's comparisons do not read the status; today no 'u' value is judged better/worse/higher/lower
+    (such values publish no interval, or their interval contains England's). Should that change, the verdict
+    would need a caveat in its sentence: this test says so rather than letting it pass silently."""
+    with store.open() as con:
+        judged = con.execute(
+            "SELECT c.indicator, c.area_code, c.period, c.judgement FROM comparisons c "
+            "JOIN observations o USING (indicator, area_code, period) "
+            "WHERE o.status = 'u' AND c.judgement IN ('better', 'worse', 'higher', 'lower')"
+        ).fetchall()
+        flagged = con.execute("SELECT count(*) FROM observations WHERE status = 'u'").fetchone()
+    assert flagged is not None and flagged[0] >= 56 + 258
+    assert judged == []
