@@ -210,3 +210,19 @@ def test_formula_safe_writer_rules() -> None:
     body = table_csv([row]).decode()
     assert body.splitlines() == ["a,b,c,d,e,f,g,h", "'=1,-1.5,-1.5,a=b,'+44 1234,,'\t=1,'@x"]
     assert table_csv([], ["x", "y"]) == b"x,y\n"
+
+
+def test_no_raw_pipe_separator_in_public_sources(client: TestClient) -> None:
+    """ONS lists two producers for gross median weekly pay, "Office for National Statistics|Northern Ireland
+    Statistics and Research Agency" (ons-els metadata); every public output lists them with "; ", never "|"."""
+    both = "Office for National Statistics; Northern Ireland Statistics and Research Agency"
+    area_csv = client.get("/areas/E06000034.csv").text
+    assert both in area_csv
+    for url in ("/areas/E06000034.csv", "/invest.csv", "/indicators/gross-median-weekly-pay"):
+        body = client.get(url).text
+        assert "Statistics|Northern" not in body, url
+    page = client.get("/indicators/gross-median-weekly-pay").text
+    ld = page[page.index('<script type="application/ld+json">') :]
+    assert both in ld[: ld.index("</script>")]
+    meta = client.get("/api/v1/indicators/gross-median-weekly-pay").json()
+    assert meta["source"]["organisation"] == both  # the raw "|"-list stays in source_org for machines

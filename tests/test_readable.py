@@ -181,6 +181,9 @@ def test_an_area_without_data_is_named_not_drawn(client: TestClient) -> None:
     """Essex (E10000012, a county) has no figures in the publisher's GVA per hour file (lower-tier and ITL data)."""
     html = client.get(f"/indicators/{GVA}?areas={THURROCK},E10000012").text
     assert "No data for Essex for this indicator" in html
+    # the downloaded chart says so inside the image too (the SVG's text; the PNG is drawn from the same spec)
+    svg = client.get(f"/indicators/{GVA}/chart.svg?areas={THURROCK},E10000012").text
+    assert "No data for Essex in this release, so it is not drawn." in svg
 
 
 def test_permalink_reproduces_the_same_selection_and_release(client: TestClient, store: Store) -> None:

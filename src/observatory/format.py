@@ -149,6 +149,17 @@ def change(difference: float | None, unit: Unit = PLAIN, *, decimals: int | None
     return value(difference, unit, decimals=decimals, signed=True)
 
 
+def organisations(text: str | None, default: str = "not stated") -> str:
+    """The publisher's pipe-separated source organisations as one readable list: "Office for National Statistics;
+    Northern Ireland Statistics and Research Agency" (the release keeps them "|"-separated; no "|" in public text).
+
+    >>> organisations("Office for National Statistics|Northern Ireland Statistics and Research Agency")
+    'Office for National Statistics; Northern Ireland Statistics and Research Agency'
+    """
+    names = [o.strip() for o in (text or "").split("|") if o.strip()]
+    return "; ".join(names) or default
+
+
 def interval(lci: float | None, uci: float | None, unit: Unit = PLAIN, *, decimals: int | None = None) -> str:
     """A 95% interval: "74.1–82.1%" (a suffix once, at the end), "£626–£771", "£1.2–£2.0 million".
 

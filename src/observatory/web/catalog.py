@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from observatory import format as nf
 from observatory.web.data.api_data import licence_of
 from observatory.web.formats import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, script_json
 
@@ -60,7 +61,10 @@ def _dcat_dataset(ind: Mapping[str, Any], base: str, created: object, release_id
         "dct:description": ind.get("description") or ind.get("subtitle") or ind["label"],
         "dcat:keyword": list(ind.get("themes") or []),
         "dcat:landingPage": {"@id": f"{base}/indicators/{slug}"},
-        "dct:publisher": {"@type": "foaf:Organization", "foaf:name": ind.get("source_org") or "Unknown"},
+        "dct:publisher": {
+            "@type": "foaf:Organization",
+            "foaf:name": nf.organisations(ind.get("source_org"), "Unknown"),
+        },
         "dct:license": {"@id": licence} if licence else ind.get("licence"),
         "dct:modified": _typed(created, "dateTime"),
         "dct:temporal": {
@@ -153,7 +157,7 @@ def indicator_dataset(
         "description": ind.get("description") or ind.get("subtitle") or ind["label"],
         "license": licence,
         "isAccessibleForFree": True,
-        "creator": {"@type": "Organization", "name": ind.get("source_org") or "Unknown",
+        "creator": {"@type": "Organization", "name": nf.organisations(ind.get("source_org"), "Unknown"),
                     **({"url": ind["source_url"]} if ind.get("source_url") else {})},
         "publisher": {"@type": "Organization", "name": site, "url": f"{base}/"},
         "keywords": list(ind.get("themes") or []),

@@ -21,6 +21,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from observatory import format as nf
 from observatory.web import figures, httpcache
 from observatory.web.data.api_data import licence_of
 from observatory.web.data.indicators import indicator_page
@@ -29,6 +30,7 @@ from observatory.web.pages import (
     CACHE,
     _joined,
     cache_scope,
+    chart_missing,
     chart_spec,
     config_of,
     indicator_charts,
@@ -65,10 +67,10 @@ def _payload(request: Request, release: Release, slug: str) -> tuple[dict[str, A
     return payload, areas
 
 
-def caption(payload: dict[str, Any], release: Release, title: str) -> figures.Caption:
+def caption(payload: dict[str, Any], release: Release, title: str, note: str = "") -> figures.Caption:
     """What a downloaded figure says about itself, from the indicator's metadata (ONS ELS metadata JSON)."""
     ind = payload["indicator"]
-    source = ind.get("source_org") or "not stated by the publisher"
+    source = nf.organisations(ind.get("source_org"), "not stated by the publisher")
     if ind.get("source_date"):
         source += f", published {ind['source_date']:%-d %B %Y}"
     licence = licence_of(ind.get("licence"))
@@ -79,6 +81,7 @@ def caption(payload: dict[str, Any], release: Release, title: str) -> figures.Ca
         source=source,
         licence=licence["name"] or licence["id"],
         release=release.id,
+        note=note,
     )
 
 
@@ -106,7 +109,10 @@ def chart_file(request: Request, slug: str, fmt: str) -> Response:
     if fmt == "csv":
         return _file(request, release, csv_text(payload["table"]), fmt, f"{slug}-chart")
     cfg = config_of(request)
-    cap = caption(payload, release, f"{payload['indicator']['label']} over time")
+    missing = chart_missing(payload)
+    they = "it is" if len(missing) == 1 else "they are"
+    note = f"No data for {', '.join(missing)} in this release, so {they} not drawn."
+    cap = caption(payload, release, f"{payload['indicator']['label']} over time", note if missing else "")
     spec = chart_spec(payload, cfg)
 
     def make() -> bytes:

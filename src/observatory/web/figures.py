@@ -39,6 +39,7 @@ class Caption:
     source: str
     licence: str
     release: str
+    note: str = ""  # e.g. "No data for Essex in this release, so it is not drawn."
 
     def header(self) -> list[str]:
         """Lines under the title: the subtitle, then the units."""
@@ -47,7 +48,7 @@ class Caption:
     def footer(self) -> list[str]:
         """Lines under the figure: source, licence, release (the release id names the exact data)."""
         release = f"South Essex Data Observatory, release {self.release}"
-        return [f"Source: {self.source}", f"Licence: {self.licence}", release]
+        return [line for line in (self.note, f"Source: {self.source}", f"Licence: {self.licence}", release) if line]
 
 
 def captioned_spec(spec: dict[str, Any], caption: Caption) -> dict[str, Any]:

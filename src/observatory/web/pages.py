@@ -381,6 +381,12 @@ def chart_spec(payload: dict[str, Any], config: Any, *, narrow: bool = False) ->
     )  # fmt: skip
 
 
+def chart_missing(payload: dict[str, Any]) -> list[str]:
+    """The names of the chosen areas with no value for the indicator (said beside the chart, never drawn)."""
+    series, _, _ = chart_series(payload)
+    return [s.name for s in series if not any(p.value is not None for p in s.points)]
+
+
 def indicator_charts(release: Release, payload: dict[str, Any], config: Any) -> dict[str, Any]:
     """The line chart of the chosen areas (wide, and narrow for phones) and the map of every current authority,
     cached per release; the areas chosen that have no data for the indicator are named (``chart_missing``)."""
@@ -400,7 +406,7 @@ def indicator_charts(release: Release, payload: dict[str, Any], config: Any) -> 
     chart = SVG.get_or_render(scope, f"line:{ind['slug']}:{chosen}", lambda: line(False))
     narrow = SVG.get_or_render(scope, f"line-narrow:{ind['slug']}:{chosen}", lambda: line(True))
     grid = {f"{s['code']}|{p['period']}": p for s in payload["series"] for p in s["points"]}  # table lookup
-    missing = [s.name for s in series if not any(p.value is not None for p in s.points)]
+    missing = chart_missing(payload)
     shown = {"chart_svg": chart, "chart_narrow_svg": narrow, "grid": grid, "chart_missing": missing,
              "chart_duration": main if n_durations > 1 else None}  # fmt: skip
     latest = payload.get("latest")

@@ -73,6 +73,7 @@ def make_templates() -> Jinja2Templates:
     env.filters["link"] = safe_link  # every URL that comes from data goes through it before an href
     env.filters["prose"] = prose
     env.filters["sources"] = sources
+    env.filters["organisations"] = nf.organisations
     env.filters["thousands"] = lambda n: nf.number(n, 0) if nf.is_number(n) else n
     env.filters["datefmt"] = _datefmt
     return templates

@@ -10,6 +10,7 @@ from fastapi import Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from observatory import format as nf
 from observatory.release import read, schema
 from observatory.release.read import EXPORT_COLUMNS
 from observatory.web.api.models import JsonStatDataset, ObservationPage
@@ -144,7 +145,9 @@ async def observations(
         found = data.observation_rows(cur, query)
         slugs = sorted({str(r["indicator"]) for r in found})
         meta = {i.slug: schema.INDICATORS.as_dict(i) for i in read.indicators(cur, slugs)}
-        sources = sorted({str(m["source_org"]) for m in meta.values() if m["source_org"]}) or ["not stated"]
+        sources = sorted({nf.organisations(m["source_org"]) for m in meta.values() if m["source_org"]}) or [
+            "not stated"
+        ]
         label = meta[slugs[0]]["label"] if len(slugs) == 1 else "Observations"
         if format == "jsonstat":
             dataset = jsonstat_dataset(
@@ -174,7 +177,7 @@ def _xlsx(
     ]  # fmt: skip
     for slug, m in meta.items():
         unit = m["unit"] or ""
-        source = f"{m['source_org'] or 'not stated'}" + (f" ({m['source_url']})" if m["source_url"] else "")
+        source = nf.organisations(m["source_org"]) + (f" ({m['source_url']})" if m["source_url"] else "")
         published = f", published {m['source_date']}" if m["source_date"] else ""
         notes.append((slug, f"{m['label']} — unit: {unit or 'not stated'}; source: {source}{published}"))
     notes.extend((name, text) for name, _t, text in EXPORT_SCHEMA if name in data.OBSERVATION_FIELDS)

@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from observatory import format as nf
 from observatory.config import Config
 from observatory.release import read, schema
 from observatory.release.read import EXPORT_COLUMNS, export_rows
@@ -210,7 +211,11 @@ def indicator_detail(cur: duckdb.DuckDBPyConnection, config: Config, slug: str) 
     return {
         **ind,
         "themes": [{"slug": t, "name": names.get(t, t)} for t in ind["themes"] or []],
-        "source": {"organisation": ind["source_org"], "url": ind["source_url"], "date": ind["source_date"]},
+        "source": {
+            "organisation": nf.organisations(ind["source_org"], "") or None,
+            "url": ind["source_url"],
+            "date": ind["source_date"],
+        },
         "licence": licence_of(ind["licence"]),
         "coverage": {
             "first_period": ind["first_period"],

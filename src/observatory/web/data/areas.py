@@ -487,7 +487,7 @@ def _table_row(a: Row, r: Row) -> Row:
         out[f"{role}_code"] = cell["code"] if cell else None
         out[f"{role}_value"] = cell["value"] if cell else None
     rng = r["range"] or {}
-    out["source"] = r["source_org"]
+    out["source"] = nf.organisations(r["source_org"])
     for stat in ("min", "p25", "p75", "max"):
         out[f"authorities_{stat}"] = rng.get(stat)
     comparison, trend = r["comparison"] or {}, r["trend"] or {}

@@ -231,7 +231,7 @@ def invest_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any
                      "value": r["value"], "england_code": fig["england"]["code"],
                      "england_value": fig["england"]["value"],
                      "neighbours_median": r["neighbours_median"], "neighbours_with_data": r["neighbours_n"],
-                     "source": fig["source_org"]}
+                     "source": nf.organisations(fig["source_org"])}
                 )  # fmt: skip
             if fig["south_essex"] is not None:
                 table.append(
@@ -239,7 +239,7 @@ def invest_page(cur: duckdb.DuckDBPyConnection, config: Config) -> dict[str, Any
                      "period_label": fig["period_label"], "area_code": SOUTH_ESSEX, "area_name": "South Essex",
                      "value": fig["south_essex"]["value"], "england_code": fig["england"]["code"],
                      "england_value": fig["england"]["value"], "neighbours_median": None,
-                     "neighbours_with_data": None, "source": fig["source_org"]}
+                     "neighbours_with_data": None, "source": nf.organisations(fig["source_org"])}
                 )  # fmt: skip
         sections.append({"slug": key, "title": title, "figures": figures})
     from observatory.web.data.business import business_base_summary, labour_pool
