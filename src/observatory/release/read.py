@@ -386,6 +386,7 @@ class HeadlineTrend:
     change_1_from: str | None
     change_5: float | None
     change_5_from: str | None
+    status: str | None = None  # the observation's status (e.g. 'u' low reliability), shown beside the value
 
 
 def headline_trends(cur: Cursor, indicator: str, codes: Collection[str]) -> list[HeadlineTrend]:
@@ -394,8 +395,9 @@ def headline_trends(cur: Cursor, indicator: str, codes: Collection[str]) -> list
     cur.execute(
         """
         SELECT l.area_code, a.name, l.period, l.period_label, l.last_value,
-               c1.change, c1.from_label, c5.change, c5.from_label
+               c1.change, c1.from_label, c5.change, c5.from_label, o.status
         FROM trends l JOIN areas a ON a.code = l.area_code
+        LEFT JOIN observations o ON o.indicator = l.indicator AND o.area_code = l.area_code AND o.period = l.period
         LEFT JOIN changes c1 ON c1.indicator = l.indicator AND c1.area_code = l.area_code AND c1.period = l.period
              AND c1.periods_back = 1
         LEFT JOIN changes c5 ON c5.indicator = l.indicator AND c5.area_code = l.area_code AND c5.period = l.period

@@ -392,6 +392,23 @@ def _aps_columns(rows: Sequence[Sequence[Any]], block: Block, file: str, finding
     return columns
 
 
+# An APS rate that ONS also publishes as a model-based estimate, which it recommends for local authorities:
+# slug -> (the model-based indicator's slug, its name, the caveat added to the APS indicator's caveats). The short form
+# is shown beside the APS figure on area pages (web/data/glance.py).
+MODELLED_SLUG = "modelled-unemployment-rate"
+SURVEY_NOT_MODELLED: dict[str, tuple[str, str, str]] = {
+    "aps-unemployment-rate": (
+        MODELLED_SLUG,
+        "modelled unemployment rate",
+        " This is a direct survey estimate: for a single authority its 95% interval is wide and it can differ "
+        "markedly from year to year. For local-authority unemployment ONS recommends its model-based estimate, "
+        "which borrows strength from the claimant count: see the modelled unemployment rate "
+        f"(/indicators/{MODELLED_SLUG}).",
+    ),
+}
+SURVEY_HINT = "Survey estimate, wide interval; for local areas ONS recommends the"
+
+
 def _aps_indicators() -> list[Indicator]:
     base = {
         "dataset": "annual-population-survey",
@@ -415,7 +432,13 @@ def _aps_indicators() -> list[Indicator]:
         "rate is not given; where the sample was small (*) the rate is shown without an interval."
     )
     return [
-        Indicator(slug, label, description=descriptions[slug], caveats=caveat, **base)  # type: ignore[arg-type]
+        Indicator(
+            slug,
+            label,
+            description=descriptions[slug],
+            caveats=caveat + SURVEY_NOT_MODELLED.get(slug, ("", "", ""))[2],
+            **base,  # type: ignore[arg-type]
+        )
         for slug, (label, _num, _den) in _RATES.items()
     ]
 

@@ -64,6 +64,17 @@ _WIDE_SUFFIXES = {
 _PREFIXES = {"GBPSign": "£", "GBP": "£", "EURSign": "€", "USDSign": "$"}
 
 
+# ONS ELS writes "Estimate and confidence interval unreliable since the group sample size is small (3-9)"
+# in `notes` with an empty `status` (APS-derived files): that is the low-reliability status 'u'.
+LOW_RELIABILITY = "u"
+_UNRELIABLE_NOTE = re.compile(r"\bunreliable\b", re.IGNORECASE)
+
+
+def _status_from_note(notes: str | None) -> str | None:
+    """The status a publisher's note implies when `status` is empty: 'u' for an "unreliable" note, else None."""
+    return LOW_RELIABILITY if notes and _UNRELIABLE_NOTE.search(notes) else None
+
+
 def _norm(header: str) -> str:
     return re.sub(r"[^a-z0-9]", "", header.lower())
 
@@ -374,8 +385,8 @@ class _FileReader:
             if not ok:
                 return False
         value, lci, uci = numbers["observation"], numbers["lci_95"], numbers["uci_95"]
-        status = plan.get(row, "status") or None
         notes = plan.get(row, "notes") or None
+        status = plan.get(row, "status") or _status_from_note(notes)
         if value is None and status is None:
             self.finding(
                 "value.missing-without-status",

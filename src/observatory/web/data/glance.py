@@ -25,6 +25,7 @@ import duckdb
 
 from observatory.config import Config
 from observatory.release import read
+from observatory.sources.nomis_xlsx import SURVEY_HINT, SURVEY_NOT_MODELLED
 
 ENGLAND = "E92000001"
 HEADLINES_PER_PROGRAMME = 2  # the home page shows three for all six authorities; an area page leads with two
@@ -97,6 +98,12 @@ def _has_value(row: dict[str, Any]) -> bool:
     return row.get("value") is not None or bool(row.get("latest_with_value"))
 
 
+def _hint(slug: str) -> dict[str, str] | None:
+    """A survey estimate's pointer to the measure ONS recommends locally: {"text", "slug", "label"}, or None."""
+    found = SURVEY_NOT_MODELLED.get(slug)
+    return {"text": SURVEY_HINT, "slug": found[0], "label": found[1]} if found else None
+
+
 def area_glance(payload: dict[str, Any], config: Config) -> dict[str, Any]:
     """Headlines and the at-a-glance rows of one authority's page (see the module docstring).
 
@@ -108,7 +115,8 @@ def area_glance(payload: dict[str, Any], config: Config) -> dict[str, Any]:
     themes: list[dict[str, Any]] = []
     for t in payload["themes"]:
         rows = [
-            {"slug": r["slug"], "verdict": verdict(r["comparison"]), "england": _england(r)} for r in t["indicators"]
+            {"slug": r["slug"], "verdict": verdict(r["comparison"]), "england": _england(r), "hint": _hint(r["slug"])}
+            for r in t["indicators"]
         ]
         themes.append(_theme(t, rows, [x["verdict"]["key"] for x in rows], programmes))
         if t["slug"] in programmes:

@@ -42,6 +42,7 @@ def _headline(cur: duckdb.DuckDBPyConnection, ind: Row, codes: list[str]) -> dic
                 "change_1_from": latest["change_1_from"],
                 "change_5": latest["change_5"],
                 "change_5_from": latest["change_5_from"],
+                "status": latest["status"],
                 "is_england": code == england,
             }
         )

@@ -27,7 +27,12 @@ OGL = (
 )
 STATUS_CODES = (
     ("x", "Not available", "The producer does not publish a value for this area and period."),
-    ("u", "Low reliability", "An estimate based on a small sample or a small base; treat it with caution."),
+    (
+        "u",
+        "Low reliability",
+        "An estimate based on a small sample or a small base (also given where the "
+        "publisher's note says the estimate is unreliable, e.g. an APS sample of 3–9); treat it with caution.",
+    ),
     ("c", "Confidential", "Suppressed by the producer so that individuals or businesses cannot be identified."),
     ("z", "Not applicable", "The measure does not apply to this area or period."),
 )
