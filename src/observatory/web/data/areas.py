@@ -191,15 +191,20 @@ def _relations(cur: duckdb.DuckDBPyConnection, code: str) -> tuple[list[Row], li
 
 def part_of(parents: list[Row]) -> list[Row]:
     """The short "Part of" line: each name once (East of England is both a region and an ITL1 region: one link,
-    to the nearest in ``RELATION_LABELS`` order, with both relations, e.g. "region; ITL1 region")."""
+    to the nearest in ``RELATION_LABELS`` order, with both relations, e.g. "region; ITL1 region"); each relation
+    keeps its own code in ``relations`` so every parent stays one link away (the ITL1 region's is TLH)."""
     out: dict[str, Row] = {}
     for p in parents:
+        relation = {"code": p["code"], "phrase": p["relation_phrase"]}
         if p["name"] in out:
             out[p["name"]]["relation_phrase"] = "; ".join(
                 x for x in (out[p["name"]]["relation_phrase"], p["relation_phrase"]) if x
             )
+            out[p["name"]]["relations"].append(relation)
         else:
-            out[p["name"]] = {"code": p["code"], "name": p["name"], "relation_phrase": p["relation_phrase"]}
+            out[p["name"]] = {
+                "code": p["code"], "name": p["name"], "relation_phrase": p["relation_phrase"], "relations": [relation]
+            }  # fmt: skip
     return list(out.values())
 
 
