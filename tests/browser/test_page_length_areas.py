@@ -20,7 +20,7 @@ import pytest
 
 from tests.browser.conftest import Site, open_page
 from tests.browser.test_accessibility import describe_violations, run_axe
-from tests.browser.test_tables import TABLES
+from tests.browser.test_tables import TABLES, assert_tables_fit
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -105,13 +105,7 @@ def test_area_pages_fit_a_phone(site: Site, contexts: dict[str, Any], path: str,
         page.close()
     assert sideways[0] <= sideways[1], f"{path} at {width}px scrolls sideways: {sideways}"
     assert tables, f"{path}: no table"
-    for t in tables:
-        assert t["wrap"] == ["normal", "normal", "manual"], f"{path} at {width}px: {t['name']!r} may break words"
-        if t["tableWidth"] > t["boxWidth"] + 1:
-            assert t["region"] and t["labelled"] and t["focusable"] and t["regionScrolls"], (
-                f"{path} at {width}px: {t['name']!r} ({t['tableWidth']}px in {t['boxWidth']}px) is cut off: {t}"
-            )
-            assert t["sticky"] == "sticky", f"{path} at {width}px: {t['name']!r}: the first column is not fixed"
+    assert_tables_fit(tables, path, width)
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,18 @@ TABLES = """() => [...document.querySelectorAll('main table')].filter(t => t.che
 })"""
 
 
+def assert_tables_fit(tables: list[dict[str, Any]], path: str, width: int | str) -> None:
+    """Each table (as TABLES reports it) breaks no word mid-word, and one wider than its box scrolls inside a
+    labelled, focusable region with its first column fixed."""
+    for t in tables:
+        assert t["wrap"] == ["normal", "normal", "manual"], f"{path} at {width}px: {t['name']!r} may break words: {t}"
+        if t["tableWidth"] > t["boxWidth"] + 1:
+            assert t["region"] and t["labelled"] and t["focusable"] and t["regionScrolls"], (
+                f"{path} at {width}px: {t['name']!r} ({t['tableWidth']}px in {t['boxWidth']}px) is cut off: {t}"
+            )
+            assert t["sticky"] == "sticky", f"{path} at {width}px: {t['name']!r}: the first column is not fixed"
+
+
 @pytest.fixture(scope="module")
 def contexts(browser: Any) -> Iterator[dict[int, Any]]:
     made = {w: browser.new_context(viewport={"width": w, "height": 900}, locale="en-GB") for w in (1280, 375, 320)}
